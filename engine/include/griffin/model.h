@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+// Model: a RecurrentGemma checkpoint loaded onto a backend; prefill and step advance a State and
+// return logits. The entry point of the engine.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "griffin/model_config.h"
+#include "griffin/result.h"
+#include "griffin/state.h"
+
+namespace griffin {
+
+enum class WeightType { F32, BF16, F16 };
+const char* weightTypeName(WeightType type);
+
+enum class BackendKind { Cpu };
+const char* backendKindName(BackendKind kind);
+
+struct LoadOptions {
+    BackendKind backend = BackendKind::Cpu;
+    // Worker threads for the CPU backend; 0 = one per hardware thread.
+    int threads = 0;
+    // Called with the fraction of tensors bound so far (0..1); may be empty.
+    std::function<void(double)> progress;
+    // Checked between tensors; a stop makes load() return ErrorCode::Cancelled.
+    std::stop_token stop;
+};
+
+// What `griffin info` prints.
+struct ModelInfo {
+    std::filesystem::path path;
+    ModelConfig config;
+    int64_t embeddingRows = 0;       // rows of the embedding (= logits per token), >= vocabSize
+    int64_t embeddingParams = 0;     // embeddingRows * width
+    int64_t nonEmbeddingParams = 0;  // everything else
+    int64_t weightBytes = 0;         // bytes of all tensors as stored
+    std::string weightTypes;         // e.g. "bf16", or "f32 (96), bf16 (16)" when mixed
+    int64_t stateBytes = 0;          // State::bytes() of a fresh state
+    BackendKind backend = BackendKind::Cpu;
+};
+
+struct ForwardOptions {
+    // Return logits for every token of the chunk ([T, logitsSize]) instead of only the last.
+    bool allLogits = false;
+    // Tokens per forward chunk; bounds scratch memory. Results do not depend on it.
+    int64_t chunkSize = 256;
+    // Called after each chunk with (tokens done, total); may be empty.
+    std::function<void(int64_t, int64_t)> progress;
+    // Checked between chunks. On stop, returns Cancelled and the state holds the chunks done.
+    std::stop_token stop;
+};
+
+// Observes the residual stream: layer -1 is the scaled embedding, layer i the output of residual
+// block i, layer numLayers the output of the final norm. `x` is [rows, width] float32, valid only
+// during the call. A debugging and conformance hook.
+using LayerObserver =
+    std::function<void(int64_t layer, const float* x, int64_t rows, int64_t width)>;
+
+// Not thread-safe: create, use and destroy it on one thread. The weights stay memory-mapped from
+// the checkpoint for the Model's lifetime.
+class Model {
+public:
+    // Loads an HF model directory (config.json + model.safetensors or a sharded index) or the
+    // config.json / .safetensors file inside one. Every tensor is checked against the config;
+    // errors name the file and the tensor.
+    static Result<std::unique_ptr<Model>> load(const std::filesystem::path& path,
+                                               const LoadOptions& options = {});
+    ~Model();
+    Model(const Model&) = delete;
+    Model& operator=(const Model&) = delete;
+
+    const ModelConfig& config() const;
+    const ModelInfo& info() const;
+    // Length of one logits row (the embedding's row count).
+    int64_t logitsSize() const;
+
+    // A fresh, empty state sized for this model.
+    State newState() const;
+
+    // Advances `state` over `tokens` (positions state.position() onward) and returns the logits
+    // of the last token ([logitsSize]) or of every token ([T, logitsSize]) with allLogits.
+    // Token ids must lie in [0, logitsSize); otherwise InvalidArgument and `state` is unchanged.
+    // Prefill of N tokens then k steps equals N + k steps (within float rounding).
+    Result<std::vector<float>> prefill(State& state, std::span<const int32_t> tokens,
+                                       const ForwardOptions& options = {});
+    // One token; same as prefill of a single token.
+    Result<std::vector<float>> step(State& state, int32_t token);
+
+    void setLayerObserver(LayerObserver observer);
+
+private:
+    struct Impl;
+    explicit Model(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace griffin

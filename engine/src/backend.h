@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+// Backend: runs forward chunks of the Griffin network over a State. The Model validates input
+// and splits prefills into chunks; a backend only computes.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "griffin/model.h"
+
+namespace griffin {
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual BackendKind kind() const = 0;
+
+    // Advances `state` over `tokens` (positions state.position() onward; ids already checked)
+    // and writes the logits of every token ([T, logitsSize]) when `allLogits`, else of the last
+    // token only, into `logits`; a null `logits` skips the LM head.
+    virtual Status forward(State& state, std::span<const int32_t> tokens, bool allLogits,
+                           float* logits) = 0;
+
+    void setLayerObserver(LayerObserver observer) { m_observer = std::move(observer); }
+
+protected:
+    void observe(int64_t layer, const float* x, int64_t rows, int64_t width) const {
+        if (m_observer)
+            m_observer(layer, x, rows, width);
+    }
+
+private:
+    LayerObserver m_observer;
+};
+
+}  // namespace griffin

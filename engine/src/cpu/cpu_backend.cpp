@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: Apache-2.0
+// The reference forward pass. Read it next to griffin-spec.md §2.9 (whole-model pseudo-code).
+#include "cpu/cpu_backend.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "cpu/ops.h"
+
+namespace griffin::cpu {
+namespace {
+
+using Vec = std::vector<float>;
+
+Vec zeros(int64_t n) {
+    return Vec(static_cast<size_t>(n), 0.0f);
+}
+
+float sigmoid(float x) {
+    return static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(x))));
+}
+
+}  // namespace
+
+CpuBackend::CpuBackend(const ModelConfig& config, const ModelWeights& weights, int threads)
+    : m_config(config), m_weights(weights), m_pool(threads) {
+    m_invFreq.resize(static_cast<size_t>(config.ropeDims() / 2));
+    ropeInverseFrequencies(config.ropeDims(), config.ropeTheta, m_invFreq.data());
+}
+
+// griffin-spec.md §2.2-2.3: embedding, residual blocks, final norm, tied LM head, soft cap.
+// Kept whole so that it reads as the model.
+Status CpuBackend::forward(State& state, std::span<const int32_t> tokens, bool allLogits,
+                           float* logits) {
+    const ModelConfig& c = m_config;
+    const int64_t T = static_cast<int64_t>(tokens.size()), D = c.width;
+    const int64_t firstPos = state.position();
+
+    // Embedding lookup times bf16(sqrt(D)).
+    Vec x = zeros(T * D);
+    const float scale = c.embeddingScale();
+    for (int64_t t = 0; t < T; ++t) {
+        float* row = x.data() + t * D;
+        loadRow(m_weights.embedding, tokens[static_cast<size_t>(t)], row);
+        for (int64_t i = 0; i < D; ++i) row[i] *= scale;
+    }
+    observe(-1, x.data(), T, D);
+
+    Vec normed = zeros(T * D), branch = zeros(T * D);
+    const double eps = c.rmsNormEps;
+    for (int64_t layer = 0; layer < c.numLayers; ++layer) {
+        const LayerWeights& lw = m_weights.layers[static_cast<size_t>(layer)];
+        const size_t slot = static_cast<size_t>(c.indexAmongType(layer));
+        // Temporal block with its residual.
+        rmsNorm(x.data(), lw.temporalNormGain.data(), T, D, eps, normed.data());
+        if (lw.type == BlockType::Recurrent) {
+            recurrentBlock(lw.recurrent, state.recurrentLayers()[slot], normed.data(), firstPos, T,
+                           branch.data());
+        } else {
+            attentionBlock(lw.attention, state.attentionLayers()[slot], normed.data(), firstPos, T,
+                           branch.data());
+        }
+        for (size_t i = 0; i < x.size(); ++i) x[i] += branch[i];
+        // MLP block with its residual.
+        rmsNorm(x.data(), lw.channelNormGain.data(), T, D, eps, normed.data());
+        mlpBlock(lw, normed.data(), T, branch.data());
+        for (size_t i = 0; i < x.size(); ++i) x[i] += branch[i];
+        observe(layer, x.data(), T, D);
+    }
+
+    rmsNorm(x.data(), m_weights.finalNormGain.data(), T, D, eps, normed.data());
+    observe(c.numLayers, normed.data(), T, D);
+
+    state.setPosition(firstPos + T);
+    if (logits == nullptr)
+        return {};
+    const int64_t rows = allLogits ? T : 1;
+    const float* finalRows = normed.data() + (T - rows) * D;
+    matmul(m_pool, m_weights.embedding, finalRows, rows, nullptr, logits);
+    softCap(logits, rows * m_weights.embedding.rows, static_cast<float>(c.logitsSoftCap));
+    return {};
+}
+
+// griffin-spec.md §2.6: linear_y + GeLU, linear_x, causal Conv1D, RG-LRU, gated linear_out.
+void CpuBackend::recurrentBlock(const RecurrentWeights& w, State::RecurrentLayer& s, const float* u,
+                                int64_t firstPos, int64_t T, float* out) {
+    const int64_t L = m_config.lruWidth, K = m_config.convWidth;
+    Vec yb = zeros(T * L), xb = zeros(T * L);
+    matmul(m_pool, w.linearY, u, T, w.linearYBias.data(), yb.data());
+    for (float& v : yb) v = gelu(v);
+    matmul(m_pool, w.linearX, u, T, w.linearXBias.data(), xb.data());
+
+    // Conv1D over [tail (K-1 rows, oldest first) ++ xb]; tap K-1 is the current token.
+    Vec ext = zeros((K - 1 + T) * L);
+    std::copy(s.convTail.begin(), s.convTail.end(), ext.begin());
+    std::copy(xb.begin(), xb.end(), ext.begin() + (K - 1) * L);
+    Vec xc = zeros(T * L);
+    for (int64_t t = 0; t < T; ++t) {
+        for (int64_t ch = 0; ch < L; ++ch) {
+            float acc = w.convBias[static_cast<size_t>(ch)];
+            for (int64_t k = 0; k < K; ++k) {
+                acc += w.convWeight[static_cast<size_t>(k * L + ch)] *
+                       ext[static_cast<size_t>((t + k) * L + ch)];
+            }
+            xc[static_cast<size_t>(t * L + ch)] = acc;
+        }
+    }
+    std::copy(ext.end() - (K - 1) * L, ext.end(), s.convTail.begin());
+
+    // RG-LRU gates depend only on the conv output, so they are computed for all t first.
+    Vec gateX = zeros(T * L), gateA = zeros(T * L);
+    m_pool.parallelFor(T, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t t = begin; t < end; ++t) {
+            blockDiagonal(w.inputGate, w.inputGateBias.data(), xc.data() + t * L,
+                          gateX.data() + t * L);
+            blockDiagonal(w.recurrentGate, w.recurrentGateBias.data(), xc.data() + t * L,
+                          gateA.data() + t * L);
+        }
+    });
+    // griffin-spec.md §2.6.2: the scan, sequential in t, f32 state; position 0 resets.
+    Vec gated = zeros(T * L);
+    for (int64_t t = 0; t < T; ++t) {
+        const bool reset = firstPos + t == 0;
+        for (int64_t ch = 0; ch < L; ++ch) {
+            const size_t i = static_cast<size_t>(t * L + ch);
+            const float gx = sigmoid(gateX[i]), ga = sigmoid(gateA[i]);
+            const float logA = w.logA[static_cast<size_t>(ch)] * ga;
+            const float input = xc[i] * gx;
+            float& h = s.h[static_cast<size_t>(ch)];
+            if (reset) {
+                h = input;
+            } else {
+                const float a = std::exp(logA);
+                const float mult = static_cast<float>(std::sqrt(-std::expm1(2.0 * logA)));
+                h = a * h + mult * input;
+            }
+            gated[i] = h * yb[i];
+        }
+    }
+    matmul(m_pool, w.linearOut, gated.data(), T, w.linearOutBias.data(), out);
+}
+
+// griffin-spec.md §2.7: MQA/GQA local attention; a query at position p sees keys p-W..p.
+void CpuBackend::attentionBlock(const AttentionWeights& w, State::AttentionLayer& s, const float* u,
+                                int64_t firstPos, int64_t T, float* out) {
+    const ModelConfig& c = m_config;
+    const int64_t H = c.numHeads, KV = c.numKvHeads, hd = c.headDim, W = c.attentionWindow;
+    const int64_t qDim = H * hd, kvDim = KV * hd, groupSize = H / KV;
+    Vec q = zeros(T * qDim), k = zeros(T * kvDim), v = zeros(T * kvDim);
+    matmul(m_pool, w.q, u, T, nullptr, q.data());
+    matmul(m_pool, w.k, u, T, nullptr, k.data());
+    matmul(m_pool, w.v, u, T, nullptr, v.data());
+    for (int64_t t = 0; t < T; ++t) {
+        for (int64_t h = 0; h < H; ++h) {
+            applyRope(q.data() + t * qDim + h * hd, c.ropeDims(), firstPos + t, m_invFreq.data());
+        }
+        for (int64_t h = 0; h < KV; ++h) {
+            applyRope(k.data() + t * kvDim + h * hd, c.ropeDims(), firstPos + t, m_invFreq.data());
+        }
+    }
+
+    // Keys visible to this chunk: the ring as it was before the chunk, then the chunk's own.
+    const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
+    Vec attended = zeros(T * qDim);
+    m_pool.parallelFor(T * H, 1, [&](int64_t begin, int64_t end) {
+        std::vector<float> scores;
+        std::vector<const float*> values;
+        for (int64_t job = begin; job < end; ++job) {
+            const int64_t t = job / H, h = job % H, kvh = h / groupSize;
+            const int64_t pos = firstPos + t;
+            const float* query = q.data() + t * qDim + h * hd;
+            scores.clear();
+            values.clear();
+            auto visit = [&](const float* key, const float* value) {
+                float dotp = 0.0f;
+                for (int64_t i = 0; i < hd; ++i) dotp += query[i] * key[i];
+                scores.push_back(dotp * scale);
+                values.push_back(value);
+            };
+            for (int64_t slot = 0; slot < W; ++slot) {
+                const int64_t p = s.slotPositions[static_cast<size_t>(slot)];
+                if (p >= 0 && p >= pos - W) {
+                    visit(s.keys.data() + slot * kvDim + kvh * hd,
+                          s.values.data() + slot * kvDim + kvh * hd);
+                }
+            }
+            for (int64_t j = std::max<int64_t>(0, t - W); j <= t; ++j) {
+                visit(k.data() + j * kvDim + kvh * hd, v.data() + j * kvDim + kvh * hd);
+            }
+            const float maxScore = *std::max_element(scores.begin(), scores.end());
+            double sum = 0.0;
+            for (float& sc : scores) {
+                sc = std::exp(sc - maxScore);
+                sum += sc;
+            }
+            float* o = attended.data() + t * qDim + h * hd;
+            for (size_t j = 0; j < scores.size(); ++j) {
+                const float prob = static_cast<float>(scores[j] / sum);
+                for (int64_t i = 0; i < hd; ++i) o[i] += prob * values[j][i];
+            }
+        }
+    });
+    matmul(m_pool, w.o, attended.data(), T, w.oBias.data(), out);
+
+    // Only now write the chunk into the ring (slot = position mod W).
+    for (int64_t t = std::max<int64_t>(0, T - W); t < T; ++t) {
+        const int64_t pos = firstPos + t, slot = pos % W;
+        std::copy_n(k.data() + t * kvDim, kvDim, s.keys.data() + slot * kvDim);
+        std::copy_n(v.data() + t * kvDim, kvDim, s.values.data() + slot * kvDim);
+        s.slotPositions[static_cast<size_t>(slot)] = pos;
+    }
+}
+
+// griffin-spec.md §2.5: GeGLU MLP.
+void CpuBackend::mlpBlock(const LayerWeights& w, const float* v, int64_t T, float* out) {
+    const int64_t M = m_config.mlpWidth;
+    Vec gate = zeros(T * M), up = zeros(T * M);
+    matmul(m_pool, w.mlpGate, v, T, w.mlpGateBias.data(), gate.data());
+    matmul(m_pool, w.mlpUp, v, T, w.mlpUpBias.data(), up.data());
+    for (size_t i = 0; i < gate.size(); ++i) gate[i] = gelu(gate[i]) * up[i];
+    matmul(m_pool, w.mlpDown, gate.data(), T, w.mlpDownBias.data(), out);
+}
+
+}  // namespace griffin::cpu

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: Apache-2.0
+// CpuBackend: the exact float32 reference forward pass (griffin-spec.md §2), every other backend
+// is tested against it.
+#pragma once
+
+#include <vector>
+
+#include "backend.h"
+#include "cpu/thread_pool.h"
+#include "weights.h"
+
+namespace griffin::cpu {
+
+// Not thread-safe. Keeps references to `config` and `weights`, which must outlive it.
+class CpuBackend final : public Backend {
+public:
+    CpuBackend(const ModelConfig& config, const ModelWeights& weights, int threads);
+
+    BackendKind kind() const override { return BackendKind::Cpu; }
+    Status forward(State& state, std::span<const int32_t> tokens, bool allLogits,
+                   float* logits) override;
+
+private:
+    // Each block reads u [T, D] (normalised input) and writes its output [T, D] to `out`.
+    void recurrentBlock(const RecurrentWeights& w, State::RecurrentLayer& s, const float* u,
+                        int64_t firstPos, int64_t T, float* out);
+    void attentionBlock(const AttentionWeights& w, State::AttentionLayer& s, const float* u,
+                        int64_t firstPos, int64_t T, float* out);
+    void mlpBlock(const LayerWeights& w, const float* v, int64_t T, float* out);
+
+    const ModelConfig& m_config;
+    const ModelWeights& m_weights;
+    ThreadPool m_pool;
+    std::vector<float> m_invFreq;  // [ropeDims / 2]
+};
+
+}  // namespace griffin::cpu

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cpu/ops.h"
+
+#include <cmath>
+#include <vector>
+
+namespace griffin::cpu {
+namespace {
+
+// Eight independent partial sums let the compiler vectorise without -ffast-math.
+float dot(const float* a, const float* b, int64_t n) {
+    float acc[8] = {};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        for (int j = 0; j < 8; ++j) acc[j] += a[i + j] * b[i + j];
+    }
+    float tail = 0.0f;
+    for (; i < n; ++i) tail += a[i] * b[i];
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
+}
+
+}  // namespace
+
+float gelu(float x) {
+    const double xd = x;
+    const double inner = 0.7978845608028654 * (xd + 0.044715 * xd * xd * xd);
+    return static_cast<float>(0.5 * xd * (1.0 + std::tanh(inner)));
+}
+
+void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t rows, const float* bias,
+            float* y) {
+    const int64_t in = w.cols, out = w.rows;
+    pool.parallelFor(out, 16, [&](int64_t begin, int64_t end) {
+        std::vector<float> row(static_cast<size_t>(in));
+        for (int64_t o = begin; o < end; ++o) {
+            loadRow(w, o, row.data());  // each weight row is converted once for all `rows`
+            const float b = bias != nullptr ? bias[o] : 0.0f;
+            for (int64_t t = 0; t < rows; ++t) {
+                y[t * out + o] = dot(row.data(), x + t * in, in) + b;
+            }
+        }
+    });
+}
+
+void rmsNorm(const float* x, const float* gain, int64_t rows, int64_t n, double eps, float* y) {
+    for (int64_t t = 0; t < rows; ++t) {
+        const float* xr = x + t * n;
+        double sumSq = 0.0;
+        for (int64_t i = 0; i < n; ++i) sumSq += static_cast<double>(xr[i]) * xr[i];
+        const float inv = static_cast<float>(1.0 / std::sqrt(sumSq / static_cast<double>(n) + eps));
+        for (int64_t i = 0; i < n; ++i) y[t * n + i] = xr[i] * inv * gain[i];
+    }
+}
+
+void blockDiagonal(const Matrix& w, const float* bias, const float* x, float* y) {
+    const int64_t bw = w.cols, blocks = w.rows / w.cols;
+    std::vector<float> row(static_cast<size_t>(bw));
+    for (int64_t h = 0; h < blocks; ++h) {
+        float* out = y + h * bw;
+        for (int64_t j = 0; j < bw; ++j) out[j] = bias[h * bw + j];
+        for (int64_t i = 0; i < bw; ++i) {
+            loadRow(w, h * bw + i, row.data());  // row i of block h: input i to every output
+            const float xi = x[h * bw + i];
+            for (int64_t j = 0; j < bw; ++j) out[j] += xi * row[static_cast<size_t>(j)];
+        }
+    }
+}
+
+void ropeInverseFrequencies(int64_t ropeDims, double theta, float* invFreq) {
+    // As the reference: exponent, timescale and its inverse in float32.
+    for (int64_t i = 0; i < ropeDims / 2; ++i) {
+        const float exponent = 2.0f * static_cast<float>(i) / static_cast<float>(ropeDims);
+        const float timescale = std::pow(static_cast<float>(theta), exponent);
+        invFreq[i] = 1.0f / timescale;
+    }
+}
+
+void applyRope(float* head, int64_t ropeDims, int64_t position, const float* invFreq) {
+    const int64_t half = ropeDims / 2;
+    for (int64_t i = 0; i < half; ++i) {
+        const float angle = static_cast<float>(position) * invFreq[i];  // f32 product
+        const float c = static_cast<float>(std::cos(static_cast<double>(angle)));
+        const float s = static_cast<float>(std::sin(static_cast<double>(angle)));
+        const float first = head[i], second = head[i + half];
+        head[i] = first * c - second * s;
+        head[i + half] = second * c + first * s;
+    }
+}
+
+void softCap(float* x, int64_t n, float cap) {
+    if (cap <= 0.0f)
+        return;
+    for (int64_t i = 0; i < n; ++i) x[i] = cap * std::tanh(x[i] / cap);
+}
+
+}  // namespace griffin::cpu

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CPU reference operations of the Griffin forward pass. Plain loops in float32; the matrix
+// products are split over output rows across the thread pool. Each op cites the spec section
+// whose formula it implements.
+#pragma once
+
+#include <cstdint>
+
+#include "cpu/thread_pool.h"
+#include "weights.h"
+
+namespace griffin::cpu {
+
+// griffin-spec.md §2.1: GeLU, tanh approximation.
+float gelu(float x);
+
+// y[t, o] = sum_i x[t, i] * w[o, i] + bias[o] for t < rows. `bias` may be null.
+// x: [rows, w.cols], y: [rows, w.rows]; y must not alias x.
+void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t rows, const float* bias,
+            float* y);
+
+// griffin-spec.md §2.4: y = x / sqrt(mean(x^2) + eps) * gain, per row of n values.
+void rmsNorm(const float* x, const float* gain, int64_t rows, int64_t n, double eps, float* y);
+
+// griffin-spec.md §2.6.2: block-diagonal gate, y = b + x_block . w[block] ([in, out] layout),
+// one row of `w.rows` values.
+void blockDiagonal(const Matrix& w, const float* bias, const float* x, float* y);
+
+// griffin-spec.md §2.7: rotates the first `ropeDims` of a head of `headDim` values in place,
+// pairing dim i with i + ropeDims/2, by angle position * invFreq[i] (f32 product).
+void applyRope(float* head, int64_t ropeDims, int64_t position, const float* invFreq);
+
+// Reference inverse frequencies: invFreq[i] = 1 / theta^(2i / ropeDims), in float32.
+void ropeInverseFrequencies(int64_t ropeDims, double theta, float* invFreq);
+
+// griffin-spec.md §2.8: cap * tanh(x / cap); cap 0 leaves x unchanged.
+void softCap(float* x, int64_t n, float cap);
+
+}  // namespace griffin::cpu

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+// ThreadPool: a fixed set of workers running one parallelFor at a time.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace griffin::cpu {
+
+// parallelFor must be called from one thread at a time (the Model's owner); workers only run the
+// ranges it hands out.
+class ThreadPool {
+public:
+    // threads <= 0: one per hardware thread. The calling thread counts as one.
+    explicit ThreadPool(int threads);
+    ~ThreadPool();
+    ThreadPool(const ThreadPool&) = delete;
+    ThreadPool& operator=(const ThreadPool&) = delete;
+
+    int size() const { return static_cast<int>(m_workers.size()) + 1; }
+
+    // Calls fn(begin, end) over disjoint ranges covering [0, n); returns when all are done.
+    // Ranges are at least `grain` long.
+    void parallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+
+private:
+    void workerLoop(int index);
+    void runShare(int index);
+
+    std::vector<std::thread> m_workers;
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    std::condition_variable m_done;
+    // guarded by m_mutex:
+    const std::function<void(int64_t, int64_t)>* m_fn = nullptr;
+    int64_t m_n = 0;
+    int m_parts = 0;
+    uint64_t m_generation = 0;
+    int m_pending = 0;
+    bool m_quit = false;
+};
+
+}  // namespace griffin::cpu

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: Apache-2.0
+// Model: loading (config, checkpoint, weight binding, backend) and the prefill/step entry points.
+#include "griffin/model.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "cpu/cpu_backend.h"
+#include "io/safetensors.h"
+#include "log.h"
+#include "weights.h"
+
+namespace griffin {
+
+struct Model::Impl {
+    ModelInfo info;
+    std::unique_ptr<io::SafetensorsArchive> archive;  // owns the mappings the weights point into
+    ModelWeights weights;
+    std::unique_ptr<Backend> backend;
+};
+
+namespace {
+
+// The model directory for a directory, its config.json or a checkpoint file inside it.
+std::filesystem::path modelDirectory(const std::filesystem::path& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        return path;
+    return path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+}
+
+std::string describeTypes(const std::map<WeightType, int64_t>& byType) {
+    if (byType.size() == 1)
+        return weightTypeName(byType.begin()->first);
+    std::string s;
+    for (const auto& [type, count] : byType) {
+        s += (s.empty() ? "" : ", ") + std::string(weightTypeName(type)) + " (" +
+             std::to_string(count) + ")";
+    }
+    return s;
+}
+
+}  // namespace
+
+const char* weightTypeName(WeightType type) {
+    switch (type) {
+        case WeightType::F32:
+            return "f32";
+        case WeightType::BF16:
+            return "bf16";
+        case WeightType::F16:
+            return "f16";
+    }
+    return "?";
+}
+
+const char* backendKindName(BackendKind kind) {
+    switch (kind) {
+        case BackendKind::Cpu:
+            return "cpu";
+    }
+    return "?";
+}
+
+Model::Model(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+Model::~Model() = default;
+
+Result<std::unique_ptr<Model>> Model::load(const std::filesystem::path& path,
+                                           const LoadOptions& options) {
+    const auto started = std::chrono::steady_clock::now();
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+        return makeError(ErrorCode::NotFound, path.string() + ": no such file or directory");
+    }
+    const std::filesystem::path dir = modelDirectory(path);
+    auto config = loadModelConfig(dir / "config.json");
+    if (!config)
+        return config.error();
+    auto archive = io::SafetensorsArchive::open(path.extension() == ".safetensors" ? path : dir);
+    if (!archive)
+        return archive.error();
+    auto weights = bindWeights(*config, **archive, dir.string(), options.progress, options.stop);
+    if (!weights)
+        return weights.error();
+
+    auto impl = std::make_unique<Impl>();
+    impl->archive = std::move(*archive);
+    impl->weights = std::move(*weights);
+    for (const std::string& name : impl->weights.unexpected) {
+        logger(Component::Engine)
+            ->warn("{}: unexpected tensor '{}' is ignored", dir.string(), name);
+    }
+    ModelInfo& info = impl->info;
+    info.path = dir;
+    info.config = std::move(*config);
+    info.embeddingRows = impl->weights.embedding.rows;
+    info.embeddingParams = info.embeddingRows * info.config.width;
+    int64_t total = 0;
+    for (const auto& [name, t] : impl->archive->tensors()) {
+        if (name != "lm_head.weight" &&
+            std::find(impl->weights.unexpected.begin(), impl->weights.unexpected.end(), name) ==
+                impl->weights.unexpected.end()) {
+            total += t.numel();
+        }
+    }
+    info.nonEmbeddingParams = total - info.embeddingParams;
+    info.weightBytes = impl->weights.storedBytes;
+    info.weightTypes = describeTypes(impl->weights.tensorsByType);
+    info.backend = options.backend;
+    impl->backend = std::make_unique<cpu::CpuBackend>(info.config, impl->weights, options.threads);
+    std::unique_ptr<Model> model(new Model(std::move(impl)));
+    model->m_impl->info.stateBytes = static_cast<int64_t>(model->newState().bytes());
+
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    logger(Component::Engine)
+        ->info("model loaded: {} ({} + {} parameters, {}, backend {}) in {:.2f} s", dir.string(),
+               info.embeddingParams, info.nonEmbeddingParams, info.weightTypes,
+               backendKindName(info.backend), seconds);
+    return model;
+}
+
+const ModelConfig& Model::config() const {
+    return m_impl->info.config;
+}
+const ModelInfo& Model::info() const {
+    return m_impl->info;
+}
+int64_t Model::logitsSize() const {
+    return m_impl->info.embeddingRows;
+}
+
+State Model::newState() const {
+    const ModelConfig& c = config();
+    State state;
+    const size_t l = static_cast<size_t>(c.lruWidth);
+    state.recurrentLayers().resize(static_cast<size_t>(c.numLayersOf(BlockType::Recurrent)));
+    for (State::RecurrentLayer& r : state.recurrentLayers()) {
+        r.h.assign(l, 0.0f);
+        r.convTail.assign(static_cast<size_t>(c.convWidth - 1) * l, 0.0f);
+    }
+    const size_t window = static_cast<size_t>(c.attentionWindow);
+    const size_t kv = static_cast<size_t>(c.numKvHeads * c.headDim);
+    state.attentionLayers().resize(static_cast<size_t>(c.numLayersOf(BlockType::Attention)));
+    for (State::AttentionLayer& a : state.attentionLayers()) {
+        a.keys.assign(window * kv, 0.0f);
+        a.values.assign(window * kv, 0.0f);
+        a.slotPositions.assign(window, -1);
+    }
+    return state;
+}
+
+Result<std::vector<float>> Model::prefill(State& state, std::span<const int32_t> tokens,
+                                          const ForwardOptions& options) {
+    if (tokens.empty())
+        return makeError(ErrorCode::InvalidArgument, "prefill: no tokens given");
+    if (state.recurrentLayers().size() !=
+            static_cast<size_t>(config().numLayersOf(BlockType::Recurrent)) ||
+        state.attentionLayers().size() !=
+            static_cast<size_t>(config().numLayersOf(BlockType::Attention))) {
+        return makeError(ErrorCode::InvalidArgument, "prefill: the state belongs to another model");
+    }
+    for (size_t i = 0; i < tokens.size(); ++i) {
+        if (tokens[i] < 0 || tokens[i] >= logitsSize()) {
+            return makeError(ErrorCode::InvalidArgument, "token " + std::to_string(tokens[i]) +
+                                                             " at index " + std::to_string(i) +
+                                                             " is outside the vocabulary [0, " +
+                                                             std::to_string(logitsSize()) + ")");
+        }
+    }
+    const int64_t total = static_cast<int64_t>(tokens.size());
+    const int64_t chunk = std::max<int64_t>(1, options.chunkSize);
+    const size_t rowSize = static_cast<size_t>(logitsSize());
+    std::vector<float> logits(options.allLogits ? rowSize * tokens.size() : rowSize);
+    for (int64_t done = 0; done < total; done += chunk) {
+        if (options.stop.stop_requested()) {
+            return makeError(ErrorCode::Cancelled,
+                             "prefill cancelled after " + std::to_string(done) + " tokens");
+        }
+        const int64_t n = std::min(chunk, total - done);
+        const bool last = done + n == total;
+        float* out =
+            options.allLogits ? logits.data() + static_cast<size_t>(done) * rowSize : logits.data();
+        // Intermediate chunks of a last-row-only prefill need no LM head at all.
+        if (!options.allLogits && !last)
+            out = nullptr;
+        const auto part = tokens.subspan(static_cast<size_t>(done), static_cast<size_t>(n));
+        if (auto s = m_impl->backend->forward(state, part, options.allLogits, out); !s) {
+            return s.error();
+        }
+        if (options.progress)
+            options.progress(done + n, total);
+    }
+    return logits;
+}
+
+Result<std::vector<float>> Model::step(State& state, int32_t token) {
+    return prefill(state, std::span<const int32_t>(&token, 1));
+}
+
+void Model::setLayerObserver(LayerObserver observer) {
+    m_impl->backend->setLayerObserver(std::move(observer));
+}
+
+}  // namespace griffin

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "weights.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <set>
+
+#include "bf16.h"
+
+namespace griffin {
+namespace {
+
+std::string shapeString(const std::vector<int64_t>& shape) {
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+}
+
+// Walks the checkpoint, remembering which tensors were used.
+class Binder {
+public:
+    Binder(const io::SafetensorsArchive& archive, const std::string& source)
+        : m_archive(archive), m_source(source) {}
+
+    Result<const io::TensorInfo*> get(const std::string& name, std::vector<int64_t> shape) {
+        const io::TensorInfo* t = m_archive.find(name);
+        if (t == nullptr) {
+            return makeError(ErrorCode::NotFound, m_source + ": tensor '" + name +
+                                                      "' is missing (expected shape " +
+                                                      shapeString(shape) + ")");
+        }
+        if (t->shape != shape) {
+            return makeError(ErrorCode::Corrupt, t->file.string() + ": tensor '" + name + "' is " +
+                                                     shapeString(t->shape) +
+                                                     ", config.json implies " + shapeString(shape));
+        }
+        m_used.insert(name);
+        m_bytes += static_cast<int64_t>(t->bytes);
+        m_byType[t->type] += 1;
+        return t;
+    }
+
+    Result<Matrix> matrix(const std::string& name, int64_t rows, int64_t cols) {
+        auto t = get(name, {rows, cols});
+        if (!t)
+            return t.error();
+        return Matrix{(*t)->type, (*t)->data, rows, cols};
+    }
+
+    // Any tensor of `shape` flattened into float32.
+    Result<std::vector<float>> vec(const std::string& name, std::vector<int64_t> shape) {
+        auto t = get(name, std::move(shape));
+        if (!t)
+            return t.error();
+        const int64_t n = (*t)->numel();
+        std::vector<float> out(static_cast<size_t>(n));
+        loadRow(Matrix{(*t)->type, (*t)->data, 1, n}, 0, out.data());
+        for (float v : out) {
+            if (!std::isfinite(v)) {
+                return makeError(ErrorCode::Corrupt, (*t)->file.string() + ": tensor '" + name +
+                                                         "' contains NaN or infinity");
+            }
+        }
+        return out;
+    }
+
+    // A [blocks, bw, bw] block-diagonal gate, viewed as a [blocks * bw, bw] matrix.
+    Result<Matrix> blocks(const std::string& name, int64_t blocks, int64_t bw) {
+        auto t = get(name, {blocks, bw, bw});
+        if (!t)
+            return t.error();
+        return Matrix{(*t)->type, (*t)->data, blocks * bw, bw};
+    }
+
+    Result<std::vector<float>> gain(const std::string& name, int64_t n) {
+        auto v = vec(name, {n});
+        if (!v)
+            return v.error();
+        for (float& g : *v) g = 1.0f + g;  // RMSNorm scale is an offset (griffin-spec.md §2.4)
+        return v;
+    }
+
+    std::vector<std::string> unused() const {
+        std::vector<std::string> out;
+        for (const auto& [name, info] : m_archive.tensors()) {
+            if (m_used.count(name) == 0 && name != "lm_head.weight")
+                out.push_back(name);
+        }
+        return out;
+    }
+    int64_t bytes() const { return m_bytes; }
+    const std::map<WeightType, int64_t>& byType() const { return m_byType; }
+
+private:
+    const io::SafetensorsArchive& m_archive;
+    std::string m_source;
+    std::set<std::string> m_used;
+    int64_t m_bytes = 0;
+    std::map<WeightType, int64_t> m_byType;
+};
+
+#define GRIFFIN_BIND(lhs, expr) \
+    do {                        \
+        auto _r = (expr);       \
+        if (!_r)                \
+            return _r.error();  \
+        lhs = std::move(*_r);   \
+    } while (false)
+
+Status bindMlp(Binder& b, const ModelConfig& c, const std::string& p, LayerWeights& w) {
+    const int64_t d = c.width, m = c.mlpWidth;
+    GRIFFIN_BIND(w.temporalNormGain, b.gain(p + "temporal_pre_norm.weight", d));
+    GRIFFIN_BIND(w.channelNormGain, b.gain(p + "channel_pre_norm.weight", d));
+    GRIFFIN_BIND(w.mlpGate, b.matrix(p + "mlp_block.gate_proj.weight", m, d));
+    GRIFFIN_BIND(w.mlpGateBias, b.vec(p + "mlp_block.gate_proj.bias", {m}));
+    GRIFFIN_BIND(w.mlpUp, b.matrix(p + "mlp_block.up_proj.weight", m, d));
+    GRIFFIN_BIND(w.mlpUpBias, b.vec(p + "mlp_block.up_proj.bias", {m}));
+    GRIFFIN_BIND(w.mlpDown, b.matrix(p + "mlp_block.down_proj.weight", d, m));
+    GRIFFIN_BIND(w.mlpDownBias, b.vec(p + "mlp_block.down_proj.bias", {d}));
+    return {};
+}
+
+Status bindRecurrent(Binder& b, const ModelConfig& c, const std::string& p, RecurrentWeights& w) {
+    const int64_t d = c.width, l = c.lruWidth, h = c.numHeads, bw = c.lruBlockWidth();
+    const int64_t k = c.convWidth;
+    const std::string t = p + "temporal_block.";
+    GRIFFIN_BIND(w.linearX, b.matrix(t + "linear_x.weight", l, d));
+    GRIFFIN_BIND(w.linearXBias, b.vec(t + "linear_x.bias", {l}));
+    GRIFFIN_BIND(w.linearY, b.matrix(t + "linear_y.weight", l, d));
+    GRIFFIN_BIND(w.linearYBias, b.vec(t + "linear_y.bias", {l}));
+    GRIFFIN_BIND(w.linearOut, b.matrix(t + "linear_out.weight", d, l));
+    GRIFFIN_BIND(w.linearOutBias, b.vec(t + "linear_out.bias", {d}));
+    std::vector<float> conv;  // HF layout [L, 1, K]
+    GRIFFIN_BIND(conv, b.vec(t + "conv_1d.weight", {l, 1, k}));
+    w.convWeight.assign(static_cast<size_t>(k * l), 0.0f);
+    for (int64_t ch = 0; ch < l; ++ch) {
+        for (int64_t tap = 0; tap < k; ++tap) {
+            w.convWeight[static_cast<size_t>(tap * l + ch)] =
+                conv[static_cast<size_t>(ch * k + tap)];
+        }
+    }
+    GRIFFIN_BIND(w.convBias, b.vec(t + "conv_1d.bias", {l}));
+    GRIFFIN_BIND(w.inputGate, b.blocks(t + "rg_lru.input_gate_weight", h, bw));
+    GRIFFIN_BIND(w.inputGateBias, b.vec(t + "rg_lru.input_gate_bias", {h, bw}));
+    GRIFFIN_BIND(w.recurrentGate, b.blocks(t + "rg_lru.recurrent_gate_weight", h, bw));
+    GRIFFIN_BIND(w.recurrentGateBias, b.vec(t + "rg_lru.recurrent_gate_bias", {h, bw}));
+    std::vector<float> aParam;
+    GRIFFIN_BIND(aParam, b.vec(t + "rg_lru.recurrent_param", {l}));
+    w.logA.resize(aParam.size());
+    for (size_t i = 0; i < aParam.size(); ++i) {
+        // griffin-spec.md §2.6.2: A = -8 * softplus(a_param), softplus in its stable form.
+        const double z = aParam[i];
+        const double softplus = std::max(z, 0.0) + std::log1p(std::exp(-std::fabs(z)));
+        w.logA[i] = static_cast<float>(-8.0 * softplus);
+    }
+    return {};
+}
+
+Status bindAttention(Binder& b, const ModelConfig& c, const std::string& p, AttentionWeights& w) {
+    const int64_t d = c.width, qDim = c.numHeads * c.headDim, kvDim = c.numKvHeads * c.headDim;
+    const std::string t = p + "temporal_block.";
+    GRIFFIN_BIND(w.q, b.matrix(t + "q_proj.weight", qDim, d));
+    GRIFFIN_BIND(w.k, b.matrix(t + "k_proj.weight", kvDim, d));
+    GRIFFIN_BIND(w.v, b.matrix(t + "v_proj.weight", kvDim, d));
+    GRIFFIN_BIND(w.o, b.matrix(t + "o_proj.weight", d, qDim));
+    GRIFFIN_BIND(w.oBias, b.vec(t + "o_proj.bias", {d}));
+    return {};
+}
+
+}  // namespace
+
+void loadRow(const Matrix& m, int64_t row, float* out) {
+    const size_t n = static_cast<size_t>(m.cols);
+    const size_t offset = static_cast<size_t>(row) * n;
+    switch (m.type) {
+        case WeightType::F32:
+            std::memcpy(out, static_cast<const float*>(m.data) + offset, n * sizeof(float));
+            break;
+        case WeightType::BF16: {
+            const uint16_t* src = static_cast<const uint16_t*>(m.data) + offset;
+            for (size_t i = 0; i < n; ++i) out[i] = bf16ToFloat(src[i]);
+            break;
+        }
+        case WeightType::F16: {
+            const uint16_t* src = static_cast<const uint16_t*>(m.data) + offset;
+            for (size_t i = 0; i < n; ++i) out[i] = f16ToFloat(src[i]);
+            break;
+        }
+    }
+}
+
+Result<ModelWeights> bindWeights(const ModelConfig& c, const io::SafetensorsArchive& archive,
+                                 const std::string& sourceName,
+                                 const std::function<void(double)>& progress,
+                                 std::stop_token stop) {
+    Binder b(archive, sourceName);
+    ModelWeights w;
+    const io::TensorInfo* emb = archive.find("model.embed_tokens.weight");
+    if (emb != nullptr && emb->shape.size() == 2 && emb->shape[0] >= c.vocabSize) {
+        // The row count comes from the checkpoint (it may be padded past the tokenizer's).
+        GRIFFIN_BIND(w.embedding, b.matrix("model.embed_tokens.weight", emb->shape[0], c.width));
+    } else {
+        GRIFFIN_BIND(w.embedding, b.matrix("model.embed_tokens.weight", c.vocabSize, c.width));
+    }
+    GRIFFIN_BIND(w.finalNormGain, b.gain("model.final_norm.weight", c.width));
+    w.layers.resize(static_cast<size_t>(c.numLayers));
+    for (int64_t i = 0; i < c.numLayers; ++i) {
+        if (stop.stop_requested()) {
+            return makeError(ErrorCode::Cancelled, sourceName + ": loading cancelled");
+        }
+        LayerWeights& lw = w.layers[static_cast<size_t>(i)];
+        lw.type = c.layerType(i);
+        const std::string prefix = "model.layers." + std::to_string(i) + ".";
+        if (auto s = bindMlp(b, c, prefix, lw); !s)
+            return s.error();
+        Status s = lw.type == BlockType::Recurrent ? bindRecurrent(b, c, prefix, lw.recurrent)
+                                                   : bindAttention(b, c, prefix, lw.attention);
+        if (!s)
+            return s.error();
+        if (progress)
+            progress(static_cast<double>(i + 1) / static_cast<double>(c.numLayers));
+    }
+    w.unexpected = b.unused();
+    w.storedBytes = b.bytes();
+    w.tensorsByType = b.byType();
+    return w;
+}
+
+}  // namespace griffin

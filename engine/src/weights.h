@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+// The model's tensors bound by their Hugging Face names (griffin-spec.md §4.1), checked against
+// the config. Matrices stay in their stored type inside the mapped checkpoint; the small vectors
+// (norms, biases, conv, RG-LRU constants) are converted to float32 at load.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "griffin/model.h"
+#include "io/safetensors.h"
+
+namespace griffin {
+
+// A row-major [rows, cols] matrix in its stored type. Non-owning.
+struct Matrix {
+    WeightType type = WeightType::F32;
+    const void* data = nullptr;
+    int64_t rows = 0;
+    int64_t cols = 0;
+};
+
+// Converts row `row` of `m` to float32 into out[0..cols).
+void loadRow(const Matrix& m, int64_t row, float* out);
+
+struct RecurrentWeights {
+    Matrix linearX, linearY, linearOut;  // [L, D], [L, D], [D, L]  ([out, in])
+    std::vector<float> linearXBias, linearYBias, linearOutBias;
+    std::vector<float> convWeight;  // [convWidth, L]: row convWidth-1 multiplies the current token
+    std::vector<float> convBias;    // [L]
+    Matrix inputGate, recurrentGate;  // [H * bw, bw]: block h, input i at row h*bw+i, output col
+    std::vector<float> inputGateBias, recurrentGateBias;  // [L]
+    std::vector<float> logA;  // [L] A = -8 * softplus(recurrent_param), precomputed in double
+};
+
+struct AttentionWeights {
+    Matrix q, k, v, o;  // [H*hd, D], [KV*hd, D], [KV*hd, D], [D, H*hd]
+    std::vector<float> oBias;
+};
+
+struct LayerWeights {
+    BlockType type = BlockType::Recurrent;
+    std::vector<float> temporalNormGain;  // [D] 1 + weight
+    std::vector<float> channelNormGain;   // [D] 1 + weight
+    Matrix mlpGate, mlpUp, mlpDown;       // [M, D], [M, D], [D, M]
+    std::vector<float> mlpGateBias, mlpUpBias, mlpDownBias;
+    RecurrentWeights recurrent;  // when type == Recurrent
+    AttentionWeights attention;  // when type == Attention
+};
+
+struct ModelWeights {
+    Matrix embedding;                  // [rows >= vocabSize, D]; also the LM head (tied)
+    std::vector<float> finalNormGain;  // [D] 1 + weight
+    std::vector<LayerWeights> layers;
+    std::vector<std::string> unexpected;  // tensors in the checkpoint that the model does not use
+    int64_t storedBytes = 0;
+    std::map<WeightType, int64_t> tensorsByType;
+};
+
+// Binds every tensor the config calls for. Errors name `sourceName` and the tensor.
+Result<ModelWeights> bindWeights(const ModelConfig& config, const io::SafetensorsArchive& archive,
+                                 const std::string& sourceName,
+                                 const std::function<void(double)>& progress, std::stop_token stop);
+
+}  // namespace griffin
