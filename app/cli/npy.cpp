@@ -46,10 +46,10 @@ Status writeFileAtomically(const std::filesystem::path& path, std::span<const ch
 
 Status writeNpyFloat32(const std::filesystem::path& path, std::span<const int64_t> shape,
                        std::span<const float> data) {
-    std::string dims;
-    for (int64_t d : shape) dims += std::to_string(d) + ", ";
-    if (shape.size() > 1)
-        dims.resize(dims.size() - 1);  // "(3, 4)" but "(3,)"
+    std::string dims;  // "3, 4" for two dimensions but "3," for one (a Python tuple)
+    for (size_t i = 0; i < shape.size(); ++i) dims += (i ? ", " : "") + std::to_string(shape[i]);
+    if (shape.size() == 1)
+        dims += ",";
     std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
     // Magic (6) + version (2) + length (2) + header + '\n' padded to a multiple of 64.
     const size_t unpadded = 10 + header.size() + 1;

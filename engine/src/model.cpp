@@ -105,6 +105,7 @@ Result<std::unique_ptr<Model>> Model::load(const std::filesystem::path& path,
     }
     info.nonEmbeddingParams = total - info.embeddingParams;
     info.weightBytes = impl->weights.storedBytes;
+    info.unexpectedTensors = impl->weights.unexpected;
     info.weightTypes = describeTypes(impl->weights.tensorsByType);
     info.backend = options.backend;
     impl->backend = std::make_unique<cpu::CpuBackend>(info.config, impl->weights, options.threads);

@@ -44,6 +44,8 @@ struct ModelInfo {
     int64_t weightBytes = 0;         // bytes of all tensors as stored
     std::string weightTypes;         // e.g. "bf16", or "f32 (96), bf16 (16)" when mixed
     int64_t stateBytes = 0;          // State::bytes() of a fresh state
+    std::vector<std::string>
+        unexpectedTensors;  // in the checkpoint but unused (logged as warnings)
     BackendKind backend = BackendKind::Cpu;
 };
 

@@ -16,10 +16,6 @@ Vec zeros(int64_t n) {
     return Vec(static_cast<size_t>(n), 0.0f);
 }
 
-float sigmoid(float x) {
-    return static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(x))));
-}
-
 }  // namespace
 
 CpuBackend::CpuBackend(const ModelConfig& config, const ModelWeights& weights, int threads)
@@ -107,14 +103,14 @@ void CpuBackend::recurrentBlock(const RecurrentWeights& w, State::RecurrentLayer
     }
     std::copy(ext.end() - (K - 1) * L, ext.end(), s.convTail.begin());
 
-    // RG-LRU gates depend only on the conv output, so they are computed for all t first.
-    Vec gateX = zeros(T * L), gateA = zeros(T * L);
+    // RG-LRU gate pre-activations depend only on the conv output: computed for all t first.
+    Vec gateXPre = zeros(T * L), gateAPre = zeros(T * L);
     m_pool.parallelFor(T, 1, [&](int64_t begin, int64_t end) {
         for (int64_t t = begin; t < end; ++t) {
             blockDiagonal(w.inputGate, w.inputGateBias.data(), xc.data() + t * L,
-                          gateX.data() + t * L);
+                          gateXPre.data() + t * L);
             blockDiagonal(w.recurrentGate, w.recurrentGateBias.data(), xc.data() + t * L,
-                          gateA.data() + t * L);
+                          gateAPre.data() + t * L);
         }
     });
     // griffin-spec.md §2.6.2: the scan, sequential in t, f32 state; position 0 resets.
@@ -123,17 +119,9 @@ void CpuBackend::recurrentBlock(const RecurrentWeights& w, State::RecurrentLayer
         const bool reset = firstPos + t == 0;
         for (int64_t ch = 0; ch < L; ++ch) {
             const size_t i = static_cast<size_t>(t * L + ch);
-            const float gx = sigmoid(gateX[i]), ga = sigmoid(gateA[i]);
-            const float logA = w.logA[static_cast<size_t>(ch)] * ga;
-            const float input = xc[i] * gx;
             float& h = s.h[static_cast<size_t>(ch)];
-            if (reset) {
-                h = input;
-            } else {
-                const float a = std::exp(logA);
-                const float mult = static_cast<float>(std::sqrt(-std::expm1(2.0 * logA)));
-                h = a * h + mult * input;
-            }
+            h = rgLruStep(xc[i], gateXPre[i], gateAPre[i], w.logA[static_cast<size_t>(ch)], h,
+                          reset);
             gated[i] = h * yb[i];
         }
     }

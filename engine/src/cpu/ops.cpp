@@ -87,6 +87,19 @@ void applyRope(float* head, int64_t ropeDims, int64_t position, const float* inv
     }
 }
 
+float rgLruStep(float x, float gateXPre, float gateAPre, float logAConst, float h, bool reset) {
+    const float gateX = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(gateXPre))));
+    const float gateA = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(gateAPre))));
+    const float input = x * gateX;
+    if (reset)
+        return input;
+    const double logA = static_cast<double>(logAConst) * gateA;
+    // sqrt(1 - a^2) through expm1: no cancellation as a -> 1 (griffin-spec.md §2.6.2).
+    const float a = static_cast<float>(std::exp(logA));
+    const float mult = static_cast<float>(std::sqrt(-std::expm1(2.0 * logA)));
+    return a * h + mult * input;
+}
+
 void softCap(float* x, int64_t n, float cap) {
     if (cap <= 0.0f)
         return;

@@ -33,6 +33,11 @@ void applyRope(float* head, int64_t ropeDims, int64_t position, const float* inv
 // Reference inverse frequencies: invFreq[i] = 1 / theta^(2i / ropeDims), in float32.
 void ropeInverseFrequencies(int64_t ropeDims, double theta, float* invFreq);
 
+// griffin-spec.md §2.6.2: one RG-LRU step of one channel. `gateXPre`/`gateAPre` are the gate
+// pre-activations, `logAConst` = -8 * softplus(a_param). Returns the new h; `reset` (position 0)
+// drops the past and skips the sqrt(1 - a^2) normalisation.
+float rgLruStep(float x, float gateXPre, float gateAPre, float logAConst, float h, bool reset);
+
 // griffin-spec.md §2.8: cap * tanh(x / cap); cap 0 leaves x unchanged.
 void softCap(float* x, int64_t n, float cap);
 

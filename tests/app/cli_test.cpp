@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: Apache-2.0
+// The `griffin` command line as scripts use it: outputs, exit codes, errors on stderr only, and
+// nothing half-written at --out.
+#include <QProcess>
+#include <QtTest>
+
+#include "test_files.h"
+
+using namespace griffin;
+
+namespace {
+
+struct Run {
+    int exitCode = -1;
+    QByteArray out, err;
+};
+
+Run runGriffin(const QStringList& args) {
+    QProcess p;
+    p.start(GRIFFIN_CLI_PATH, args);
+    if (!p.waitForFinished(120000))
+        qFatal("griffin did not finish");
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
+            p.readAllStandardError()};
+}
+
+QString tinyModel(const char* dtype = "f32") {
+    return QString::fromStdString(
+        (test::tinyPublicDir() / (std::string("model-") + dtype)).string());
+}
+
+QString tokenList() {
+    const nlohmann::json manifest = test::tinyManifest();
+    QStringList items;
+    for (int t : manifest.at("cases").at("prefill").at("tokens")) items << QString::number(t);
+    return items.join(',');
+}
+
+// Parses a float32 .npy (format 1.0) and returns its shape and data.
+bool readNpy(const std::string& bytes, QString& shape, std::vector<float>& data) {
+    if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0 || bytes[6] != 1)
+        return false;
+    const size_t headerLen = static_cast<unsigned char>(bytes[8]) |
+                             (static_cast<size_t>(static_cast<unsigned char>(bytes[9])) << 8);
+    if ((10 + headerLen) % 64 != 0)
+        return false;
+    const QString header = QString::fromStdString(bytes.substr(10, headerLen));
+    if (!header.contains("'descr': '<f4'") || !header.contains("'fortran_order': False"))
+        return false;
+    shape = header.section("'shape': (", 1).section(')', 0, 0);
+    data.resize((bytes.size() - 10 - headerLen) / 4);
+    std::memcpy(data.data(), bytes.data() + 10 + headerLen, data.size() * 4);
+    return true;
+}
+
+}  // namespace
+
+class CliTest : public QObject {
+    Q_OBJECT
+
+private slots:
+    void logitsWritesNpyMatchingTheGolden_data() {
+        QTest::addColumn<QString>("mode");
+        QTest::newRow("prefill") << "prefill";
+        QTest::newRow("step") << "step";
+        QTest::newRow("split:25") << "split:25";
+        QTest::newRow("split:0") << "split:0";
+    }
+    void logitsWritesNpyMatchingTheGolden() {
+        QFETCH(QString, mode);
+        test::TempDir dir;
+        const QString out = QString::fromStdString((dir.path() / "logits.npy").string());
+        Run r = runGriffin({"logits", "--model", tinyModel(), "--tokens", tokenList(), "--mode",
+                            mode, "--out", out});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY(r.out.isEmpty());
+        QString shape;
+        std::vector<float> data;
+        QVERIFY(readNpy(test::readFile(out.toStdString()), shape, data));
+        QCOMPARE(shape, QString("40, 256"));
+        const auto golden =
+            test::readFloats(test::tinyPublicDir() / "golden-f32" / "prefill_logits.bin");
+        QVERIFY(test::maxAbsDiff(data, golden) <= 1e-3);
+    }
+
+    void failuresExitNonZeroAndLeaveNoOutput_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("mentions");
+        QTest::newRow("bad mode") << QStringList{"--mode", "sideways"} << "--mode";
+        QTest::newRow("split past the end") << QStringList{"--mode", "split:41"} << "split:41";
+        QTest::newRow("token out of vocabulary")
+            << QStringList{"--tokens", "2,256"} << "outside the vocabulary";
+        QTest::newRow("not a token") << QStringList{"--tokens", "2,x"} << "'x'";
+        QTest::newRow("missing model") << QStringList{"--model", "/nonexistent"} << "/nonexistent";
+        QTest::newRow("unknown option") << QStringList{"--frobnicate", "1"} << "--frobnicate";
+    }
+    void failuresExitNonZeroAndLeaveNoOutput() {
+        QFETCH(QStringList, args);
+        QFETCH(QString, mentions);
+        test::TempDir dir;
+        const auto outPath = dir.path() / "logits.npy";
+        test::writeFile(outPath, "previous content");
+        QStringList full{"logits",
+                         "--model",
+                         tinyModel(),
+                         "--tokens",
+                         "2,3,4",
+                         "--out",
+                         QString::fromStdString(outPath.string())};
+        // Later options replace earlier ones of the same name.
+        for (int i = 0; i + 1 < args.size(); i += 2) {
+            const int at = full.indexOf(args[i]);
+            if (at >= 0) {
+                full[at + 1] = args[i + 1];
+            } else {
+                full << args[i] << args[i + 1];
+            }
+        }
+        Run r = runGriffin(full);
+        QVERIFY(r.exitCode != 0);
+        QVERIFY(r.out.isEmpty());
+        QVERIFY2(QString(r.err).contains(mentions), r.err.constData());
+        QCOMPARE(test::readFile(outPath), std::string("previous content"));
+        QCOMPARE(std::distance(std::filesystem::directory_iterator(dir.path()),
+                               std::filesystem::directory_iterator()),
+                 1);  // no temporary file left behind
+    }
+
+    void infoJsonReportsParametersAndStateBytes() {
+        Run r = runGriffin({"info", "--model", tinyModel("bf16"), "--json"});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const auto info = nlohmann::json::parse(r.out.toStdString());
+        QCOMPARE(info.at("parameters").at("embedding").get<int64_t>(), 256 * 64);
+        QCOMPARE(info.at("weight_type").get<std::string>(), std::string("bf16"));
+        QVERIFY(info.at("state_bytes").get<int64_t>() > 0);
+        QCOMPARE(info.at("config").at("mlp_width").get<int64_t>(), 192);
+    }
+
+    void versionPrintsTheProjectVersion() {
+        Run r = runGriffin({"--version"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(r.out.startsWith("griffin 0."));
+    }
+};
+
+QTEST_MAIN(CliTest)
+#include "cli_test.moc"

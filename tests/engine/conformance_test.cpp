@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CPU engine against the golden vectors of the official reference implementation
+// (shared/conformance/tiny-public), for f32 and bf16 checkpoints, each with its own golden set.
+// Tolerances from the conformance README: logits 1e-3, hidden states 2e-3, greedy identical.
+#include <algorithm>
+
+#include <QtTest>
+
+#include "griffin/model.h"
+#include "test_files.h"
+
+using namespace griffin;
+using griffin::test::maxAbsDiff;
+
+namespace {
+
+constexpr double kLogitsTolerance = 1e-3;
+constexpr double kHiddenTolerance = 2e-3;
+
+std::vector<int32_t> tokensOf(const nlohmann::json& manifest, const char* caseName) {
+    return manifest.at("cases").at(caseName).at("tokens").get<std::vector<int32_t>>();
+}
+
+std::unique_ptr<Model> loadTiny(const QString& dtype) {
+    auto model = Model::load(test::tinyPublicDir() / ("model-" + dtype.toStdString()));
+    if (!model)
+        qFatal("load failed: %s", model.error().message.c_str());
+    return std::move(*model);
+}
+
+std::vector<float> golden(const QString& dtype, const char* file) {
+    return test::readFloats(test::tinyPublicDir() / ("golden-" + dtype.toStdString()) / file);
+}
+
+// Logits of tokens[begin, end) fed one at a time.
+std::vector<float> stepAll(Model& model, State& state, std::span<const int32_t> tokens) {
+    std::vector<float> out;
+    for (int32_t t : tokens) {
+        auto logits = model.step(state, t);
+        if (!logits)
+            qFatal("step failed: %s", logits.error().message.c_str());
+        out.insert(out.end(), logits->begin(), logits->end());
+    }
+    return out;
+}
+
+std::vector<float> prefillAll(Model& model, State& state, std::span<const int32_t> tokens) {
+    ForwardOptions options;
+    options.allLogits = true;
+    auto logits = model.prefill(state, tokens, options);
+    if (!logits)
+        qFatal("prefill failed: %s", logits.error().message.c_str());
+    return *logits;
+}
+
+void report(const char* what, double err, double tolerance) {
+    qInfo("%-28s max |delta| = %.3g (tolerance %.0e)", what, err, tolerance);
+    QVERIFY2(err <= tolerance, what);
+}
+
+int argmax(const std::vector<float>& v) {
+    return static_cast<int>(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+}  // namespace
+
+class ConformanceTest : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase_data() {
+        QTest::addColumn<QString>("dtype");
+        QTest::newRow("f32") << "f32";
+        QTest::newRow("bf16") << "bf16";
+    }
+
+    void prefillMatchesGolden() {
+        QFETCH_GLOBAL(QString, dtype);
+        auto model = loadTiny(dtype);
+        State state = model->newState();
+        auto logits = prefillAll(*model, state, tokensOf(test::tinyManifest(), "prefill"));
+        report("prefill logits", maxAbsDiff(logits, golden(dtype, "prefill_logits.bin")),
+               kLogitsTolerance);
+        QCOMPARE(state.position(), 40);
+    }
+
+    void decodeFromEmptyStateMatchesGolden() {
+        QFETCH_GLOBAL(QString, dtype);
+        auto model = loadTiny(dtype);
+        State state = model->newState();
+        auto logits = stepAll(*model, state, tokensOf(test::tinyManifest(), "prefill"));
+        report("decode logits", maxAbsDiff(logits, golden(dtype, "decode_logits.bin")),
+               kLogitsTolerance);
+    }
+
+    void splitPrefillThenDecodeMatchesGolden_data() {
+        QTest::addColumn<int>("split");
+        QTest::newRow("split 25") << 25;
+        QTest::newRow("split 5") << 5;
+    }
+    void splitPrefillThenDecodeMatchesGolden() {
+        QFETCH_GLOBAL(QString, dtype);
+        QFETCH(int, split);
+        auto model = loadTiny(dtype);
+        const auto tokens = tokensOf(test::tinyManifest(), "prefill");
+        State state = model->newState();
+        const std::span<const int32_t> all(tokens);
+        auto head = prefillAll(*model, state, all.first(static_cast<size_t>(split)));
+        auto tail = stepAll(*model, state, all.subspan(static_cast<size_t>(split)));
+        const std::string prefix = "prefill" + std::to_string(split);
+        report((prefix + " logits").c_str(),
+               maxAbsDiff(head, golden(dtype, (prefix + "_logits.bin").c_str())), kLogitsTolerance);
+        report((prefix + " + decode logits").c_str(),
+               maxAbsDiff(tail, golden(dtype, (prefix + "_decode_logits.bin").c_str())),
+               kLogitsTolerance);
+    }
+
+    // As the reference Sampler: prefill prompt[:-1], step prompt[-1], then feed each argmax.
+    void greedyContinuationIsIdentical() {
+        QFETCH_GLOBAL(QString, dtype);
+        auto model = loadTiny(dtype);
+        const nlohmann::json greedy = test::tinyManifest().at("cases").at("greedy");
+        const auto prompt = greedy.at("prompt").get<std::vector<int32_t>>();
+        const auto expected =
+            greedy.at("generated_tokens").at(dtype.toStdString()).get<std::vector<int32_t>>();
+        State state = model->newState();
+        auto logits = model->prefill(state, std::span(prompt).first(prompt.size() - 1));
+        QVERIFY(logits.has_value());
+        logits = model->step(state, prompt.back());
+        QVERIFY(logits.has_value());
+        std::vector<int32_t> produced;
+        std::vector<float> allLogits;
+        for (size_t i = 0; i < expected.size(); ++i) {
+            allLogits.insert(allLogits.end(), logits->begin(), logits->end());
+            produced.push_back(argmax(*logits));
+            logits = model->step(state, produced.back());
+            QVERIFY(logits.has_value());
+        }
+        QCOMPARE(produced, expected);
+        report("greedy logits", maxAbsDiff(allLogits, golden(dtype, "greedy_logits.bin")),
+               kLogitsTolerance);
+    }
+
+    void hiddenStatesAndFinalNormMatchGolden() {
+        QFETCH_GLOBAL(QString, dtype);
+        auto model = loadTiny(dtype);
+        const int64_t layers = model->config().numLayers;
+        std::vector<std::vector<float>> seen(static_cast<size_t>(layers + 2));
+        model->setLayerObserver([&](int64_t layer, const float* x, int64_t rows, int64_t width) {
+            seen[static_cast<size_t>(layer + 1)].assign(x, x + rows * width);
+        });
+        State state = model->newState();
+        prefillAll(*model, state, tokensOf(test::tinyManifest(), "prefill"));
+
+        const auto hidden = golden(dtype, "hidden_states.bin");  // [layers + 1, T, D]
+        const size_t per = hidden.size() / static_cast<size_t>(layers + 1);
+        double worst = 0.0;
+        for (int64_t i = 0; i <= layers; ++i) {
+            std::vector<float> expected(hidden.begin() + static_cast<ptrdiff_t>(i * per),
+                                        hidden.begin() + static_cast<ptrdiff_t>((i + 1) * per));
+            const double err = maxAbsDiff(seen[static_cast<size_t>(i)], expected);
+            qInfo("  hidden state %lld: max |delta| = %.3g", static_cast<long long>(i), err);
+            worst = std::max(worst, err);
+        }
+        report("hidden states (all layers)", worst, kHiddenTolerance);
+        report("final norm output", maxAbsDiff(seen.back(), golden(dtype, "final_norm_output.bin")),
+               kHiddenTolerance);
+    }
+};
+
+QTEST_APPLESS_MAIN(ConformanceTest)
+#include "conformance_test.moc"

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: Apache-2.0
+// CPU ops against the test vectors of griffin-spec.md (computed in float64 there) and against
+// naive scalar versions.
+#include "cpu/ops.h"
+
+#include <cmath>
+#include <vector>
+
+#include <QtTest>
+
+#include "bf16.h"
+
+using namespace griffin;
+
+class OpsTest : public QObject {
+    Q_OBJECT
+
+private slots:
+    void geluIsTheTanhApproximation_data() {
+        QTest::addColumn<float>("x");
+        QTest::addColumn<float>("expected");
+        QTest::newRow("-3") << -3.0f << -0.0036374f;
+        QTest::newRow("-1") << -1.0f << -0.1588080f;
+        QTest::newRow("-0.5") << -0.5f << -0.1542860f;
+        QTest::newRow("0.5") << 0.5f << 0.3457140f;
+        QTest::newRow("1") << 1.0f << 0.8411920f;
+        QTest::newRow("3") << 3.0f << 2.9963626f;
+    }
+    void geluIsTheTanhApproximation() {
+        QFETCH(float, x);
+        QFETCH(float, expected);
+        QVERIFY2(std::fabs(cpu::gelu(x) - expected) < 1e-6f,
+                 qPrintable(QString::number(cpu::gelu(x))));
+    }
+
+    void rmsNormAddsEpsInsideTheRootAndUsesOnePlusScale() {
+        const float x1[] = {0.1f, 0.2f}, gain1[] = {1.0f, 1.0f};
+        float y1[2];
+        cpu::rmsNorm(x1, gain1, 1, 2, 1e-6, y1);
+        QVERIFY(std::fabs(y1[0] - 0.6324429f) < 1e-6f && std::fabs(y1[1] - 1.2648858f) < 1e-6f);
+        const float x2[] = {1, 2, 3, 4}, gain2[] = {1.0f, 1.5f, 0.5f, 2.0f};  // 1 + scale
+        const float expected[] = {0.3651484f, 1.0954450f, 0.5477225f, 2.9211868f};
+        float y2[4];
+        cpu::rmsNorm(x2, gain2, 1, 4, 1e-6, y2);
+        for (int i = 0; i < 4; ++i) QVERIFY(std::fabs(y2[i] - expected[i]) < 1e-6f);
+    }
+
+    void ropeRotatesHalfSplitPairsOfTheFirstHalf() {
+        float head[] = {1, 2, 3, 4, 5, 6, 7, 8};
+        const float invFreq[] = {1.0f, 0.01f};
+        cpu::applyRope(head, 4, 3, invFreq);
+        const float expected[] = {-1.4133525f, 1.8791181f, -2.8288575f, 4.0581911f, 5, 6, 7, 8};
+        for (int i = 0; i < 8; ++i) {
+            QVERIFY2(std::fabs(head[i] - expected[i]) < 1e-5f, qPrintable(QString::number(i)));
+        }
+    }
+
+    void ropeInverseFrequenciesFollowTheBase() {
+        std::vector<float> inv(64);
+        cpu::ropeInverseFrequencies(128, 10000.0, inv.data());
+        QCOMPARE(inv[0], 1.0f);
+        QVERIFY(std::fabs(inv[1] - 0.8659643f) < 1e-6f);
+        QVERIFY(std::fabs(inv[63] - 1.1547820e-4f) / 1.1547820e-4f < 1e-5f);
+    }
+
+    void rgLruStepMatchesTheSpecVectors_data() {
+        QTest::addColumn<double>("aParam");
+        QTest::addColumn<float>("gateAPre");
+        QTest::addColumn<float>("gateXPre");
+        QTest::addColumn<float>("x");
+        QTest::addColumn<float>("h");
+        QTest::addColumn<float>("expected");
+        QTest::addColumn<float>("expectedReset");
+        QTest::newRow("a=-2") << -2.0 << 0.5f << 1.0f << 0.8f << 0.3f << 0.6548497f << 0.5848469f;
+        QTest::newRow("a=1") << 1.0 << -1.0f << 0.0f << -1.2f << 2.0f << -0.4803897f << -0.6f;
+    }
+    void rgLruStepMatchesTheSpecVectors() {
+        QFETCH(double, aParam);
+        QFETCH(float, gateAPre);
+        QFETCH(float, gateXPre);
+        QFETCH(float, x);
+        QFETCH(float, h);
+        QFETCH(float, expected);
+        QFETCH(float, expectedReset);
+        const float logA = static_cast<float>(-8.0 * std::log1p(std::exp(aParam)));
+        QVERIFY(std::fabs(cpu::rgLruStep(x, gateXPre, gateAPre, logA, h, false) - expected) <
+                1e-6f);
+        QVERIFY(std::fabs(cpu::rgLruStep(x, gateXPre, gateAPre, logA, h, true) - expectedReset) <
+                1e-6f);
+    }
+
+    void softCapBendsLargeLogits() {
+        float v[] = {0.0f, 10.0f, 30.0f, 100.0f, -50.0f};
+        const float expected[] = {0.0f, 9.645382f, 22.847825f, 29.923739f, -27.933288f};
+        cpu::softCap(v, 5, 30.0f);
+        for (int i = 0; i < 5; ++i) QVERIFY(std::fabs(v[i] - expected[i]) < 1e-5f);
+    }
+
+    void bf16RoundsToNearestEven() {
+        QCOMPARE(roundToBf16(50.59644f), 50.5f);  // the 2B embedding scale
+        QCOMPARE(roundToBf16(1.0f), 1.0f);
+        QCOMPARE(floatToBf16(1.00390625f), uint16_t{0x3F80});  // tie -> even
+        QCOMPARE(floatToBf16(1.01171875f), uint16_t{0x3F82});  // tie -> even (up)
+        QVERIFY(std::isnan(bf16ToFloat(floatToBf16(NAN))));
+        QCOMPARE(f16ToFloat(0x3C00), 1.0f);
+        QCOMPARE(f16ToFloat(0xC000), -2.0f);
+        QCOMPARE(f16ToFloat(0x0001), std::ldexp(1.0f, -24));
+    }
+
+    // The threaded matmul against a naive triple loop, for every weight type.
+    void matmulMatchesNaiveLoopsForEveryType() {
+        const int64_t rows = 37, cols = 53, T = 5;
+        std::vector<float> wf(static_cast<size_t>(rows * cols)), x(static_cast<size_t>(T * cols));
+        std::vector<float> bias(static_cast<size_t>(rows));
+        for (size_t i = 0; i < wf.size(); ++i) wf[i] = roundToBf16(std::sin(static_cast<float>(i)));
+        for (size_t i = 0; i < x.size(); ++i) x[i] = std::cos(static_cast<float>(i) * 0.7f);
+        for (size_t i = 0; i < bias.size(); ++i) bias[i] = 0.01f * static_cast<float>(i);
+        std::vector<uint16_t> wb(wf.size());
+        for (size_t i = 0; i < wf.size(); ++i) wb[i] = floatToBf16(wf[i]);
+        cpu::ThreadPool pool(3);
+        for (const Matrix& m : {Matrix{WeightType::F32, wf.data(), rows, cols},
+                                Matrix{WeightType::BF16, wb.data(), rows, cols}}) {
+            std::vector<float> y(static_cast<size_t>(T * rows));
+            cpu::matmul(pool, m, x.data(), T, bias.data(), y.data());
+            for (int64_t t = 0; t < T; ++t) {
+                for (int64_t o = 0; o < rows; ++o) {
+                    double ref = bias[static_cast<size_t>(o)];
+                    for (int64_t i = 0; i < cols; ++i) {
+                        ref += static_cast<double>(wf[static_cast<size_t>(o * cols + i)]) *
+                               x[static_cast<size_t>(t * cols + i)];
+                    }
+                    QVERIFY(std::fabs(y[static_cast<size_t>(t * rows + o)] - ref) < 1e-4);
+                }
+            }
+        }
+    }
+};
+
+QTEST_APPLESS_MAIN(OpsTest)
+#include "ops_test.moc"
