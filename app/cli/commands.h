@@ -10,6 +10,9 @@ namespace griffin::cli {
 // argv[0] is the program, argv[1] the subcommand name; options start at argv[2].
 int runInfo(int argc, char** argv);
 int runLogits(int argc, char** argv);
+int runGenerate(int argc, char** argv);
+int runChat(int argc, char** argv);
+int runTokenize(int argc, char** argv);
 
 // Prints "griffin: <message>" to stderr and returns the exit code for an error.
 int fail(const char* command, const std::string& message);

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <utility>
 
 #include "cli/commands.h"
 #include "griffin_version.h"
@@ -16,9 +17,17 @@ commands:
   info    --model PATH [--json]             configuration, parameters, weights, state size
   logits  --model PATH --tokens 2,651,...   logits of every token as float32 [T, vocab] .npy
           [--mode prefill|step|split:K] --out FILE.npy
+  tokenize --model PATH --text TEXT [--json] ids and pieces of TEXT
+  generate --model PATH --prompt TEXT       stream a continuation to stdout
+          [--chat] [--system TEXT] [--max-tokens N] [--stop STR]... [--stats-json FILE]
+          [--temperature T] [--top-k K] [--top-p P] [--min-p M] [--repeat-penalty R]
+          [--seed S] [--top-alternatives N --json]
+  chat    --model PATH [--system TEXT] [--max-tokens N] [sampling flags]
+                                            terminal chat (/help inside for commands)
   --version                                 print the version and exit
 
-PATH is a Hugging Face model folder (config.json, model.safetensors or a sharded index).
+PATH is a Hugging Face model folder (config.json, model.safetensors or a sharded index,
+tokenizer.model for the text commands).
 )";
 
 }  // namespace
@@ -47,10 +56,16 @@ int main(int argc, char** argv) {
         std::cout << kUsage;
         return 0;
     }
-    if (command == "info")
-        return griffin::cli::runInfo(argc, argv);
-    if (command == "logits")
-        return griffin::cli::runLogits(argc, argv);
+    using Command = int (*)(int, char**);
+    const std::pair<const char*, Command> commands[] = {
+        {"info", griffin::cli::runInfo},         {"logits", griffin::cli::runLogits},
+        {"tokenize", griffin::cli::runTokenize}, {"generate", griffin::cli::runGenerate},
+        {"chat", griffin::cli::runChat},
+    };
+    for (const auto& [name, run] : commands) {
+        if (command == name)
+            return run(argc, argv);
+    }
     std::cerr << "griffin: unknown command '" << command << "'\n" << kUsage;
     return 2;
 }

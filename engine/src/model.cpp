@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "cpu/cpu_backend.h"
+#include "hash.h"
 #include "io/safetensors.h"
 #include "log.h"
 #include "weights.h"
@@ -27,6 +28,27 @@ std::filesystem::path modelDirectory(const std::filesystem::path& path) {
     if (std::filesystem::is_directory(path, ec))
         return path;
     return path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+}
+
+// Hash of the configuration, of every bound tensor's name, shape and type, and of a sample of
+// its data.
+std::string fingerprintOf(const ModelConfig& c, const io::SafetensorsArchive& archive,
+                          const std::vector<std::string>& unexpected) {
+    std::string text = std::to_string(c.vocabSize) + "/" + std::to_string(c.width) + "/" +
+                       std::to_string(c.mlpWidth) + "/" + std::to_string(c.numLayers) + "/" +
+                       std::to_string(c.numHeads) + "/" + std::to_string(c.numKvHeads) + "/" +
+                       std::to_string(c.headDim) + "/" + std::to_string(c.lruWidth) + "/" +
+                       std::to_string(c.attentionWindow) + "/" + std::to_string(c.convWidth);
+    for (const auto& [name, t] : archive.tensors()) {
+        if (std::find(unexpected.begin(), unexpected.end(), name) != unexpected.end())
+            continue;
+        text += ";" + name + ":" + weightTypeName(t.type);
+        for (int64_t d : t.shape) text += "," + std::to_string(d);
+        // A few leading bytes of the data tell apart checkpoints of the same shape (base vs -it)
+        // while touching only one page per tensor.
+        text.append(reinterpret_cast<const char*>(t.data), std::min<size_t>(t.bytes, 64));
+    }
+    return hex64(fnv1a64(text));
 }
 
 std::string describeTypes(const std::map<WeightType, int64_t>& byType) {
@@ -106,6 +128,7 @@ Result<std::unique_ptr<Model>> Model::load(const std::filesystem::path& path,
     info.nonEmbeddingParams = total - info.embeddingParams;
     info.weightBytes = impl->weights.storedBytes;
     info.unexpectedTensors = impl->weights.unexpected;
+    info.fingerprint = fingerprintOf(info.config, *impl->archive, info.unexpectedTensors);
     info.weightTypes = describeTypes(impl->weights.tensorsByType);
     info.backend = options.backend;
     impl->backend = std::make_unique<cpu::CpuBackend>(info.config, impl->weights, options.threads);

@@ -44,8 +44,11 @@ struct ModelInfo {
     int64_t weightBytes = 0;         // bytes of all tensors as stored
     std::string weightTypes;         // e.g. "bf16", or "f32 (96), bf16 (16)" when mixed
     int64_t stateBytes = 0;          // State::bytes() of a fresh state
-    std::vector<std::string>
-        unexpectedTensors;  // in the checkpoint but unused (logged as warnings)
+    // Tensors in the checkpoint that the model does not use (also logged as warnings).
+    std::vector<std::string> unexpectedTensors;
+    // Hash of the configuration, every tensor's name, shape and type and a sample of its data:
+    // identifies the weights a State belongs to (16 hex digits).
+    std::string fingerprint;
     BackendKind backend = BackendKind::Cpu;
 };
 
@@ -97,6 +100,13 @@ public:
     Result<std::vector<float>> step(State& state, int32_t token);
 
     void setLayerObserver(LayerObserver observer);
+
+    // Writes `state` to `file` (atomically: temporary file, then rename): magic, format version,
+    // this model's fingerprint, position, the buffers and a checksum.
+    Status saveState(const State& state, const std::filesystem::path& file) const;
+    // Reads a snapshot written by saveState for this model. A snapshot of another model, a
+    // truncated or corrupted file is an error naming the file; nothing is modified.
+    Result<State> loadState(const std::filesystem::path& file) const;
 
 private:
     struct Impl;

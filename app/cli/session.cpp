@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cli/session.h"
+
+#include <random>
+
+namespace griffin::cli {
+
+Result<LoadedModel> loadModelWithTokenizer(const Args& args) {
+    const std::string path = args.get("--model").value_or("default");
+    if (path == "default") {
+        return makeError(ErrorCode::NotFound,
+                         "this build has no embedded demo model yet (issue #4); pass --model "
+                         "PATH to a RecurrentGemma folder with tokenizer.model");
+    }
+    LoadedModel loaded;
+    auto model = Model::load(path);
+    if (!model)
+        return model.error();
+    loaded.model = std::move(*model);
+    auto tokenizer = Tokenizer::load(loaded.model->info().path / "tokenizer.model");
+    if (!tokenizer)
+        return tokenizer.error();
+    loaded.tokenizer = std::move(*tokenizer);
+    if (loaded.tokenizer->vocabSize() > loaded.model->logitsSize()) {
+        return makeError(ErrorCode::Corrupt,
+                         (loaded.model->info().path / "tokenizer.model").string() + ": " +
+                             std::to_string(loaded.tokenizer->vocabSize()) +
+                             " pieces, but the model has only " +
+                             std::to_string(loaded.model->logitsSize()) + " embedding rows");
+    }
+    return loaded;
+}
+
+void addSamplingOptions(ArgSpec& spec) {
+    spec.valued.insert(
+        {"--temperature", "--top-k", "--top-p", "--min-p", "--repeat-penalty", "--seed"});
+}
+
+Result<SamplingParams> samplingFromArgs(const Args& args) {
+    SamplingParams p;
+    auto temperature = args.getDouble("--temperature", p.temperature, 0.0, 100.0);
+    auto topK = args.getInt("--top-k", p.topK, 0, 1 << 30);
+    auto topP = args.getDouble("--top-p", p.topP, 0.0, 1.0);
+    auto minP = args.getDouble("--min-p", p.minP, 0.0, 1.0);
+    auto repeat = args.getDouble("--repeat-penalty", p.repeatPenalty, 0.01, 100.0);
+    // Without --seed, a fresh seed each run (reported in --stats-json so it can be reproduced).
+    auto seed =
+        args.getInt("--seed", static_cast<int64_t>(std::random_device{}() >> 1), 0, INT64_MAX);
+    if (!temperature)
+        return temperature.error();
+    if (!topK)
+        return topK.error();
+    if (!topP)
+        return topP.error();
+    if (!minP)
+        return minP.error();
+    if (!repeat)
+        return repeat.error();
+    if (!seed)
+        return seed.error();
+    p.temperature = static_cast<float>(*temperature);
+    p.topK = static_cast<int32_t>(*topK);
+    p.topP = static_cast<float>(*topP);
+    p.minP = static_cast<float>(*minP);
+    p.repeatPenalty = static_cast<float>(*repeat);
+    p.seed = static_cast<uint64_t>(*seed);
+    return p;
+}
+
+}  // namespace griffin::cli
