@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The `griffin` command line as scripts use it: outputs, exit codes, errors on stderr only, and
 // nothing half-written at --out.
+#include <QFile>
 #include <QProcess>
 #include <QtTest>
 
@@ -15,9 +16,11 @@ struct Run {
     QByteArray out, err;
 };
 
-Run runGriffin(const QStringList& args) {
+Run runGriffin(const QStringList& args, const QByteArray& input = {}) {
     QProcess p;
     p.start(GRIFFIN_CLI_PATH, args);
+    p.write(input);
+    p.closeWriteChannel();
     if (!p.waitForFinished(120000))
         qFatal("griffin did not finish");
     return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
@@ -134,6 +137,95 @@ private slots:
         QCOMPARE(info.at("weight_type").get<std::string>(), std::string("bf16"));
         QVERIFY(info.at("state_bytes").get<int64_t>() > 0);
         QCOMPARE(info.at("config").at("mlp_width").get<int64_t>(), 192);
+    }
+
+    void generateIsReproducibleAndWritesStats() {
+        test::TempDir dir;
+        test::makeTinyChatModel(dir.path() / "model");
+        const QString model = QString::fromStdString((dir.path() / "model").string());
+        const QString stats = QString::fromStdString((dir.path() / "stats.json").string());
+        const QStringList args{
+            "generate",      "--model", model,    "--prompt", "The tower",    "--max-tokens", "12",
+            "--temperature", "1.1",     "--seed", "7",        "--stats-json", stats};
+        Run a = runGriffin(args), b = runGriffin(args);
+        QVERIFY2(a.exitCode == 0, a.err.constData());
+        QVERIFY(a.out.size() > 1);
+        QCOMPARE(a.out, b.out);
+        const auto j = nlohmann::json::parse(test::readFile(stats.toStdString()));
+        for (const char* key : {"prompt_tokens", "generated_tokens", "stop_reason", "ttft_ms",
+                                "prefill_tokens_per_s", "decode_tokens_per_s"}) {
+            QVERIFY2(j.contains(key), key);
+        }
+        QCOMPARE(j.at("generated_tokens").get<int>(), 12);
+        QCOMPARE(j.at("stop_reason").get<std::string>(), std::string("max_tokens"));
+        Run other = runGriffin({"generate", "--model", model, "--prompt", "The tower",
+                                "--max-tokens", "12", "--temperature", "1.1", "--seed", "8"});
+        QVERIFY(other.out != a.out);
+    }
+
+    void generateJsonListsAlternatives() {
+        test::TempDir dir;
+        test::makeTinyChatModel(dir.path());
+        Run r = runGriffin({"generate", "--model", QString::fromStdString(dir.path().string()),
+                            "--prompt", "hello", "--chat", "--temperature", "0", "--max-tokens",
+                            "3", "--top-alternatives", "4", "--json"});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const QList<QByteArray> lines = r.out.trimmed().split('\n');
+        QVERIFY(!lines.isEmpty());
+        const auto first = nlohmann::json::parse(lines.first().toStdString());
+        QCOMPARE(first.at("alternatives").size(), size_t{4});
+        QCOMPARE(first.at("alternatives")[0].at("id"), first.at("id"));  // greedy
+    }
+
+    void tokenizeListsIdsAndPieces() {
+        test::TempDir dir;
+        test::makeTinyChatModel(dir.path());
+        Run r = runGriffin({"tokenize", "--model", QString::fromStdString(dir.path().string()),
+                            "--text", "the harbour", "--json"});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const auto j = nlohmann::json::parse(r.out.toStdString());
+        QVERIFY(j.size() >= 2);
+        std::string joined;
+        for (const auto& t : j) joined += t.at("piece").get<std::string>();
+        QCOMPARE(joined, std::string("the") + "\xE2\x96\x81" + "harbour");  // U+2581 is the space
+    }
+
+    void generateWithoutAModelExplains() {
+        Run r = runGriffin({"generate", "--prompt", "hi"});
+        QVERIFY(r.exitCode != 0);
+        QVERIFY(r.out.isEmpty());
+        QVERIFY2(r.err.contains("--model"), r.err.constData());
+    }
+
+    void chatSavesAndLoadsAConversation() {
+        test::TempDir dir;
+        test::makeTinyChatModel(dir.path() / "model");
+        const QString model = QString::fromStdString((dir.path() / "model").string());
+        const QString saved = QString::fromStdString((dir.path() / "talk.json").string());
+        Run first = runGriffin({"chat", "--model", model, "--max-tokens", "5", "--seed", "1"},
+                               "hello there\n/stats\n/save " + saved.toUtf8() + "\n/quit\n");
+        QVERIFY2(first.exitCode == 0, first.err.constData());
+        QVERIFY2(first.err.contains("position:"), first.err.constData());
+        QVERIFY(QFile::exists(saved) && QFile::exists(saved + ".state"));
+        const auto transcript = nlohmann::json::parse(test::readFile(saved.toStdString()));
+        QCOMPARE(transcript.at("messages").size(), size_t{2});
+
+        // Ends at EOF without /quit; the loaded conversation continues.
+        Run second = runGriffin({"chat", "--model", model, "--max-tokens", "5"},
+                                "/load " + saved.toUtf8() + "\nand more\n/stats\n");
+        QVERIFY2(second.exitCode == 0, second.err.constData());
+        QVERIFY2(second.err.contains("(loaded 1 turns)"), second.err.constData());
+        QVERIFY2(second.err.contains("turns: 4"), second.err.constData());
+
+        // A damaged snapshot is reported and the session goes on.
+        std::string state = test::readFile((saved + ".state").toStdString());
+        state[state.size() / 2] ^= 1;
+        test::writeFile((saved + ".state").toStdString(), state);
+        Run third = runGriffin({"chat", "--model", model, "--max-tokens", "3"},
+                               "/load " + saved.toUtf8() + "\n/stats\n");
+        QCOMPARE(third.exitCode, 0);
+        QVERIFY2(third.err.contains("checksum"), third.err.constData());
+        QVERIFY2(third.err.contains("turns: 0"), third.err.constData());
     }
 
     void versionPrintsTheProjectVersion() {

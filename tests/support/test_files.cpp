@@ -15,6 +15,16 @@ std::filesystem::path tinyPublicDir() {
     return std::filesystem::path(GRIFFIN_CONFORMANCE_DIR) / "tiny-public";
 }
 
+std::filesystem::path testTokenizer(const std::string& name) {
+    return std::filesystem::path(GRIFFIN_TEST_DATA_DIR) / "tokenizers" / name;
+}
+
+void makeTinyChatModel(const std::filesystem::path& dest) {
+    copyModel(tinyPublicDir() / "model-f32", dest);
+    std::filesystem::copy_file(testTokenizer("tiny256.model"), dest / "tokenizer.model",
+                               std::filesystem::copy_options::overwrite_existing);
+}
+
 nlohmann::json tinyManifest() {
     return nlohmann::json::parse(readFile(tinyPublicDir() / "manifest.json"));
 }

@@ -11,6 +11,9 @@
 
 namespace griffin::test {
 
+// tests/data/tokenizers/<name> (tiny256.model, multi.model).
+std::filesystem::path testTokenizer(const std::string& name);
+
 // <GRIFFIN_CONFORMANCE_DIR>/tiny-public
 std::filesystem::path tinyPublicDir();
 // The manifest of tiny-public.
@@ -39,6 +42,9 @@ std::string makeSafetensors(const std::string& header, const std::string& data);
 
 // Copies a model folder (config.json + model.safetensors) into `dest`.
 void copyModel(const std::filesystem::path& from, const std::filesystem::path& dest);
+
+// A model folder in `dest`: the tiny f32 conformance model with tiny256.model as its tokenizer.
+void makeTinyChatModel(const std::filesystem::path& dest);
 
 // max |a - b| over two equally long vectors (infinity if their sizes differ).
 double maxAbsDiff(const std::vector<float>& a, const std::vector<float>& b);
