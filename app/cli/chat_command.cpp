@@ -12,6 +12,7 @@
 #include "cli/interrupt.h"
 #include "cli/npy.h"
 #include "cli/session.h"
+#include "default_model.h"
 #include "griffin/chat_template.h"
 
 namespace griffin::cli {
@@ -222,7 +223,11 @@ int runChat(int argc, char** argv) {
     options.sampling = *sampling;
     options.maxTokens = *maxTokens;
     ChatSession session(*loaded, options, args->get("--system").value_or(""));
-    std::cerr << "griffin chat: " << loaded->model->info().path.string() << "\n" << kHelp;
+    std::cerr << "griffin chat: " << loaded->model->info().path.string() << "\n";
+    if (app::isDefaultModel(loaded->model->info().path)) {
+        std::cerr << "Note: " << app::demoModelHint() << "\n";
+    }
+    std::cerr << kHelp;
     std::string line;
     while (true) {
         std::cerr << "> " << std::flush;

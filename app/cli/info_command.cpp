@@ -7,6 +7,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/session.h"
 #include "griffin/model.h"
 
 namespace griffin::cli {
@@ -68,9 +69,9 @@ int runInfo(int argc, char** argv) {
     auto args = Args::parse(argc, argv, 2, spec);
     if (!args)
         return fail("info", args.error().message);
-    auto path = args->get("--model");
+    auto path = resolveModel(*args);
     if (!path)
-        return fail("info", "--model PATH is required");
+        return fail("info", path.error().message);
     if (auto b = args->get("--backend"); b && *b != "cpu") {
         return fail("info", "--backend " + *b + " is not available (this build has: cpu)");
     }

@@ -7,6 +7,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/npy.h"
+#include "cli/session.h"
 #include "griffin/model.h"
 
 namespace griffin::cli {
@@ -43,12 +44,14 @@ int runLogits(int argc, char** argv) {
     auto args = Args::parse(argc, argv, 2, spec);
     if (!args)
         return fail("logits", args.error().message);
-    auto path = args->get("--model");
     auto tokenText = args->get("--tokens");
     auto out = args->get("--out");
-    if (!path || !tokenText || !out) {
-        return fail("logits", "--model PATH, --tokens IDS and --out FILE.npy are required");
+    if (!tokenText || !out) {
+        return fail("logits", "--tokens IDS and --out FILE.npy are required");
     }
+    auto path = resolveModel(*args);
+    if (!path)
+        return fail("logits", path.error().message);
     if (auto b = args->get("--backend"); b && *b != "cpu") {
         return fail("logits", "--backend " + *b + " is not available (this build has: cpu)");
     }

@@ -3,17 +3,27 @@
 
 #include <random>
 
+#include "default_model.h"
+
 namespace griffin::cli {
 
-Result<LoadedModel> loadModelWithTokenizer(const Args& args) {
-    const std::string path = args.get("--model").value_or("default");
-    if (path == "default") {
+Result<std::filesystem::path> resolveModel(const Args& args) {
+    const auto path = app::resolveModelPath(args.get("--model").value_or("default"));
+    if (!path) {
         return makeError(ErrorCode::NotFound,
-                         "this build has no embedded demo model yet (issue #4); pass --model "
-                         "PATH to a RecurrentGemma folder with tokenizer.model");
+                         "the embedded demo model is not installed (expected in "
+                         "share/griffin-chat/models/demo); pass --model PATH to a RecurrentGemma "
+                         "folder");
     }
+    return *path;
+}
+
+Result<LoadedModel> loadModelWithTokenizer(const Args& args) {
+    auto path = resolveModel(args);
+    if (!path)
+        return path.error();
     LoadedModel loaded;
-    auto model = Model::load(path);
+    auto model = Model::load(*path);
     if (!model)
         return model.error();
     loaded.model = std::move(*model);

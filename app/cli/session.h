@@ -18,8 +18,10 @@ struct LoadedModel {
     std::unique_ptr<Tokenizer> tokenizer;
 };
 
-// `--model PATH` (a folder with tokenizer.model); "default" or no --model means the embedded demo
-// model, which this build does not have yet (a clear error says so).
+// The folder `--model` names; "default" or no --model means the embedded demo model.
+Result<std::filesystem::path> resolveModel(const Args& args);
+
+// Loads the model that `--model` names and its tokenizer.model.
 Result<LoadedModel> loadModelWithTokenizer(const Args& args);
 
 // The sampling flags: --temperature --top-k --top-p --min-p --repeat-penalty --seed.

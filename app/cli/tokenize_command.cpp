@@ -19,11 +19,12 @@ int runTokenize(int argc, char** argv) {
     auto text = args->get("--text");
     if (!text)
         return fail("tokenize", "--text TEXT is required");
-    auto model = args->get("--model");
-    if (!model || *model == "default") {
-        return fail("tokenize", "--model PATH is required (no embedded demo model yet)");
-    }
-    auto tokenizer = Tokenizer::load(std::filesystem::path(*model) / "tokenizer.model");
+    auto model = resolveModel(*args);
+    if (!model)
+        return fail("tokenize", model.error().message);
+    std::error_code ec;
+    const auto dir = std::filesystem::is_directory(*model, ec) ? *model : model->parent_path();
+    auto tokenizer = Tokenizer::load(dir / "tokenizer.model");
     if (!tokenizer)
         return fail("tokenize", tokenizer.error().message);
     const auto ids = (*tokenizer)->encode(*text);

@@ -70,7 +70,12 @@ Result<std::vector<int32_t>> ChatTemplate::encode(std::span<const ChatMessage> m
         return s.error();
     std::vector<int32_t> ids{m_tokenizer.bosId()};
     for (size_t i = 0; i < messages.size(); ++i) {
-        appendTurn(ids, roleName(messages[i].role), contentOf(messages, i, system));
+        if (messages[i].role == Role::Model && !messages[i].tokens.empty()) {
+            appendTurn(ids, "model", "");
+            ids.insert(ids.end(), messages[i].tokens.begin(), messages[i].tokens.end());
+        } else {
+            appendTurn(ids, roleName(messages[i].role), contentOf(messages, i, system));
+        }
         ids.push_back(*m_tokenizer.endOfTurnId());
         const auto newline = m_tokenizer.encode("\n");
         ids.insert(ids.end(), newline.begin(), newline.end());

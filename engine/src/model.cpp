@@ -84,6 +84,47 @@ const char* backendKindName(BackendKind kind) {
     return "?";
 }
 
+int64_t stateBytesFor(const ModelConfig& c) {
+    const int64_t recurrent = c.numLayersOf(BlockType::Recurrent) * c.lruWidth * c.convWidth * 4;
+    const int64_t window = c.attentionWindow;
+    const int64_t attention = c.numLayersOf(BlockType::Attention) *
+                              (2 * window * c.numKvHeads * c.headDim * 4 + window * 8);
+    return static_cast<int64_t>(sizeof(int64_t)) + recurrent + attention;
+}
+
+Result<ModelInspection> inspectModel(const std::filesystem::path& path) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+        return makeError(ErrorCode::NotFound, path.string() + ": no such file or folder");
+    }
+    const std::filesystem::path dir = modelDirectory(path);
+    if (!std::filesystem::exists(dir / "config.json", ec)) {
+        return makeError(ErrorCode::NotFound,
+                         dir.string() +
+                             ": no config.json here; a model folder in Hugging Face "
+                             "layout has config.json, model.safetensors and "
+                             "tokenizer.model");
+    }
+    auto config = loadModelConfig(dir / "config.json");
+    if (!config)
+        return config.error();
+    auto archive = io::SafetensorsArchive::open(path.extension() == ".safetensors" ? path : dir);
+    if (!archive)
+        return archive.error();
+    ModelInspection out;
+    out.path = dir;
+    out.config = *config;
+    std::map<WeightType, int64_t> byType;
+    for (const auto& [name, t] : (*archive)->tensors()) {
+        out.weightBytes += static_cast<int64_t>(t.bytes);
+        byType[t.type] += 1;
+    }
+    out.weightTypes = describeTypes(byType);
+    out.stateBytes = stateBytesFor(*config);
+    out.hasTokenizer = std::filesystem::is_regular_file(dir / "tokenizer.model", ec);
+    return out;
+}
+
 Model::Model(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 Model::~Model() = default;
 

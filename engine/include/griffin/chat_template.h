@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "griffin/result.h"
@@ -18,8 +19,15 @@ namespace griffin {
 enum class Role { User, Model };
 
 struct ChatMessage {
+    ChatMessage() = default;
+    ChatMessage(Role r, std::string c, std::vector<int32_t> t = {})
+        : role(r), content(std::move(c)), tokens(std::move(t)) {}
+
     Role role = Role::User;
     std::string content;
+    // For model messages: the reply's token ids exactly as sampled. When present they are used
+    // instead of encoding `content`, so a State that generated them continues without drift.
+    std::vector<int32_t> tokens;
 };
 
 // Stateless apart from the tokenizer it keeps a reference to; thread-compatible.

@@ -69,6 +69,24 @@ struct ForwardOptions {
 using LayerObserver =
     std::function<void(int64_t layer, const float* x, int64_t rows, int64_t width)>;
 
+// What a model folder holds, found without loading the weights (for "will it fit?" questions).
+struct ModelInspection {
+    std::filesystem::path path;
+    ModelConfig config;
+    int64_t weightBytes = 0;  // tensors as stored (they are memory-mapped when loaded)
+    int64_t stateBytes = 0;   // one conversation's State
+    std::string weightTypes;
+    bool hasTokenizer = false;
+};
+
+// Checks a model folder (or a file inside it): config.json, the checkpoint headers and the
+// tokenizer's presence, without reading tensor data. Errors say in plain words what is wrong
+// (missing config.json or tokenizer.model, not a RecurrentGemma config, truncated file).
+Result<ModelInspection> inspectModel(const std::filesystem::path& path);
+
+// Bytes of a State for `config` (what Model::newState().bytes() returns).
+int64_t stateBytesFor(const ModelConfig& config);
+
 // Not thread-safe: create, use and destroy it on one thread. The weights stay memory-mapped from
 // the checkpoint for the Model's lifetime.
 class Model {
