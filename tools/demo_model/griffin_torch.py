@@ -194,7 +194,59 @@ def load_config(path):
 # ----------------------------------------------------------------------------
 
 def gelu_tanh(x):
+    """GeLU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    return F.gelu(x, approximate="tanh")  # one fused kernel; same formula
+
+
+def gelu_tanh_explicit(x):
     return 0.5 * x * (1.0 + torch.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)))
+
+
+class _CappedCrossEntropy(torch.autograd.Function):
+    """sum over rows of -log softmax(cap * tanh(h E^T / cap))[target], computed
+    in row chunks (so the [N, V] logits never exist at once) and recomputed in
+    the backward pass. Returns the summed loss."""
+
+    @staticmethod
+    def forward(ctx, h, emb, targets, cap, chunk):
+        total = h.new_zeros(())
+        for i in range(0, h.shape[0], chunk):
+            z = h[i:i + chunk] @ emb.t()
+            if cap > 0:
+                z = torch.tanh(z / cap) * cap
+            lse = torch.logsumexp(z, dim=-1)
+            tgt = targets[i:i + chunk]
+            total += (lse - z.gather(1, tgt.unsqueeze(1)).squeeze(1)).sum()
+        ctx.save_for_backward(h, emb, targets)
+        ctx.cap, ctx.chunk = cap, chunk
+        return total
+
+    @staticmethod
+    def backward(ctx, g):
+        h, emb, targets = ctx.saved_tensors
+        cap, chunk = ctx.cap, ctx.chunk
+        gh = torch.empty_like(h)
+        gemb = torch.zeros_like(emb)
+        for i in range(0, h.shape[0], chunk):
+            hc = h[i:i + chunk]
+            z = hc @ emb.t()
+            if cap > 0:
+                t = torch.tanh(z / cap)
+                z = t * cap
+            p = torch.softmax(z, dim=-1)
+            tgt = targets[i:i + chunk]
+            p[torch.arange(p.shape[0]), tgt] -= 1.0
+            if cap > 0:
+                p *= 1.0 - t * t
+            p *= g
+            gh[i:i + chunk] = p @ emb
+            gemb.addmm_(p.t(), hc)
+        return gh, gemb, None, None, None
+
+
+def capped_cross_entropy(h, emb, targets, cap, chunk=256):
+    """Summed next-token loss of final-norm outputs h [N, D] against targets [N]."""
+    return _CappedCrossEntropy.apply(h, emb, targets, float(cap), int(chunk))
 
 
 class _SqrtBoundedGrad(torch.autograd.Function):
@@ -424,10 +476,11 @@ class Griffin(nn.Module):
         # sqrt(width) rounded to bfloat16, as every reference does.
         self.emb_scale = float(torch.tensor(math.sqrt(cfg.width)).to(torch.bfloat16).float())
 
-    def forward(self, tokens, positions=None, return_hidden=False):
+    def forward(self, tokens, positions=None, return_hidden=False, features_only=False):
         """tokens: [B, T] int64. positions (segment positions): [B, T], default
         0..T-1; a 0 starts a new document. Returns soft-capped logits [B, T, V]
-        (and the list of hidden states if return_hidden)."""
+        (and the list of hidden states if return_hidden), or with features_only
+        the final-norm output [B, T, D] (feed it to capped_cross_entropy)."""
         if tokens.dim() == 1:
             tokens = tokens.unsqueeze(0)
         B, T = tokens.shape
@@ -443,6 +496,8 @@ class Griffin(nn.Module):
             x = layer(x, positions, seg_ids)
             hidden.append(x)
         x = m.final_norm(x)
+        if features_only:
+            return x
         hidden.append(x)
         logits = F.linear(x, m.embed_tokens.weight)
         cap = self.cfg.logits_soft_cap

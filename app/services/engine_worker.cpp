@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "services/engine_worker.h"
+
+#include <algorithm>
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QRandomGenerator>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "atomic_file.h"
+#include "default_model.h"
+#include "griffin/chat_template.h"
+#include "griffin/generator.h"
+
+namespace {
+
+constexpr size_t kCachedConversations = 4;
+constexpr size_t kSnapshotsPerConversation = 6;
+constexpr qint64 kEmitIntervalMs = 33;
+
+std::shared_ptr<spdlog::logger> log() {
+    auto l = spdlog::get("app");
+    return l ? l : spdlog::default_logger();
+}
+
+uint64_t hashIds(const std::vector<int32_t>& ids, size_t count) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < count; ++i) {
+        h ^= static_cast<uint32_t>(ids[i]);
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+size_t commonPrefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+    const size_t n = std::min(a.size(), b.size());
+    size_t i = 0;
+    while (i < n && a[i] == b[i]) ++i;
+    return i;
+}
+
+std::vector<griffin::ChatMessage> toEngineMessages(const QVector<ChatMessageData>& messages) {
+    std::vector<griffin::ChatMessage> out;
+    for (const ChatMessageData& m : messages) {
+        out.emplace_back(
+            m.role == ChatMessageData::Role::User ? griffin::Role::User : griffin::Role::Model,
+            m.text.toStdString(), m.tokens);
+    }
+    return out;
+}
+
+}  // namespace
+
+EngineWorker::EngineWorker(QString stateDirectory, QObject* parent)
+    : QObject(parent), m_stateDirectory(std::move(stateDirectory)) {}
+
+EngineWorker::~EngineWorker() = default;
+
+void EngineWorker::inspectModel(const QString& path) {
+    auto inspection = griffin::inspectModel(path.toStdString());
+    if (!inspection) {
+        emit modelInspectionFailed(path, QString::fromStdString(inspection.error().message));
+        return;
+    }
+    if (!inspection->hasTokenizer) {
+        emit modelInspectionFailed(path, tr("%1 has no tokenizer.model; copy it from the model's "
+                                            "download into the folder.")
+                                             .arg(path));
+        return;
+    }
+    const griffin::ModelConfig& c = inspection->config;
+    const QString description = tr("%1 layers, width %2, vocabulary %3, %4 weights")
+                                    .arg(c.numLayers)
+                                    .arg(c.width)
+                                    .arg(c.vocabSize)
+                                    .arg(QString::fromStdString(inspection->weightTypes));
+    emit modelInspected(path, description, inspection->weightBytes, inspection->stateBytes);
+}
+
+void EngineWorker::loadModel(const QString& path, const QString& backend, std::stop_token stop) {
+    const auto resolved = griffin::app::resolveModelPath(path.toStdString());
+    if (!resolved) {
+        emit modelLoadFailed(
+            tr("The demo model is not installed. Open a RecurrentGemma model "
+               "folder instead (File → Open model)."));
+        return;
+    }
+    auto inspection = griffin::inspectModel(*resolved);
+    if (!inspection) {
+        emit modelLoadFailed(QString::fromStdString(inspection.error().message));
+        return;
+    }
+    if (!inspection->hasTokenizer) {
+        emit modelLoadFailed(tr("%1 has no tokenizer.model; copy it from the model's download.")
+                                 .arg(QString::fromStdString(inspection->path.string())));
+        return;
+    }
+    griffin::LoadOptions options;
+    options.stop = stop;
+    options.progress = [this](double f) { emit modelLoadProgress(f); };
+    auto model = griffin::Model::load(*resolved, options);
+    if (!model) {
+        emit modelLoadFailed(QString::fromStdString(model.error().message));
+        return;
+    }
+    auto tokenizer = griffin::Tokenizer::load((*model)->info().path / "tokenizer.model");
+    if (!tokenizer) {
+        emit modelLoadFailed(QString::fromStdString(tokenizer.error().message));
+        return;
+    }
+    if (!griffin::ChatTemplate::supports(**tokenizer)) {
+        emit modelLoadFailed(
+            tr("This tokenizer has no <start_of_turn>/<end_of_turn> pieces, so "
+               "the model cannot chat (is it an instruction-tuned model?)."));
+        return;
+    }
+    if ((*tokenizer)->vocabSize() > (*model)->logitsSize()) {
+        emit modelLoadFailed(tr("tokenizer.model does not belong to this model (%1 pieces, the "
+                                "model has %2 rows).")
+                                 .arg((*tokenizer)->vocabSize())
+                                 .arg((*model)->logitsSize()));
+        return;
+    }
+    m_cache.clear();
+    m_model = std::move(*model);
+    m_tokenizer = std::move(*tokenizer);
+    const griffin::ModelInfo& info = m_model->info();
+    m_summary = ModelSummary{};
+    m_summary.path = QString::fromStdString(info.path.string());
+    m_summary.isDemo = griffin::app::isDefaultModel(info.path);
+    m_summary.name =
+        m_summary.isDemo ? QStringLiteral("demo") : QFileInfo(m_summary.path).fileName();
+    m_summary.fingerprint = QString::fromStdString(info.fingerprint);
+    m_summary.backend = QStringLiteral("CPU");
+    if (backend == QLatin1String("auto")) {
+        m_summary.backendNote = tr("Auto chose the CPU: this build has no Vulkan backend yet");
+    }
+    m_summary.weightTypes = QString::fromStdString(info.weightTypes);
+    m_summary.parameters = info.embeddingParams + info.nonEmbeddingParams;
+    m_summary.weightBytes = info.weightBytes;
+    m_summary.stateBytes = info.stateBytes;
+    emit modelLoaded(m_summary);
+}
+
+void EngineWorker::forgetConversation(const QString& conversationId) {
+    m_cache.erase(std::remove_if(m_cache.begin(), m_cache.end(),
+                                 [&](const Cached& c) { return c.id == conversationId; }),
+                  m_cache.end());
+}
+
+EngineWorker::Cached& EngineWorker::cacheFor(const QString& id) {
+    auto it =
+        std::find_if(m_cache.begin(), m_cache.end(), [&](const Cached& c) { return c.id == id; });
+    if (it != m_cache.end()) {
+        Cached c = std::move(*it);
+        m_cache.erase(it);
+        m_cache.push_front(std::move(c));
+    } else {
+        m_cache.push_front(Cached{id, m_model->newState(), {}, {}});
+        while (m_cache.size() > kCachedConversations) m_cache.pop_back();
+    }
+    return m_cache.front();
+}
+
+std::vector<int32_t> EngineWorker::restoreLongestPrefix(Cached& c,
+                                                        const std::vector<int32_t>& ids) {
+    auto isPrefix = [&](const std::vector<int32_t>& p) {
+        return p.size() <= ids.size() && commonPrefix(p, ids) == p.size();
+    };
+    // Candidates: the live state, the snapshots, the snapshot on disk; the longest prefix wins.
+    size_t best = isPrefix(c.fed) ? c.fed.size() : 0;
+    const std::pair<std::vector<int32_t>, griffin::State>* bestSnapshot = nullptr;
+    for (const auto& snap : c.snapshots) {
+        if (isPrefix(snap.first) && snap.first.size() > best) {
+            best = snap.first.size();
+            bestSnapshot = &snap;
+        }
+    }
+    if (bestSnapshot != nullptr) {
+        c.state = bestSnapshot->second.clone();
+        c.fed = bestSnapshot->first;
+    } else if (!isPrefix(c.fed) || c.fed.empty()) {
+        if (!tryLoadPersisted(c, ids)) {
+            c.state.reset();
+            c.fed.clear();
+        }
+    }
+    return std::vector<int32_t>(ids.begin() + static_cast<ptrdiff_t>(c.fed.size()), ids.end());
+}
+
+bool EngineWorker::tryLoadPersisted(Cached& c, const std::vector<int32_t>& ids) {
+    if (m_stateDirectory.isEmpty())
+        return false;
+    const QString base = m_stateDirectory + QLatin1Char('/') + c.id + QStringLiteral(".state");
+    QFile metaFile(base + QStringLiteral(".meta"));
+    if (!metaFile.open(QIODevice::ReadOnly))
+        return false;
+    try {
+        const auto meta = nlohmann::json::parse(metaFile.readAll().toStdString());
+        const size_t position = meta.at("position").get<size_t>();
+        if (meta.at("fingerprint").get<std::string>() != m_model->info().fingerprint ||
+            position > ids.size() ||
+            meta.at("ids_hash").get<uint64_t>() != hashIds(ids, position)) {
+            return false;  // another model or another history: re-prefill from the transcript
+        }
+        auto state = m_model->loadState(base.toStdString());
+        if (!state || static_cast<size_t>(state->position()) != position)
+            return false;
+        c.state = std::move(*state);
+        c.fed.assign(ids.begin(), ids.begin() + static_cast<ptrdiff_t>(position));
+        return true;
+    } catch (const std::exception& e) {
+        log()->warn("ignoring state snapshot {}: {}", base.toStdString(), e.what());
+        return false;
+    }
+}
+
+void EngineWorker::persist(const Cached& c) {
+    if (m_stateDirectory.isEmpty())
+        return;
+    QDir().mkpath(m_stateDirectory);
+    const QString base = m_stateDirectory + QLatin1Char('/') + c.id + QStringLiteral(".state");
+    if (auto s = m_model->saveState(c.state, base.toStdString()); !s) {
+        log()->warn("cannot save the state snapshot: {}", s.error().message);
+        return;
+    }
+    const nlohmann::json meta = {{"fingerprint", m_model->info().fingerprint},
+                                 {"position", c.fed.size()},
+                                 {"ids_hash", hashIds(c.fed, c.fed.size())}};
+    if (auto s = writeFileAtomically(base + QStringLiteral(".meta"),
+                                     QByteArray::fromStdString(meta.dump()));
+        !s) {
+        log()->warn("cannot save the state snapshot: {}", s.error().message);
+    }
+}
+
+void EngineWorker::pushSnapshot(Cached& c) {
+    c.snapshots.emplace_back(c.fed, c.state.clone());
+    if (c.snapshots.size() > kSnapshotsPerConversation)
+        c.snapshots.erase(c.snapshots.begin());
+}
+
+void EngineWorker::generate(const GenerationRequest& request) {
+    const QString& id = request.conversationId;
+    if (!m_model) {
+        emit generationFailed(id, tr("No model is loaded."));
+        return;
+    }
+    if (request.messages.isEmpty() || request.messages.back().role != ChatMessageData::Role::User) {
+        emit generationFailed(id,
+                              tr("Internal error: the request does not end with a user message."));
+        return;
+    }
+    emit generationStarted(id);
+    QElapsedTimer clock;
+    clock.start();
+    griffin::ChatTemplate chat(*m_tokenizer);
+    auto ids =
+        chat.encode(toEngineMessages(request.messages), request.systemPrompt.toStdString(), true);
+    if (!ids) {
+        emit generationFailed(id, QString::fromStdString(ids.error().message));
+        return;
+    }
+    // Everything but the last id goes in first (continuing from the longest usable prefix); the
+    // state there is snapshotted, so regenerate and edit restore it instead of re-prefilling.
+    Cached& c = cacheFor(id);
+    const std::vector<int32_t> head(ids->begin(), ids->end() - 1);
+    const std::vector<int32_t> toFeed = restoreLongestPrefix(c, head);
+    QElapsedTimer sinceEmit;
+    sinceEmit.start();
+    auto progress = [&](int64_t done, int64_t total) {
+        if (done == total || sinceEmit.elapsed() >= kEmitIntervalMs) {
+            emit prefillProgress(id, done, total);
+            sinceEmit.restart();
+        }
+    };
+    if (!toFeed.empty()) {
+        griffin::ForwardOptions forward;
+        forward.stop = request.stop;
+        forward.progress = [&](int64_t done, int64_t total) { progress(done, total + 1); };
+        auto fed = m_model->prefill(c.state, toFeed, forward);
+        if (!fed) {
+            c.state.reset();  // a cancelled prefill leaves a partial state: start over next time
+            c.fed.clear();
+            if (fed.error().code == griffin::ErrorCode::Cancelled) {
+                MessageStats stats;
+                stats.stopReason = QStringLiteral("cancelled");
+                emit generationFinished(id, QString(), stats, {});
+            } else {
+                emit generationFailed(id, QString::fromStdString(fed.error().message));
+            }
+            return;
+        }
+    }
+    c.fed = head;
+    pushSnapshot(c);
+    const double prefillMs = static_cast<double>(clock.nsecsElapsed()) / 1e6;
+
+    const GenerationParams& p = request.params;
+    griffin::GenerateOptions options;
+    options.sampling.temperature = static_cast<float>(p.temperature);
+    options.sampling.topK = p.topK;
+    options.sampling.topP = static_cast<float>(p.topP);
+    options.sampling.minP = static_cast<float>(p.minP);
+    options.sampling.repeatPenalty = static_cast<float>(p.repeatPenalty);
+    options.sampling.seed = p.seed != 0 ? static_cast<uint64_t>(p.seed)
+                                        : QRandomGenerator::global()->bounded(1, 1 << 30);
+    options.maxTokens = p.maxTokens;
+    options.stop = request.stop;
+    QString pending;
+    options.onToken = [&](const griffin::TokenEvent& e) {
+        pending += QString::fromStdString(e.text);
+        if (!pending.isEmpty() && sinceEmit.elapsed() >= kEmitIntervalMs) {
+            emit tokensReceived(id, pending);
+            pending.clear();
+            sinceEmit.restart();
+        }
+    };
+    const int32_t last = ids->back();
+    auto result = griffin::Generator(*m_model, *m_tokenizer).generate(c.state, {&last, 1}, options);
+    if (!pending.isEmpty())
+        emit tokensReceived(id, pending);
+    if (!result) {
+        c.state.reset();
+        c.fed.clear();
+        emit generationFailed(id, QString::fromStdString(result.error().message));
+        return;
+    }
+    // The state consumed, in order: head, the last prompt id, the reply minus a pending token.
+    std::vector<int32_t> consumed = head;
+    consumed.push_back(last);
+    consumed.insert(consumed.end(), result->tokens.begin(), result->tokens.end());
+    if (result->pending)
+        consumed.pop_back();
+    consumed.resize(std::min(consumed.size(), static_cast<size_t>(c.state.position())));
+    c.fed = std::move(consumed);
+    if (c.fed.size() > head.size()) {
+        // Close the reply so the state ends at a turn boundary: [pending] <end_of_turn> "\n".
+        const auto closing = chat.continuation(result->pending, "");
+        if (m_model->prefill(c.state, closing)) {
+            c.fed.insert(c.fed.end(), closing.begin(), closing.end());
+            persist(c);
+        } else {
+            c.state.reset();
+            c.fed.clear();
+        }
+    }
+    MessageStats stats;
+    stats.promptTokens = static_cast<int>(toFeed.size() + 1);
+    stats.generatedTokens = static_cast<int>(result->stats.generatedTokens);
+    stats.ttftMs = prefillMs + result->stats.ttftMs;
+    stats.prefillTokensPerS = stats.promptTokens / std::max(stats.ttftMs / 1000.0, 1e-9);
+    stats.decodeTokensPerS = result->stats.decodeTokensPerS;
+    stats.stopReason = QString::fromLatin1(griffin::stopReasonName(result->stats.stopReason));
+    stats.seed = static_cast<qint64>(options.sampling.seed);
+    emit generationFinished(id, QString::fromStdString(result->text), stats, result->tokens);
+}

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+// EngineWorker: owns the Model, the Tokenizer and one State per open conversation, and runs every
+// engine call on its own thread (the Qt worker-object pattern). The GUI talks to it only through
+// queued signals and slots carrying value types; cancellation is a std::stop_token in the request.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <stop_token>
+#include <vector>
+
+#include <QMetaType>
+#include <QObject>
+#include <QString>
+#include <QVector>
+
+#include "generation_params.h"
+#include "griffin/model.h"
+#include "griffin/tokenizer.h"
+#include "services/conversation.h"
+
+struct ModelSummary {
+    QString path;
+    QString name;  // folder name, e.g. "recurrentgemma-2b-it" or "demo"
+    QString fingerprint;
+    QString backend;
+    QString backendNote;  // e.g. why Auto chose the CPU
+    QString weightTypes;
+    qint64 parameters = 0;
+    qint64 weightBytes = 0;
+    qint64 stateBytes = 0;
+    bool isDemo = false;
+};
+
+struct GenerationRequest {
+    QString conversationId;
+    QString systemPrompt;
+    QVector<ChatMessageData> messages;  // the history, ending with the user message to answer
+    GenerationParams params;
+    std::stop_token stop;
+};
+
+Q_DECLARE_METATYPE(ModelSummary)
+Q_DECLARE_METATYPE(GenerationRequest)
+Q_DECLARE_METATYPE(std::stop_token)
+Q_DECLARE_METATYPE(std::vector<int32_t>)
+
+// Lives on its own QThread; every slot runs there. Not for direct calls from other threads.
+class EngineWorker : public QObject {
+    Q_OBJECT
+
+public:
+    // `stateDirectory`: where <conversation id>.state snapshots are kept (empty = none).
+    explicit EngineWorker(QString stateDirectory, QObject* parent = nullptr);
+    ~EngineWorker() override;
+
+public slots:
+    // Checks a model folder without loading it; answers with modelInspected or
+    // modelInspectionFailed (a plain-words explanation).
+    void inspectModel(const QString& path);
+    // Loads a model folder (or "default"/empty for the demo model), replacing the current one.
+    void loadModel(const QString& path, const QString& backend, std::stop_token stop);
+    // Answers the last user message of the request. Emits generationStarted, prefillProgress,
+    // tokensReceived (coalesced, at most ~30 per second), then generationFinished or
+    // generationFailed. A stop request ends the reply within one token (finished, "cancelled").
+    void generate(const GenerationRequest& request);
+    // Drops the cached State of a conversation (e.g. after it was deleted).
+    void forgetConversation(const QString& conversationId);
+
+signals:
+    void modelInspected(const QString& path, const QString& description, qint64 weightBytes,
+                        qint64 stateBytes);
+    void modelInspectionFailed(const QString& path, const QString& message);
+    void modelLoadProgress(double fraction);
+    void modelLoaded(const ModelSummary& summary);
+    void modelLoadFailed(const QString& message);
+    void generationStarted(const QString& conversationId);
+    void prefillProgress(const QString& conversationId, qint64 done, qint64 total);
+    void tokensReceived(const QString& conversationId, const QString& text);
+    void generationFinished(const QString& conversationId, const QString& text,
+                            const MessageStats& stats, const std::vector<int32_t>& tokens);
+    void generationFailed(const QString& conversationId, const QString& message);
+
+private:
+    // A conversation's live State, the exact ids it has consumed, and snapshots at the start of
+    // recent replies (restored for regenerate and edit).
+    struct Cached {
+        QString id;
+        griffin::State state;
+        std::vector<int32_t> fed;
+        std::vector<std::pair<std::vector<int32_t>, griffin::State>> snapshots;
+    };
+    Cached& cacheFor(const QString& id);
+    // Brings `c` to a prefix of `ids` as long as possible; returns the ids still to feed.
+    std::vector<int32_t> restoreLongestPrefix(Cached& c, const std::vector<int32_t>& ids);
+    void pushSnapshot(Cached& c);
+    void persist(const Cached& c);
+    bool tryLoadPersisted(Cached& c, const std::vector<int32_t>& ids);
+
+    QString m_stateDirectory;
+    std::unique_ptr<griffin::Model> m_model;
+    std::unique_ptr<griffin::Tokenizer> m_tokenizer;
+    ModelSummary m_summary;
+    std::deque<Cached> m_cache;  // most recently used first
+};

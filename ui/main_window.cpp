@@ -1,0 +1,812 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QClipboard>
+#include <QCloseEvent>
+#include <QDesktopServices>
+#include <QFile>
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QInputDialog>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListView>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProgressDialog>
+#include <QPushButton>
+#include <QSplitter>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QStyleFactory>
+#include <QTimer>
+#include <QUrl>
+#include <QUuid>
+#include <QVBoxLayout>
+#include <spdlog/spdlog.h>
+
+#include "atomic_file.h"
+#include "chat_view.h"
+#include "conversation_list_model.h"
+#include "message_input.h"
+#include "message_widget.h"
+#include "parameters_panel.h"
+#include "services/runtime.h"
+#include "settings_dialog.h"
+
+namespace {
+
+QString bytesText(qint64 bytes) {
+    if (bytes >= (qint64{1} << 30))
+        return QStringLiteral("%1 GiB").arg(bytes / double(1 << 30), 0, 'f', 2);
+    if (bytes >= (1 << 20))
+        return QStringLiteral("%1 MiB").arg(bytes / double(1 << 20), 0, 'f', 1);
+    return QStringLiteral("%1 KiB").arg(bytes / 1024.0, 0, 'f', 0);
+}
+
+std::shared_ptr<spdlog::logger> uiLog() {
+    auto l = spdlog::get("ui");
+    return l ? l : spdlog::default_logger();
+}
+
+}  // namespace
+
+MainWindow::MainWindow(ServiceRuntime& runtime, AppSettings settings, QString settingsPath,
+                       QVector<Conversation> conversations, QWidget* parent)
+    : QMainWindow(parent),
+      m_settings(std::move(settings)),
+      m_settingsPath(std::move(settingsPath)) {
+    setObjectName(QStringLiteral("mainWindow"));
+    setWindowTitle(tr("Griffin Chat"));
+    setMinimumSize(800, 600);
+    resize(1180, 780);
+    m_conversations = new ConversationListModel(this);
+    m_conversations->setConversations(std::move(conversations));
+    m_filter = new ConversationFilter(this);
+    m_filter->setSourceModel(m_conversations);
+    m_streamSave = new QTimer(this);
+    m_streamSave->setInterval(3000);  // save a streaming reply at most every 3 s, never per token
+    buildUi();
+    buildMenus();
+    connectServices(runtime);
+    applyAppearance();
+    if (m_conversations->rowCount() > 0) {
+        selectConversation(m_filter->index(0, 0).data(ConversationListModel::IdRole).toString());
+    } else {
+        newConversation();
+    }
+    updateActions();
+    updateStatus();
+}
+
+MainWindow::~MainWindow() {
+    m_stop.request_stop();
+    m_loadStop.request_stop();
+}
+
+void MainWindow::buildUi() {
+    auto* splitter = new QSplitter(this);
+    splitter->setObjectName(QStringLiteral("mainSplitter"));
+
+    auto* left = new QWidget(splitter);
+    auto* leftLayout = new QVBoxLayout(left);
+    leftLayout->setContentsMargins(4, 4, 4, 4);
+    auto* newButton = new QPushButton(tr("New conversation"), left);
+    newButton->setObjectName(QStringLiteral("newConversationButton"));
+    connect(newButton, &QPushButton::clicked, this, &MainWindow::newConversation);
+    m_search = new QLineEdit(left);
+    m_search->setObjectName(QStringLiteral("searchField"));
+    m_search->setPlaceholderText(tr("Search conversations (Ctrl+F)"));
+    m_search->setAccessibleName(tr("Search conversations"));
+    m_search->setClearButtonEnabled(true);
+    connect(m_search, &QLineEdit::textChanged, m_filter, &ConversationFilter::setSearch);
+    m_list = new QListView(left);
+    m_list->setObjectName(QStringLiteral("conversationList"));
+    m_list->setAccessibleName(tr("Conversations"));
+    m_list->setModel(m_filter);
+    m_list->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    connect(m_list->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            [this](const QModelIndex& index) {
+                if (index.isValid()) {
+                    selectConversation(index.data(ConversationListModel::IdRole).toString());
+                }
+            });
+    leftLayout->addWidget(newButton);
+    leftLayout->addWidget(m_search);
+    leftLayout->addWidget(m_list);
+    left->setMinimumWidth(180);
+
+    auto* center = new QWidget(splitter);
+    auto* centerLayout = new QVBoxLayout(center);
+    centerLayout->setContentsMargins(4, 4, 4, 4);
+    m_chat = new ChatView(center);
+    connect(m_chat, &ChatView::editRequested, this, &MainWindow::startEdit);
+    m_error = new QLabel(center);
+    m_error->setObjectName(QStringLiteral("errorBanner"));
+    m_error->setWordWrap(true);
+    m_error->setStyleSheet(QStringLiteral("background: #fdecea; color: #611a15; padding: 6px"));
+    m_error->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_error->hide();
+    m_editBanner = new QLabel(center);
+    m_editBanner->setObjectName(QStringLiteral("editBanner"));
+    m_editBanner->hide();
+    m_input = new MessageInput(center);
+    m_input->setMaximumHeight(120);
+    connect(m_input, &MessageInput::sendRequested, this, &MainWindow::sendMessage);
+    connect(m_input, &MessageInput::stopRequested, this, [this] {
+        if (isGenerating()) {
+            stopGeneration();
+        } else if (m_editIndex) {
+            m_editIndex.reset();
+            m_input->clear();
+            updateActions();
+        }
+    });
+    m_send = new QPushButton(tr("Send"), center);
+    m_send->setObjectName(QStringLiteral("sendButton"));
+    m_send->setDefault(true);
+    connect(m_send, &QPushButton::clicked, this, &MainWindow::sendMessage);
+    m_stopButton = new QPushButton(tr("Stop"), center);
+    m_stopButton->setObjectName(QStringLiteral("stopButton"));
+    m_stopButton->setToolTip(tr("Stop the reply (Esc)"));
+    connect(m_stopButton, &QPushButton::clicked, this, &MainWindow::stopGeneration);
+    m_regenerate = new QPushButton(tr("Regenerate"), center);
+    m_regenerate->setObjectName(QStringLiteral("regenerateButton"));
+    connect(m_regenerate, &QPushButton::clicked, this, &MainWindow::regenerate);
+    auto* buttons = new QHBoxLayout();
+    buttons->addWidget(m_regenerate);
+    buttons->addStretch();
+    buttons->addWidget(m_stopButton);
+    buttons->addWidget(m_send);
+    centerLayout->addWidget(m_chat, 1);
+    centerLayout->addWidget(m_error);
+    centerLayout->addWidget(m_editBanner);
+    centerLayout->addWidget(m_input);
+    centerLayout->addLayout(buttons);
+    center->setMinimumWidth(400);
+
+    m_parameters = new ParametersPanel(splitter);
+    m_parameters->setMinimumWidth(200);
+    connect(m_parameters, &ParametersPanel::edited, this, [this] {
+        if (Conversation* c = mutableCurrent()) {
+            c->systemPrompt = m_parameters->systemPrompt();
+            c->params = m_parameters->params();
+            commit(*c);
+        }
+    });
+    splitter->addWidget(left);
+    splitter->addWidget(center);
+    splitter->addWidget(m_parameters);
+    splitter->setStretchFactor(1, 1);
+    splitter->setSizes({230, 680, 260});
+    setCentralWidget(splitter);
+
+    m_statusModel = new QLabel(this);
+    m_statusModel->setObjectName(QStringLiteral("statusModel"));
+    m_statusBackend = new QLabel(this);
+    m_statusBackend->setObjectName(QStringLiteral("statusBackend"));
+    m_statusMemory = new QLabel(this);
+    m_statusSpeed = new QLabel(this);
+    m_statusSpeed->setObjectName(QStringLiteral("statusSpeed"));
+    statusBar()->addPermanentWidget(m_statusModel);
+    statusBar()->addPermanentWidget(m_statusBackend);
+    statusBar()->addPermanentWidget(m_statusMemory);
+    statusBar()->addPermanentWidget(m_statusSpeed);
+    connect(m_streamSave, &QTimer::timeout, this, [this] {
+        if (!m_activeId)
+            return;
+        if (const Conversation* c = m_conversations->find(*m_activeId)) {
+            Conversation copy = *c;
+            if (!copy.messages.isEmpty())
+                copy.messages.back().text = m_streamText;
+            emit saveRequested(copy);
+        }
+    });
+}
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* newAction =
+        file->addAction(tr("&New conversation"), this, &MainWindow::newConversation);
+    newAction->setShortcut(QKeySequence::New);
+    file->addAction(tr("&Open model…"), this, &MainWindow::openModelDialog)
+        ->setShortcut(QKeySequence::Open);
+    m_recentMenu = file->addMenu(tr("Recent models"));
+    rebuildRecentMenu();
+    file->addAction(tr("Use the &demo model"), this, [this] { loadModel(QString()); });
+    file->addSeparator();
+    file->addAction(tr("&Import conversation (JSON)…"), this, &MainWindow::importJson);
+    file->addAction(tr("Export as &Markdown…"), this, &MainWindow::exportMarkdown);
+    file->addAction(tr("Export as &JSON…"), this, &MainWindow::exportJson);
+    file->addSeparator();
+    file->addAction(tr("Open &log folder"), this, [] {
+        QDesktopServices::openUrl(
+            QUrl::fromLocalFile(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
+                                QStringLiteral("/logs")));
+    });
+    file->addSeparator();
+    file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
+
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    edit->addAction(tr("Copy last reply"), this, &MainWindow::copyLastReply)
+        ->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+C")));
+    edit->addAction(tr("Find conversation"), this,
+                    [this] {
+                        m_search->setFocus();
+                        m_search->selectAll();
+                    })
+        ->setShortcut(QKeySequence::Find);
+    edit->addSeparator();
+    edit->addAction(tr("Settings…"), this, &MainWindow::openSettingsDialog)
+        ->setShortcut(QKeySequence(QStringLiteral("Ctrl+,")));
+
+    QMenu* conversation = menuBar()->addMenu(tr("&Conversation"));
+    conversation->addAction(tr("Rename…"), this, &MainWindow::renameCurrentConversation)
+        ->setShortcut(QKeySequence(Qt::Key_F2));
+    conversation->addAction(tr("Regenerate last reply"), this, &MainWindow::regenerate)
+        ->setShortcut(QKeySequence(QStringLiteral("Ctrl+R")));
+    conversation->addAction(tr("Stop"), this, &MainWindow::stopGeneration);
+    conversation->addSeparator();
+    conversation->addAction(tr("Delete"), this, &MainWindow::deleteCurrentConversation)
+        ->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+Delete")));
+    m_undoDelete = conversation->addAction(tr("Undo delete"), this, &MainWindow::undoDelete);
+    m_undoDelete->setShortcut(QKeySequence::Undo);
+    m_undoDelete->setEnabled(false);
+}
+
+void MainWindow::connectServices(ServiceRuntime& runtime) {
+    EngineWorker* w = runtime.worker();
+    connect(this, &MainWindow::inspectModelRequested, w, &EngineWorker::inspectModel);
+    connect(this, &MainWindow::loadModelRequested, w, &EngineWorker::loadModel);
+    connect(this, &MainWindow::generateRequested, w, &EngineWorker::generate);
+    connect(this, &MainWindow::forgetRequested, w, &EngineWorker::forgetConversation);
+    connect(w, &EngineWorker::modelInspected, this, &MainWindow::onInspected);
+    connect(w, &EngineWorker::modelInspectionFailed, this,
+            [this](const QString&, const QString& message) { showError(message); });
+    connect(w, &EngineWorker::modelLoadProgress, this, [this](double f) {
+        if (m_loadProgress != nullptr)
+            m_loadProgress->setValue(static_cast<int>(f * 100));
+    });
+    connect(w, &EngineWorker::modelLoaded, this, &MainWindow::onModelLoaded);
+    connect(w, &EngineWorker::modelLoadFailed, this, &MainWindow::onModelFailed);
+    connect(w, &EngineWorker::tokensReceived, this, &MainWindow::onTokens);
+    connect(w, &EngineWorker::prefillProgress, this, &MainWindow::onPrefill);
+    connect(w, &EngineWorker::generationFinished, this, &MainWindow::onFinished);
+    connect(w, &EngineWorker::generationFailed, this, &MainWindow::onFailed);
+    StoreWriter* s = runtime.writer();
+    connect(this, &MainWindow::saveRequested, s, &StoreWriter::save);
+    connect(this, &MainWindow::removeRequested, s, &StoreWriter::remove);
+    connect(s, &StoreWriter::failed, this, &MainWindow::showError);
+}
+
+// ---- model -------------------------------------------------------------------------------
+
+void MainWindow::loadModel(const QString& path) {
+    m_loadStop.request_stop();
+    m_loadStop = std::stop_source();
+    m_loadingPath = path;
+    if (m_loadProgress == nullptr) {
+        m_loadProgress = new QProgressDialog(tr("Loading the model…"), tr("Cancel"), 0, 100, this);
+        m_loadProgress->setObjectName(QStringLiteral("loadProgress"));
+        m_loadProgress->setWindowModality(Qt::WindowModal);
+        m_loadProgress->setMinimumDuration(300);
+        connect(m_loadProgress, &QProgressDialog::canceled, this,
+                [this] { m_loadStop.request_stop(); });
+    }
+    m_loadProgress->setValue(0);
+    m_statusModel->setText(tr("Loading model…"));
+    emit loadModelRequested(path, m_settings.backend, m_loadStop.get_token());
+    updateActions();
+}
+
+void MainWindow::onModelLoaded(const ModelSummary& summary) {
+    m_model = summary;
+    if (m_loadProgress != nullptr)
+        m_loadProgress->reset();
+    if (!summary.isDemo) {
+        m_settings.addRecentModel(summary.path);
+        rebuildRecentMenu();
+        if (auto s = saveSettings(m_settings, m_settingsPath); !s) {
+            uiLog()->warn("{}", s.error().message);
+        }
+    }
+    uiLog()->info("model ready: {} ({})", summary.name.toStdString(), summary.path.toStdString());
+    clearError();
+    updateStatus();
+    updateActions();
+    emit modelReady();
+}
+
+void MainWindow::onModelFailed(const QString& message) {
+    if (m_loadProgress != nullptr)
+        m_loadProgress->reset();
+    showError(tr("The model could not be loaded: %1").arg(message));
+    updateStatus();
+    updateActions();
+    emit modelLoadFailed(message);
+}
+
+void MainWindow::openModelDialog() {
+    const QString dir = QFileDialog::getExistingDirectory(
+        this,
+        tr("Open a RecurrentGemma model folder (config.json, model.safetensors, tokenizer.model)"));
+    if (!dir.isEmpty())
+        emit inspectModelRequested(dir);
+}
+
+void MainWindow::onInspected(const QString& path, const QString& description, qint64 weightBytes,
+                             qint64 stateBytes) {
+    const auto answer = QMessageBox::question(
+        this, tr("Load this model?"),
+        tr("%1\n\n%2\n\nIt needs about %3 of memory for the weights (memory-mapped) plus %4 per "
+           "open conversation.")
+            .arg(path, description, bytesText(weightBytes), bytesText(stateBytes)));
+    if (answer == QMessageBox::Yes)
+        loadModel(path);
+}
+
+void MainWindow::rebuildRecentMenu() {
+    m_recentMenu->clear();
+    for (const QString& path : m_settings.recentModels) {
+        m_recentMenu->addAction(path, this, [this, path] { emit inspectModelRequested(path); });
+    }
+    m_recentMenu->setEnabled(!m_settings.recentModels.isEmpty());
+}
+
+// ---- conversations -----------------------------------------------------------------------
+
+Conversation* MainWindow::mutableCurrent() {
+    const int row = m_conversations->rowOf(m_currentId);
+    if (row < 0)
+        return nullptr;
+    return const_cast<Conversation*>(&m_conversations->conversations()[row]);
+}
+
+const Conversation* MainWindow::currentConversation() const {
+    return m_conversations->find(m_currentId);
+}
+
+void MainWindow::commit(Conversation conversation, bool save) {
+    m_conversations->upsert(conversation);
+    if (save && !conversation.messages.isEmpty())
+        emit saveRequested(conversation);
+}
+
+void MainWindow::newConversation() {
+    // Reuse an empty conversation instead of piling them up.
+    if (const Conversation* c = currentConversation(); c && c->messages.isEmpty()) {
+        m_input->setFocus();
+        return;
+    }
+    Conversation c = Conversation::create(m_settings.sampling, m_settings.systemPrompt);
+    commit(c, false);
+    selectConversation(c.id);
+}
+
+void MainWindow::selectConversation(const QString& id) {
+    const Conversation* c = m_conversations->find(id);
+    if (c == nullptr)
+        return;
+    if (id != m_currentId) {
+        m_currentId = id;
+        m_editIndex.reset();
+        showConversation(*c);
+    }
+    const QModelIndex source = m_conversations->index(m_conversations->rowOf(id));
+    const QModelIndex proxy = m_filter->mapFromSource(source);
+    if (proxy.isValid() && m_list->currentIndex() != proxy)
+        m_list->setCurrentIndex(proxy);
+    updateActions();
+}
+
+void MainWindow::showConversation(const Conversation& c) {
+    m_chat->setMessages(c.messages);
+    if (m_activeId == c.id && m_chat->last() != nullptr) {
+        m_chat->last()->setText(m_streamText);
+        m_chat->last()->setStreaming(true);
+    }
+    m_parameters->setValues(c.systemPrompt, c.params);
+    setWindowTitle(tr("%1 — Griffin Chat").arg(c.title));
+}
+
+void MainWindow::renameCurrentConversation() {
+    Conversation* c = mutableCurrent();
+    if (c == nullptr)
+        return;
+    bool ok = false;
+    const QString title = QInputDialog::getText(this, tr("Rename conversation"), tr("Title"),
+                                                QLineEdit::Normal, c->title, &ok)
+                              .trimmed();
+    if (!ok || title.isEmpty())
+        return;
+    c->title = title;
+    commit(*c);
+    setWindowTitle(tr("%1 — Griffin Chat").arg(title));
+}
+
+void MainWindow::deleteCurrentConversation() {
+    if (m_activeId == m_currentId) {
+        showError(tr("Stop the reply before deleting this conversation."));
+        return;
+    }
+    auto taken = m_conversations->take(m_currentId);
+    if (!taken)
+        return;
+    emit removeRequested(taken->id);
+    emit forgetRequested(taken->id);
+    m_deleted.push_back(*taken);
+    m_undoDelete->setEnabled(true);
+    statusBar()->showMessage(tr("Deleted “%1” — Ctrl+Z to undo").arg(taken->title), 10000);
+    m_currentId.clear();
+    if (m_filter->rowCount() > 0) {
+        selectConversation(m_filter->index(0, 0).data(ConversationListModel::IdRole).toString());
+    } else {
+        newConversation();
+    }
+}
+
+void MainWindow::undoDelete() {
+    if (m_deleted.isEmpty())
+        return;
+    Conversation c = m_deleted.takeLast();
+    commit(c);
+    selectConversation(c.id);
+    m_undoDelete->setEnabled(!m_deleted.isEmpty());
+    statusBar()->showMessage(tr("Restored “%1”").arg(c.title), 5000);
+}
+
+// ---- generation --------------------------------------------------------------------------
+
+void MainWindow::sendMessage() {
+    const QString text = m_input->toPlainText().trimmed();
+    if (text.isEmpty())
+        return;
+    if (isGenerating()) {
+        showError(tr("Wait for the current reply or stop it (Esc) before sending."));
+        return;
+    }
+    if (!isModelLoaded()) {
+        showError(tr("No model is loaded yet."));
+        return;
+    }
+    Conversation* c = mutableCurrent();
+    if (c == nullptr)
+        return;
+    if (m_editIndex) {
+        // The conversation from the edited message on is replaced.
+        c->messages.resize(std::min<qsizetype>(*m_editIndex, c->messages.size()));
+        m_editIndex.reset();
+    }
+    ChatMessageData user;
+    user.role = ChatMessageData::Role::User;
+    user.text = text;
+    user.time = QDateTime::currentDateTimeUtc();
+    c->messages.push_back(user);
+    if (c->messages.size() == 1)
+        c->title = Conversation::titleFrom(text);
+    m_input->clear();
+    clearError();
+    startGeneration(*c);
+}
+
+void MainWindow::regenerate() {
+    Conversation* c = mutableCurrent();
+    if (c == nullptr || isGenerating() || !isModelLoaded() || c->messages.isEmpty() ||
+        c->messages.back().role != ChatMessageData::Role::Model) {
+        return;
+    }
+    c->messages.pop_back();
+    clearError();
+    startGeneration(*c);
+}
+
+void MainWindow::startEdit(int messageIndex) {
+    const Conversation* c = currentConversation();
+    if (c == nullptr || isGenerating() || messageIndex < 0 || messageIndex >= c->messages.size())
+        return;
+    m_editIndex = messageIndex;
+    m_input->setPlainText(c->messages[messageIndex].text);
+    m_input->setFocus();
+    updateActions();
+}
+
+void MainWindow::startGeneration(Conversation& c) {
+    c.updated = QDateTime::currentDateTimeUtc();
+    c.modelName = m_model->name;
+    c.modelFingerprint = m_model->fingerprint;
+    GenerationRequest request;
+    request.conversationId = c.id;
+    request.systemPrompt = c.systemPrompt;
+    request.messages = c.messages;
+    request.params = c.params;
+    m_stop = std::stop_source();
+    request.stop = m_stop.get_token();
+
+    ChatMessageData reply;
+    reply.role = ChatMessageData::Role::Model;
+    reply.time = QDateTime::currentDateTimeUtc();
+    c.messages.push_back(reply);
+    m_activeId = c.id;
+    m_streamText.clear();
+    Conversation saved = c;     // (c aliases the model's row: copy before anything replaces it)
+    saved.messages.pop_back();  // the empty reply is not saved
+    emit saveRequested(saved);
+    const Conversation current(c);
+    m_conversations->upsert(current);
+    // Usually only the new user message and the reply are missing from the view.
+    if (m_chat->count() == current.messages.size() - 2) {
+        m_chat->appendMessage(current.messages[current.messages.size() - 2]);
+        m_chat->appendMessage(current.messages.back());
+        setWindowTitle(tr("%1 — Griffin Chat").arg(current.title));
+    } else {
+        showConversation(current);
+    }
+    m_chat->last()->setStreaming(true);
+    m_streamSave->start();
+    updateActions();
+    emit generateRequested(request);
+}
+
+void MainWindow::stopGeneration() {
+    if (isGenerating())
+        m_stop.request_stop();
+}
+
+void MainWindow::onPrefill(const QString& id, qint64 done, qint64 total) {
+    if (id == m_currentId && done < total) {
+        statusBar()->showMessage(
+            tr("Reading the conversation… %1 / %2 tokens").arg(done).arg(total), 2000);
+    }
+}
+
+void MainWindow::onTokens(const QString& id, const QString& text) {
+    if (m_activeId != id)
+        return;
+    if (m_streamText.isEmpty())
+        statusBar()->clearMessage();
+    m_streamText += text;
+    if (id == m_currentId)
+        m_chat->appendToLast(text);
+}
+
+void MainWindow::onFinished(const QString& id, const QString& text, const MessageStats& stats,
+                            const std::vector<int32_t>& tokens) {
+    if (m_activeId != id)
+        return;
+    m_activeId.reset();
+    m_streamSave->stop();
+    const int row = m_conversations->rowOf(id);
+    if (row >= 0) {
+        Conversation c = m_conversations->conversations()[row];
+        if (!c.messages.isEmpty() && c.messages.back().role == ChatMessageData::Role::Model) {
+            ChatMessageData& reply = c.messages.back();
+            reply.text = text;
+            reply.stats = stats;
+            reply.tokens = tokens;
+            if (text.isEmpty() && tokens.empty())
+                c.messages.pop_back();  // stopped before any token
+        }
+        c.updated = QDateTime::currentDateTimeUtc();
+        commit(c);
+        if (id == m_currentId) {
+            if (m_chat->count() == c.messages.size() && m_chat->last() != nullptr) {
+                m_chat->last()->setText(text);
+                m_chat->last()->setStats(stats);
+                m_chat->last()->setStreaming(false);
+            } else {
+                showConversation(c);
+            }
+        }
+    }
+    m_lastStats = stats;
+    updateStatus();
+    updateActions();
+    emit replyFinished(id);
+}
+
+void MainWindow::onFailed(const QString& id, const QString& message) {
+    if (m_activeId == id) {
+        m_activeId.reset();
+        m_streamSave->stop();
+        const int row = m_conversations->rowOf(id);
+        if (row >= 0) {
+            Conversation c = m_conversations->conversations()[row];
+            // The partial reply is kept; an empty one is dropped.
+            if (!c.messages.isEmpty() && c.messages.back().role == ChatMessageData::Role::Model) {
+                if (m_streamText.isEmpty()) {
+                    c.messages.pop_back();
+                } else {
+                    c.messages.back().text = m_streamText;
+                }
+            }
+            commit(c);
+            if (id == m_currentId)
+                showConversation(c);
+        }
+    }
+    showError(message);
+    updateActions();
+}
+
+// ---- clipboard, import, export -----------------------------------------------------------
+
+void MainWindow::copyLastReply() {
+    const Conversation* c = currentConversation();
+    if (c == nullptr)
+        return;
+    for (auto it = c->messages.rbegin(); it != c->messages.rend(); ++it) {
+        if (it->role == ChatMessageData::Role::Model && !it->text.isEmpty()) {
+            QApplication::clipboard()->setText(it->text);
+            statusBar()->showMessage(tr("Copied the last reply"), 3000);
+            return;
+        }
+    }
+}
+
+void MainWindow::exportMarkdown() {
+    const Conversation* c = currentConversation();
+    if (c == nullptr)
+        return;
+    const QString file = QFileDialog::getSaveFileName(
+        this, tr("Export as Markdown"), c->title + QStringLiteral(".md"), tr("Markdown (*.md)"));
+    if (file.isEmpty())
+        return;
+    if (auto s = writeFileAtomically(file, conversationToMarkdown(*c).toUtf8()); !s) {
+        showError(QString::fromStdString(s.error().message));
+    }
+}
+
+void MainWindow::exportJson() {
+    const Conversation* c = currentConversation();
+    if (c == nullptr)
+        return;
+    const QString file = QFileDialog::getSaveFileName(
+        this, tr("Export as JSON"), c->title + QStringLiteral(".json"), tr("JSON (*.json)"));
+    if (file.isEmpty())
+        return;
+    if (auto s = writeFileAtomically(file, QByteArray::fromStdString(conversationToJson(*c))); !s) {
+        showError(QString::fromStdString(s.error().message));
+    }
+}
+
+void MainWindow::importJson() {
+    const QString file = QFileDialog::getOpenFileName(this, tr("Import a conversation"), QString(),
+                                                      tr("JSON (*.json)"));
+    if (file.isEmpty())
+        return;
+    QFile f(file);
+    if (!f.open(QIODevice::ReadOnly) || f.size() > (qint64{256} << 20)) {
+        showError(tr("%1 cannot be read.").arg(file));
+        return;
+    }
+    auto c = conversationFromJson(f.readAll().toStdString());
+    if (!c) {
+        showError(tr("%1 is not a conversation: %2")
+                      .arg(file, QString::fromStdString(c.error().message)));
+        return;
+    }
+    if (m_conversations->find(c->id) != nullptr)
+        c->id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    commit(*c);
+    selectConversation(c->id);
+}
+
+// ---- settings and appearance -------------------------------------------------------------
+
+void MainWindow::openSettingsDialog() {
+    SettingsDialog dialog(m_settings, this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    const AppSettings updated = dialog.settings();
+    const bool modelChanged =
+        updated.modelPath != m_settings.modelPath || updated.backend != m_settings.backend;
+    m_settings = updated;
+    if (auto s = saveSettings(m_settings, m_settingsPath); !s)
+        showError(QString::fromStdString(s.error().message));
+    applyAppearance();
+    if (modelChanged && !isGenerating())
+        loadModel(m_settings.modelPath);
+}
+
+void MainWindow::applyAppearance() {
+    static const QPalette systemPalette = QApplication::palette();
+    if (m_settings.theme == QLatin1String("dark")) {
+        QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
+        QPalette p;
+        p.setColor(QPalette::Window, QColor(45, 45, 48));
+        p.setColor(QPalette::WindowText, Qt::white);
+        p.setColor(QPalette::Base, QColor(30, 30, 32));
+        p.setColor(QPalette::AlternateBase, QColor(50, 54, 62));
+        p.setColor(QPalette::Text, Qt::white);
+        p.setColor(QPalette::Button, QColor(55, 55, 58));
+        p.setColor(QPalette::ButtonText, Qt::white);
+        p.setColor(QPalette::Highlight, QColor(42, 130, 218));
+        p.setColor(QPalette::HighlightedText, Qt::black);
+        p.setColor(QPalette::ToolTipBase, QColor(60, 60, 60));
+        p.setColor(QPalette::ToolTipText, Qt::white);
+        QApplication::setPalette(p);
+    } else if (m_settings.theme == QLatin1String("light")) {
+        QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
+        QApplication::setPalette(QApplication::style()->standardPalette());
+    } else {
+        QApplication::setPalette(systemPalette);
+    }
+    if (m_settings.fontPointSize > 0) {
+        QFont f = QApplication::font();
+        f.setPointSize(m_settings.fontPointSize);
+        QApplication::setFont(f);
+    }
+}
+
+// ---- status ------------------------------------------------------------------------------
+
+void MainWindow::showError(const QString& message) {
+    uiLog()->error("{}", message.toStdString());
+    m_error->setText(message);
+    m_error->show();
+    emit errorShown(message);
+}
+
+void MainWindow::clearError() {
+    m_error->hide();
+}
+
+void MainWindow::updateActions() {
+    const Conversation* c = currentConversation();
+    const bool busy = isGenerating();
+    m_send->setEnabled(!busy && isModelLoaded());
+    m_stopButton->setEnabled(busy);
+    m_regenerate->setEnabled(!busy && isModelLoaded() && c != nullptr && !c->messages.isEmpty() &&
+                             c->messages.back().role == ChatMessageData::Role::Model);
+    if (m_editIndex) {
+        m_editBanner->setText(
+            tr("Editing message %1 — sending replaces the conversation from there "
+               "(Esc cancels)")
+                .arg(*m_editIndex + 1));
+    }
+    m_editBanner->setVisible(m_editIndex.has_value());
+}
+
+void MainWindow::updateStatus() {
+    if (!m_model) {
+        m_statusModel->setText(tr("No model"));
+        m_statusBackend->clear();
+        m_statusMemory->clear();
+        return;
+    }
+    if (m_model->isDemo) {
+        m_statusModel->setText(tr("Model: demo (built-in)"));
+        m_statusModel->setToolTip(
+            tr("The small demo model knows word meanings and little else. "
+               "Open a RecurrentGemma model (File → Open model) for real "
+               "answers."));
+    } else {
+        m_statusModel->setText(tr("Model: %1").arg(m_model->name));
+        m_statusModel->setToolTip(m_model->path);
+    }
+    m_statusBackend->setText(
+        m_model->backendNote.isEmpty()
+            ? tr("Backend: %1").arg(m_model->backend)
+            : tr("Backend: %1 (%2)").arg(m_model->backend, m_model->backendNote));
+    m_statusMemory->setText(tr("State: %1").arg(bytesText(m_model->stateBytes)));
+    if (m_lastStats) {
+        m_statusSpeed->setText(tr("%1 tok/s").arg(m_lastStats->decodeTokensPerS, 0, 'f', 1));
+    }
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    m_stop.request_stop();
+    m_loadStop.request_stop();
+    // A reply in progress is saved as far as it got.
+    if (m_activeId) {
+        if (const Conversation* c = m_conversations->find(*m_activeId)) {
+            Conversation copy = *c;
+            if (!copy.messages.isEmpty())
+                copy.messages.back().text = m_streamText;
+            emit saveRequested(copy);
+        }
+    }
+    event->accept();
+}

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "message_widget.h"
+
+#include <cmath>
+
+#include <QAbstractTextDocumentLayout>
+#include <QApplication>
+#include <QClipboard>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLocale>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QTextBrowser>
+#include <QTimer>
+#include <QVBoxLayout>
+
+QStringList codeBlocksOf(const QString& markdown) {
+    static const QRegularExpression kFence(QStringLiteral("```[^\\n]*\\n(.*?)```"),
+                                           QRegularExpression::DotMatchesEverythingOption);
+    QStringList blocks;
+    for (auto it = kFence.globalMatch(markdown); it.hasNext();) blocks << it.next().captured(1);
+    return blocks;
+}
+
+MessageWidget::MessageWidget(int index, const ChatMessageData& message, QWidget* parent)
+    : QFrame(parent), m_index(index), m_role(message.role) {
+    const bool user = m_role == ChatMessageData::Role::User;
+    setObjectName(user ? QStringLiteral("userMessage") : QStringLiteral("modelMessage"));
+    setFrameShape(QFrame::StyledPanel);
+    setBackgroundRole(user ? QPalette::AlternateBase : QPalette::Base);
+    setAutoFillBackground(true);
+
+    auto* layout = new QVBoxLayout(this);
+    auto* header =
+        new QLabel(QStringLiteral("<b>%1</b> <span style='color:gray'>%2</span>")
+                       .arg(user ? tr("You") : tr("Model"),
+                            QLocale().toString(message.time.toLocalTime(), QLocale::ShortFormat)),
+                   this);
+    layout->addWidget(header);
+
+    // A read-only text browser sized to its content: wraps long words, selectable, Markdown.
+    m_body = new QTextBrowser(this);
+    m_body->setObjectName(QStringLiteral("messageBody"));
+    m_body->setFrameShape(QFrame::NoFrame);
+    m_body->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_body->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_body->setWordWrapMode(QTextOption::WrapAtWordBoundaryOrAnywhere);
+    m_body->setOpenLinks(false);
+    m_body->viewport()->setAutoFillBackground(false);
+    m_body->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+    m_body->setAccessibleName(user ? tr("Your message") : tr("Model reply"));
+    connect(m_body->document()->documentLayout(), &QAbstractTextDocumentLayout::documentSizeChanged,
+            this, &MessageWidget::fitHeight);
+    layout->addWidget(m_body);
+    m_renderTimer = new QTimer(this);
+    m_renderTimer->setSingleShot(true);
+    m_renderTimer->setInterval(250);
+    connect(m_renderTimer, &QTimer::timeout, this, &MessageWidget::render);
+
+    m_details = new QLabel(this);
+    m_details->setObjectName(QStringLiteral("messageDetails"));
+    m_details->setStyleSheet(QStringLiteral("color: gray; font-size: small"));
+    layout->addWidget(m_details);
+
+    m_buttons = new QHBoxLayout();
+    auto* copy = new QPushButton(tr("Copy"), this);
+    copy->setAccessibleName(tr("Copy message"));
+    connect(copy, &QPushButton::clicked, this,
+            [this] { QApplication::clipboard()->setText(m_text); });
+    m_buttons->addWidget(copy);
+    if (user) {
+        auto* edit = new QPushButton(tr("Edit"), this);
+        edit->setObjectName(QStringLiteral("editButton"));
+        edit->setAccessibleName(tr("Edit and resend this message"));
+        connect(edit, &QPushButton::clicked, this, [this] { emit editRequested(m_index); });
+        m_buttons->addWidget(edit);
+    }
+    m_buttons->addStretch();
+    layout->addLayout(m_buttons);
+
+    setText(message.text);
+    setStats(message.stats);
+}
+
+void MessageWidget::setText(const QString& text) {
+    m_text = text;
+    render();
+}
+
+void MessageWidget::appendText(const QString& text) {
+    m_text += text;
+    QTextCursor cursor(m_body->document());
+    cursor.movePosition(QTextCursor::End);
+    cursor.insertText(text);
+    if (!m_renderTimer->isActive())
+        m_renderTimer->start();
+}
+
+void MessageWidget::render() {
+    m_renderTimer->stop();
+    if (m_role == ChatMessageData::Role::User) {
+        m_body->setPlainText(m_text);
+    } else {
+        m_body->setMarkdown(m_text);
+    }
+    rebuildCodeButtons();
+    fitHeight();
+}
+
+void MessageWidget::fitHeight() {
+    m_body->document()->setTextWidth(m_body->viewport()->width());
+    const int height = static_cast<int>(std::ceil(m_body->document()->size().height())) + 4;
+    if (m_body->height() != height)
+        m_body->setFixedHeight(height);
+}
+
+void MessageWidget::resizeEvent(QResizeEvent* event) {
+    QFrame::resizeEvent(event);
+    fitHeight();
+}
+
+void MessageWidget::rebuildCodeButtons() {
+    const QStringList blocks = codeBlocksOf(m_text);
+    while (m_codeButtons.size() > blocks.size()) delete m_codeButtons.takeLast();
+    while (m_codeButtons.size() < blocks.size()) {
+        const int n = static_cast<int>(m_codeButtons.size());
+        auto* b = new QPushButton(
+            blocks.size() == 1 ? tr("Copy code") : tr("Copy code %1").arg(n + 1), this);
+        b->setAccessibleName(tr("Copy code block %1").arg(n + 1));
+        connect(b, &QPushButton::clicked, this, [this, n] {
+            const QStringList current = codeBlocksOf(m_text);
+            if (n < current.size())
+                QApplication::clipboard()->setText(current[n]);
+        });
+        m_buttons->insertWidget(m_buttons->count() - 1, b);
+        m_codeButtons << b;
+    }
+}
+
+void MessageWidget::setStats(const std::optional<MessageStats>& stats) {
+    if (!stats) {
+        m_details->clear();
+        m_details->setVisible(false);
+        return;
+    }
+    const QString line = tr("%1 tokens · %2 tok/s · first token %3 ms · %4")
+                             .arg(stats->generatedTokens)
+                             .arg(stats->decodeTokensPerS, 0, 'f', 1)
+                             .arg(stats->ttftMs, 0, 'f', 0)
+                             .arg(stats->stopReason);
+    m_details->setText(line);
+    m_details->setToolTip(tr("prompt %1 tokens, prefill %2 tok/s, seed %3")
+                              .arg(stats->promptTokens)
+                              .arg(stats->prefillTokensPerS, 0, 'f', 0)
+                              .arg(stats->seed));
+    m_details->setVisible(true);
+}
+
+void MessageWidget::setStreaming(bool streaming) {
+    m_streaming = streaming;
+    if (!streaming)
+        render();
+    if (streaming) {
+        m_details->setText(tr("generating…"));
+        m_details->setVisible(true);
+    }
+}

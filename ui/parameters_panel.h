@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: Apache-2.0
+// ParametersPanel: the open conversation's system prompt and sampling parameters.
+#pragma once
+
+#include <QWidget>
+
+#include "generation_params.h"
+
+class QDoubleSpinBox;
+class QSpinBox;
+class QPlainTextEdit;
+
+class ParametersPanel : public QWidget {
+    Q_OBJECT
+
+public:
+    explicit ParametersPanel(QWidget* parent = nullptr);
+
+    void setValues(const QString& systemPrompt, const GenerationParams& params);
+    QString systemPrompt() const;
+    GenerationParams params() const;
+
+signals:
+    // The user changed something (not emitted by setValues).
+    void edited();
+
+private:
+    QPlainTextEdit* m_system;
+    QDoubleSpinBox* m_temperature;
+    QSpinBox* m_topK;
+    QDoubleSpinBox* m_topP;
+    QDoubleSpinBox* m_minP;
+    QDoubleSpinBox* m_repeat;
+    QSpinBox* m_maxTokens;
+    QSpinBox* m_seed;
+    bool m_updating = false;
+};

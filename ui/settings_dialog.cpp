@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "settings_dialog.h"
+
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include "parameters_panel.h"
+
+SettingsDialog::SettingsDialog(const AppSettings& settings, QWidget* parent)
+    : QDialog(parent), m_original(settings) {
+    setObjectName(QStringLiteral("settingsDialog"));
+    setWindowTitle(tr("Settings"));
+    auto* layout = new QVBoxLayout(this);
+    auto* form = new QFormLayout();
+
+    m_modelPath = new QLineEdit(settings.modelPath, this);
+    m_modelPath->setObjectName(QStringLiteral("modelPath"));
+    m_modelPath->setPlaceholderText(tr("empty = the built-in demo model"));
+    m_modelPath->setAccessibleName(tr("Default model folder"));
+    auto* browse = new QPushButton(tr("Browse…"), this);
+    connect(browse, &QPushButton::clicked, this, [this] {
+        const QString dir =
+            QFileDialog::getExistingDirectory(this, tr("Model folder"), m_modelPath->text());
+        if (!dir.isEmpty())
+            m_modelPath->setText(dir);
+    });
+    auto* modelRow = new QHBoxLayout();
+    modelRow->addWidget(m_modelPath);
+    modelRow->addWidget(browse);
+    form->addRow(tr("Default model"), modelRow);
+
+    m_backend = new QComboBox(this);
+    m_backend->setAccessibleName(tr("Backend"));
+    m_backend->addItem(tr("Auto"), QStringLiteral("auto"));
+    m_backend->addItem(tr("CPU"), QStringLiteral("cpu"));
+    m_backend->setCurrentIndex(std::max(0, m_backend->findData(settings.backend)));
+    form->addRow(tr("Backend"), m_backend);
+
+    m_theme = new QComboBox(this);
+    m_theme->setAccessibleName(tr("Theme"));
+    m_theme->addItem(tr("Follow the system"), QStringLiteral("system"));
+    m_theme->addItem(tr("Light"), QStringLiteral("light"));
+    m_theme->addItem(tr("Dark"), QStringLiteral("dark"));
+    m_theme->setCurrentIndex(std::max(0, m_theme->findData(settings.theme)));
+    form->addRow(tr("Theme"), m_theme);
+
+    m_fontSize = new QSpinBox(this);
+    m_fontSize->setAccessibleName(tr("Font size"));
+    m_fontSize->setRange(0, 48);
+    m_fontSize->setSpecialValueText(tr("system"));
+    m_fontSize->setValue(settings.fontPointSize);
+    form->addRow(tr("Font size (pt)"), m_fontSize);
+    layout->addLayout(form);
+
+    layout->addWidget(new QLabel(tr("<b>Defaults for new conversations</b>"), this));
+    m_defaults = new ParametersPanel(this);
+    m_defaults->setValues(settings.systemPrompt, settings.sampling);
+    layout->addWidget(m_defaults);
+
+    m_problem = new QLabel(this);
+    m_problem->setObjectName(QStringLiteral("settingsProblem"));
+    m_problem->setStyleSheet(QStringLiteral("color: #c0392b"));
+    m_problem->setWordWrap(true);
+    layout->addWidget(m_problem);
+    m_buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+    connect(m_buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    layout->addWidget(m_buttons);
+    connect(m_modelPath, &QLineEdit::textChanged, this, &SettingsDialog::validate);
+    connect(m_fontSize, &QSpinBox::valueChanged, this, &SettingsDialog::validate);
+    validate();
+}
+
+QString SettingsDialog::problem() const {
+    const QString path = m_modelPath->text().trimmed();
+    if (!path.isEmpty() && path != QLatin1String("default")) {
+        const QFileInfo info(path);
+        if (!info.isDir())
+            return tr("The default model must be a folder: %1 is not one.").arg(path);
+        if (!QFileInfo::exists(path + QStringLiteral("/config.json"))) {
+            return tr("%1 has no config.json: it is not a model folder.").arg(path);
+        }
+    }
+    if (m_fontSize->value() != 0 && m_fontSize->value() < 6) {
+        return tr("Font sizes below 6 pt are not readable.");
+    }
+    return {};
+}
+
+void SettingsDialog::validate() {
+    const QString p = problem();
+    m_problem->setText(p);
+    m_problem->setVisible(!p.isEmpty());
+    m_buttons->button(QDialogButtonBox::Ok)->setEnabled(p.isEmpty());
+}
+
+AppSettings SettingsDialog::settings() const {
+    AppSettings s = m_original;
+    s.modelPath = m_modelPath->text().trimmed();
+    s.backend = m_backend->currentData().toString();
+    s.theme = m_theme->currentData().toString();
+    s.fontPointSize = m_fontSize->value();
+    s.systemPrompt = m_defaults->systemPrompt();
+    s.sampling = m_defaults->params();
+    return s;
+}

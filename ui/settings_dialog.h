@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: Apache-2.0
+// SettingsDialog: the application-wide defaults (model, backend, sampling, appearance).
+#pragma once
+
+#include <QDialog>
+
+#include "app_settings.h"
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QSpinBox;
+class QDialogButtonBox;
+class ParametersPanel;
+
+class SettingsDialog : public QDialog {
+    Q_OBJECT
+
+public:
+    explicit SettingsDialog(const AppSettings& settings, QWidget* parent = nullptr);
+    // The edited settings (valid once accepted).
+    AppSettings settings() const;
+    // Why the current input cannot be saved, or empty.
+    QString problem() const;
+
+private:
+    void validate();
+
+    AppSettings m_original;
+    QLineEdit* m_modelPath;
+    QComboBox* m_backend;
+    ParametersPanel* m_defaults;
+    QComboBox* m_theme;
+    QSpinBox* m_fontSize;
+    QLabel* m_problem;
+    QDialogButtonBox* m_buttons;
+};
