@@ -34,7 +34,13 @@ QString ConversationStore::statePath(const QString& id) const {
 
 ConversationStore::LoadReport ConversationStore::loadAll() const {
     LoadReport report;
-    const QDir dir(m_directory);
+    QDir dir(m_directory);
+    // Temporary files of writes that never finished (a crash, a kill): the real file is intact.
+    // Requires: no writer is active on this folder (loadAll runs before the StoreWriter starts).
+    for (const QString& name :
+         dir.entryList({QStringLiteral(".*.tmp-*")}, QDir::Files | QDir::Hidden)) {
+        dir.remove(name);
+    }
     for (const QString& name : dir.entryList({QStringLiteral("*.json")}, QDir::Files)) {
         const QString path = dir.filePath(name);
         QString problem;

@@ -19,8 +19,8 @@ public:
         QVector<Conversation> conversations;  // sorted by last activity, newest first
         QStringList problems;                 // one line per quarantined file
     };
-    // Loads every <id>.json. A file that fails to parse or validate is renamed to
-    // <name>.corrupt and reported; the others still load.
+    // Loads every <id>.json (and removes temporary files of interrupted writes). A file that fails
+    // to parse or validate is renamed to <name>.corrupt and reported; the others still load.
     LoadReport loadAll() const;
 
     // Writes <id>.json atomically (temp file, fsync, rename).

@@ -20,7 +20,6 @@ namespace {
 
 constexpr size_t kCachedConversations = 4;
 constexpr size_t kSnapshotsPerConversation = 6;
-constexpr qint64 kEmitIntervalMs = 33;
 
 std::shared_ptr<spdlog::logger> log() {
     auto l = spdlog::get("app");
@@ -273,7 +272,7 @@ void EngineWorker::generate(const GenerationRequest& request) {
     QElapsedTimer sinceEmit;
     sinceEmit.start();
     auto progress = [&](int64_t done, int64_t total) {
-        if (done == total || sinceEmit.elapsed() >= kEmitIntervalMs) {
+        if (done == total || sinceEmit.elapsed() >= m_emitIntervalMs) {
             emit prefillProgress(id, done, total);
             sinceEmit.restart();
         }
@@ -314,7 +313,7 @@ void EngineWorker::generate(const GenerationRequest& request) {
     QString pending;
     options.onToken = [&](const griffin::TokenEvent& e) {
         pending += QString::fromStdString(e.text);
-        if (!pending.isEmpty() && sinceEmit.elapsed() >= kEmitIntervalMs) {
+        if (!pending.isEmpty() && sinceEmit.elapsed() >= m_emitIntervalMs) {
             emit tokensReceived(id, pending);
             pending.clear();
             sinceEmit.restart();
@@ -343,6 +342,7 @@ void EngineWorker::generate(const GenerationRequest& request) {
         const auto closing = chat.continuation(result->pending, "");
         if (m_model->prefill(c.state, closing)) {
             c.fed.insert(c.fed.end(), closing.begin(), closing.end());
+            pushSnapshot(c);  // the turn boundary: an edit of the next message restores it
             persist(c);
         } else {
             c.state.reset();

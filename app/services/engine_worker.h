@@ -54,6 +54,10 @@ public:
     explicit EngineWorker(QString stateDirectory, QObject* parent = nullptr);
     ~EngineWorker() override;
 
+    // How often streamed text is emitted (coalesced); 0 = after every token (tests). Call before
+    // moving the worker to its thread.
+    void setEmitIntervalMs(int ms) { m_emitIntervalMs = ms; }
+
 public slots:
     // Checks a model folder without loading it; answers with modelInspected or
     // modelInspectionFailed (a plain-words explanation).
@@ -102,4 +106,5 @@ private:
     std::unique_ptr<griffin::Tokenizer> m_tokenizer;
     ModelSummary m_summary;
     std::deque<Cached> m_cache;  // most recently used first
+    int m_emitIntervalMs = 33;
 };

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: Apache-2.0
+// The real widgets driven with QTest (offscreen): type and send, streamed text, stop,
+// regenerate, edit, delete + undo, search, and settings validation.
+#include "main_window.h"
+
+#include <QDialogButtonBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListView>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTextBrowser>
+#include <QtTest>
+
+#include "chat_view.h"
+#include "conversation_list_model.h"
+#include "message_widget.h"
+#include "services/runtime.h"
+#include "settings_dialog.h"
+#include "test_files.h"
+
+class MainWindowTest : public QObject {
+    Q_OBJECT
+
+private slots:
+    void init() {
+        m_dir = std::make_unique<griffin::test::TempDir>();
+        griffin::test::makeTinyChatModel(m_dir->path() / "model");
+        m_runtime = std::make_unique<ServiceRuntime>(path("conversations"));
+        AppSettings settings;
+        settings.sampling.temperature = 0.0;  // greedy: replies are reproducible
+        settings.sampling.maxTokens = 8;
+        m_window = std::make_unique<MainWindow>(*m_runtime, settings, path("settings.json"),
+                                                QVector<Conversation>{});
+        m_window->show();
+        QSignalSpy ready(m_window.get(), &MainWindow::modelReady);
+        m_window->loadModel(path("model"));
+        QVERIFY(ready.wait(30000));
+    }
+
+    void cleanup() {
+        m_window.reset();
+        m_runtime.reset();
+        m_dir.reset();
+    }
+
+    void typeAndSendShowsTheStreamedReply() {
+        QSignalSpy tokens(m_runtime->worker(), &EngineWorker::tokensReceived);
+        sendByKeyboard("the quick brown fox");
+        const Conversation* c = m_window->currentConversation();
+        QCOMPARE(c->messages.size(), 2);
+        QCOMPARE(c->messages[0].text, QStringLiteral("the quick brown fox"));
+        QCOMPARE(c->title, QStringLiteral("the quick brown fox"));
+        QVERIFY(c->messages[1].stats.has_value());
+        ChatView* view = m_window->findChild<ChatView*>("chatView");
+        QCOMPARE(view->count(), 2);
+        QCOMPARE(view->last()->text(), c->messages[1].text);
+        if (!c->messages[1].text.isEmpty())
+            QVERIFY(tokens.count() >= 1);
+        QVERIFY(input()->toPlainText().isEmpty());
+    }
+
+    void shiftEnterInsertsANewlineInsteadOfSending() {
+        QTest::keyClicks(input(), "line one");
+        QTest::keyClick(input(), Qt::Key_Return, Qt::ShiftModifier);
+        QTest::keyClicks(input(), "line two");
+        QCOMPARE(input()->toPlainText(), QStringLiteral("line one\nline two"));
+        QVERIFY(m_window->currentConversation()->messages.isEmpty());
+    }
+
+    void stopButtonEndsTheReply() {
+        setMaxTokens(100000);
+        QPushButton* stop = m_window->findChild<QPushButton*>("stopButton");
+        connect(
+            m_runtime->worker(), &EngineWorker::tokensReceived, stop, [stop] { stop->click(); },
+            Qt::SingleShotConnection);
+        sendByKeyboard("tell me a long story");
+        const Conversation* c = m_window->currentConversation();
+        QCOMPARE(c->messages.back().stats->stopReason, QStringLiteral("cancelled"));
+        QVERIFY(!m_window->isGenerating());
+        QVERIFY(!stop->isEnabled());
+    }
+
+    void regenerateReplacesTheLastReply() {
+        sendByKeyboard("what does quick mean");
+        const QString first = m_window->currentConversation()->messages.back().text;
+        QSignalSpy finished(m_window.get(), &MainWindow::replyFinished);
+        m_window->findChild<QPushButton*>("regenerateButton")->click();
+        QVERIFY(finished.wait(30000));
+        const Conversation* c = m_window->currentConversation();
+        QCOMPARE(c->messages.size(), 2);
+        QCOMPARE(c->messages.back().text, first);  // greedy
+    }
+
+    void editResendsFromTheEditedMessage() {
+        sendByKeyboard("first question");
+        sendByKeyboard("second question");
+        QCOMPARE(m_window->currentConversation()->messages.size(), 4);
+        ChatView* view = m_window->findChild<ChatView*>("chatView");
+        QPushButton* edit = view->at(2)->findChild<QPushButton*>("editButton");
+        QVERIFY(edit != nullptr);
+        edit->click();
+        QCOMPARE(input()->toPlainText(), QStringLiteral("second question"));
+        QVERIFY(m_window->findChild<QLabel*>("editBanner")->isVisible());
+        input()->selectAll();
+        QTest::keyClicks(input(), "a better question");
+        QSignalSpy finished(m_window.get(), &MainWindow::replyFinished);
+        QTest::keyClick(input(), Qt::Key_Return);
+        QVERIFY(finished.wait(30000));
+        const Conversation* c = m_window->currentConversation();
+        QCOMPARE(c->messages.size(), 4);
+        QCOMPARE(c->messages[2].text, QStringLiteral("a better question"));
+        QCOMPARE(c->messages[0].text, QStringLiteral("first question"));
+    }
+
+    void deleteAndUndo() {
+        sendByKeyboard("keep me");
+        const QString id = m_window->currentConversationId();
+        ConversationListModel* model = m_window->conversationModel();
+        const int before = model->rowCount();
+        m_window->deleteCurrentConversation();
+        QVERIFY(model->find(id) == nullptr);
+        QCOMPARE(model->rowCount(), before);  // an empty new conversation took its place
+        m_window->undoDelete();
+        QVERIFY(model->find(id) != nullptr);
+        QCOMPARE(m_window->currentConversationId(), id);
+    }
+
+    void searchFiltersTitlesAndMessageText() {
+        sendByKeyboard("about lighthouses");
+        m_window->newConversation();
+        sendByKeyboard("about gardens");
+        QListView* list = m_window->findChild<QListView*>("conversationList");
+        QCOMPARE(list->model()->rowCount(), 2);
+        QLineEdit* search = m_window->findChild<QLineEdit*>("searchField");
+        QTest::keyClicks(search, "LIGHTHOUSE");
+        QCOMPARE(list->model()->rowCount(), 1);
+        search->clear();
+        QCOMPARE(list->model()->rowCount(), 2);
+    }
+
+    void settingsDialogRefusesInvalidInput() {
+        AppSettings s;
+        SettingsDialog dialog(s);
+        auto* ok = dialog.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
+        QVERIFY(ok->isEnabled());
+        auto* modelPath = dialog.findChild<QLineEdit*>("modelPath");
+        modelPath->setText(path("does-not-exist"));
+        QVERIFY(!ok->isEnabled());
+        QVERIFY(dialog.problem().contains("not one"));
+        modelPath->setText(path("model"));
+        QVERIFY(ok->isEnabled());
+        QCOMPARE(dialog.settings().modelPath, path("model"));
+    }
+
+private:
+    QString path(const char* name) const {
+        return QString::fromStdString((m_dir->path() / name).string());
+    }
+    QPlainTextEdit* input() const { return m_window->findChild<QPlainTextEdit*>("messageInput"); }
+
+    void sendByKeyboard(const QString& text) {
+        QSignalSpy finished(m_window.get(), &MainWindow::replyFinished);
+        input()->setFocus();
+        QTest::keyClicks(input(), text);
+        QTest::keyClick(input(), Qt::Key_Return);
+        QVERIFY(m_window->isGenerating());
+        // replyFinished is emitted on this (GUI) thread, so it cannot arrive before wait().
+        QVERIFY(finished.wait(30000));
+    }
+
+    void setMaxTokens(int n) {
+        for (QSpinBox* box : m_window->findChildren<QSpinBox*>()) {
+            if (box->accessibleName() == "Maximum tokens")
+                box->setValue(n);
+        }
+        QCOMPARE(m_window->currentConversation()->params.maxTokens, n);
+    }
+
+    std::unique_ptr<griffin::test::TempDir> m_dir;
+    std::unique_ptr<ServiceRuntime> m_runtime;
+    std::unique_ptr<MainWindow> m_window;
+};
+
+QTEST_MAIN(MainWindowTest)
+#include "main_window_test.moc"
