@@ -51,6 +51,16 @@ std::string fingerprintOf(const ModelConfig& c, const io::SafetensorsArchive& ar
     return hex64(fnv1a64(text));
 }
 
+Status refuseGguf(const std::filesystem::path& path) {
+    if (path.extension() == ".gguf") {
+        return makeError(ErrorCode::Unsupported,
+                         path.string() +
+                             ": GGUF files are not supported by this version yet; "
+                             "open the model's Hugging Face folder instead");
+    }
+    return {};
+}
+
 std::string describeTypes(const std::map<WeightType, int64_t>& byType) {
     if (byType.size() == 1)
         return weightTypeName(byType.begin()->first);
@@ -97,6 +107,8 @@ Result<ModelInspection> inspectModel(const std::filesystem::path& path) {
     if (!std::filesystem::exists(path, ec)) {
         return makeError(ErrorCode::NotFound, path.string() + ": no such file or folder");
     }
+    if (auto s = refuseGguf(path); !s)
+        return s.error();
     const std::filesystem::path dir = modelDirectory(path);
     if (!std::filesystem::exists(dir / "config.json", ec)) {
         return makeError(ErrorCode::NotFound,
@@ -135,6 +147,8 @@ Result<std::unique_ptr<Model>> Model::load(const std::filesystem::path& path,
     if (!std::filesystem::exists(path, ec)) {
         return makeError(ErrorCode::NotFound, path.string() + ": no such file or directory");
     }
+    if (auto s = refuseGguf(path); !s)
+        return s.error();
     const std::filesystem::path dir = modelDirectory(path);
     auto config = loadModelConfig(dir / "config.json");
     if (!config)

@@ -136,6 +136,32 @@ private slots:
                  std::vector<std::string>{"model.extra.weight"});
     }
 
+    void ggufIsRefusedClearly() {
+        test::TempDir dir;
+        test::writeFile(dir.path() / "model.gguf", "GGUF\x03");
+        for (auto result : {Model::load(dir.path() / "model.gguf").error(),
+                            inspectModel(dir.path() / "model.gguf").error()}) {
+            QCOMPARE(result.code, ErrorCode::Unsupported);
+            QVERIFY(QString::fromStdString(result.message).contains("GGUF"));
+        }
+    }
+
+    void inspectionReportsSizesWithoutLoading() {
+        auto inspection = inspectModel(test::tinyPublicDir() / "model-bf16");
+        QVERIFY(inspection.has_value());
+        QCOMPARE(inspection->weightBytes, 668288);
+        QVERIFY(!inspection->hasTokenizer);
+        auto model = Model::load(test::tinyPublicDir() / "model-bf16");
+        QVERIFY(model.has_value());
+        QCOMPARE(inspection->stateBytes, (*model)->info().stateBytes);
+        QCOMPARE(stateBytesFor((*model)->config()),
+                 static_cast<int64_t>((*model)->newState().bytes()));
+        test::TempDir empty;
+        auto none = inspectModel(empty.path());
+        QVERIFY(!none.has_value());
+        QVERIFY(QString::fromStdString(none.error().message).contains("config.json"));
+    }
+
     void missingFolderIsNotFound() {
         auto model = Model::load("/nonexistent/model");
         QVERIFY(!model.has_value());
