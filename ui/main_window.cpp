@@ -218,8 +218,8 @@ void MainWindow::buildMenus() {
     file->addAction(tr("Use the &demo model"), this, [this] { loadModel(QString()); });
     file->addSeparator();
     file->addAction(tr("&Import conversation (JSON)…"), this, &MainWindow::importJson);
-    file->addAction(tr("Export as &Markdown…"), this, &MainWindow::exportMarkdown);
-    file->addAction(tr("Export as &JSON…"), this, &MainWindow::exportJson);
+    file->addAction(tr("Export as &Markdown…"), this, [this] { exportCurrent(true); });
+    file->addAction(tr("Export as &JSON…"), this, [this] { exportCurrent(false); });
     file->addSeparator();
     file->addAction(tr("Open &log folder"), this, [] {
         QDesktopServices::openUrl(
@@ -645,28 +645,19 @@ void MainWindow::copyLastReply() {
     }
 }
 
-void MainWindow::exportMarkdown() {
+void MainWindow::exportCurrent(bool markdown) {
     const Conversation* c = currentConversation();
     if (c == nullptr)
         return;
     const QString file = QFileDialog::getSaveFileName(
-        this, tr("Export as Markdown"), c->title + QStringLiteral(".md"), tr("Markdown (*.md)"));
+        this, markdown ? tr("Export as Markdown") : tr("Export as JSON"),
+        c->title + (markdown ? QStringLiteral(".md") : QStringLiteral(".json")),
+        markdown ? tr("Markdown (*.md)") : tr("JSON (*.json)"));
     if (file.isEmpty())
         return;
-    if (auto s = writeFileAtomically(file, conversationToMarkdown(*c).toUtf8()); !s) {
-        showError(QString::fromStdString(s.error().message));
-    }
-}
-
-void MainWindow::exportJson() {
-    const Conversation* c = currentConversation();
-    if (c == nullptr)
-        return;
-    const QString file = QFileDialog::getSaveFileName(
-        this, tr("Export as JSON"), c->title + QStringLiteral(".json"), tr("JSON (*.json)"));
-    if (file.isEmpty())
-        return;
-    if (auto s = writeFileAtomically(file, QByteArray::fromStdString(conversationToJson(*c))); !s) {
+    const QByteArray bytes = markdown ? conversationToMarkdown(*c).toUtf8()
+                                      : QByteArray::fromStdString(conversationToJson(*c));
+    if (auto s = writeFileAtomically(file, bytes); !s) {
         showError(QString::fromStdString(s.error().message));
     }
 }

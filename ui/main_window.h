@@ -58,8 +58,8 @@ public slots:
     void copyLastReply();
     void openModelDialog();
     void openSettingsDialog();
-    void exportMarkdown();
-    void exportJson();
+    // Asks for a file and writes the open conversation as Markdown or JSON.
+    void exportCurrent(bool markdown);
     void importJson();
 
 signals:

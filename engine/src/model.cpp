@@ -51,14 +51,42 @@ std::string fingerprintOf(const ModelConfig& c, const io::SafetensorsArchive& ar
     return hex64(fnv1a64(text));
 }
 
-Status refuseGguf(const std::filesystem::path& path) {
+// What load() and inspectModel() both read first: the folder, config.json, checkpoint headers.
+struct Checkpoint {
+    std::filesystem::path dir;
+    ModelConfig config;
+    std::unique_ptr<io::SafetensorsArchive> archive;
+};
+
+Result<Checkpoint> openCheckpoint(const std::filesystem::path& path) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+        return makeError(ErrorCode::NotFound, path.string() + ": no such file or folder");
+    }
     if (path.extension() == ".gguf") {
         return makeError(ErrorCode::Unsupported,
                          path.string() +
                              ": GGUF files are not supported by this version yet; "
                              "open the model's Hugging Face folder instead");
     }
-    return {};
+    Checkpoint c;
+    c.dir = modelDirectory(path);
+    if (!std::filesystem::exists(c.dir / "config.json", ec)) {
+        return makeError(ErrorCode::NotFound,
+                         c.dir.string() +
+                             ": no config.json here; a model folder in Hugging Face "
+                             "layout has config.json, model.safetensors and "
+                             "tokenizer.model");
+    }
+    auto config = loadModelConfig(c.dir / "config.json");
+    if (!config)
+        return config.error();
+    c.config = std::move(*config);
+    auto archive = io::SafetensorsArchive::open(path.extension() == ".safetensors" ? path : c.dir);
+    if (!archive)
+        return archive.error();
+    c.archive = std::move(*archive);
+    return c;
 }
 
 std::string describeTypes(const std::map<WeightType, int64_t>& byType) {
@@ -103,36 +131,21 @@ int64_t stateBytesFor(const ModelConfig& c) {
 }
 
 Result<ModelInspection> inspectModel(const std::filesystem::path& path) {
+    auto checkpoint = openCheckpoint(path);
+    if (!checkpoint)
+        return checkpoint.error();
+    const std::filesystem::path& dir = checkpoint->dir;
     std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) {
-        return makeError(ErrorCode::NotFound, path.string() + ": no such file or folder");
-    }
-    if (auto s = refuseGguf(path); !s)
-        return s.error();
-    const std::filesystem::path dir = modelDirectory(path);
-    if (!std::filesystem::exists(dir / "config.json", ec)) {
-        return makeError(ErrorCode::NotFound,
-                         dir.string() +
-                             ": no config.json here; a model folder in Hugging Face "
-                             "layout has config.json, model.safetensors and "
-                             "tokenizer.model");
-    }
-    auto config = loadModelConfig(dir / "config.json");
-    if (!config)
-        return config.error();
-    auto archive = io::SafetensorsArchive::open(path.extension() == ".safetensors" ? path : dir);
-    if (!archive)
-        return archive.error();
     ModelInspection out;
     out.path = dir;
-    out.config = *config;
+    out.config = checkpoint->config;
     std::map<WeightType, int64_t> byType;
-    for (const auto& [name, t] : (*archive)->tensors()) {
+    for (const auto& [name, t] : checkpoint->archive->tensors()) {
         out.weightBytes += static_cast<int64_t>(t.bytes);
         byType[t.type] += 1;
     }
     out.weightTypes = describeTypes(byType);
-    out.stateBytes = stateBytesFor(*config);
+    out.stateBytes = stateBytesFor(out.config);
     out.hasTokenizer = std::filesystem::is_regular_file(dir / "tokenizer.model", ec);
     return out;
 }
@@ -143,25 +156,18 @@ Model::~Model() = default;
 Result<std::unique_ptr<Model>> Model::load(const std::filesystem::path& path,
                                            const LoadOptions& options) {
     const auto started = std::chrono::steady_clock::now();
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) {
-        return makeError(ErrorCode::NotFound, path.string() + ": no such file or directory");
-    }
-    if (auto s = refuseGguf(path); !s)
-        return s.error();
-    const std::filesystem::path dir = modelDirectory(path);
-    auto config = loadModelConfig(dir / "config.json");
-    if (!config)
-        return config.error();
-    auto archive = io::SafetensorsArchive::open(path.extension() == ".safetensors" ? path : dir);
-    if (!archive)
-        return archive.error();
-    auto weights = bindWeights(*config, **archive, dir.string(), options.progress, options.stop);
+    auto checkpoint = openCheckpoint(path);
+    if (!checkpoint)
+        return checkpoint.error();
+    const std::filesystem::path& dir = checkpoint->dir;
+    auto config = std::move(checkpoint->config);
+    auto weights =
+        bindWeights(config, *checkpoint->archive, dir.string(), options.progress, options.stop);
     if (!weights)
         return weights.error();
 
     auto impl = std::make_unique<Impl>();
-    impl->archive = std::move(*archive);
+    impl->archive = std::move(checkpoint->archive);
     impl->weights = std::move(*weights);
     for (const std::string& name : impl->weights.unexpected) {
         logger(Component::Engine)
@@ -169,7 +175,7 @@ Result<std::unique_ptr<Model>> Model::load(const std::filesystem::path& path,
     }
     ModelInfo& info = impl->info;
     info.path = dir;
-    info.config = std::move(*config);
+    info.config = std::move(config);
     info.embeddingRows = impl->weights.embedding.rows;
     info.embeddingParams = info.embeddingRows * info.config.width;
     int64_t total = 0;
