@@ -20,6 +20,7 @@ nlohmann::ordered_json infoJson(const ModelInfo& info) {
     return {
         {"path", info.path.string()},
         {"backend", backendKindName(info.backend)},
+        {"device", info.device},
         {"config",
          {{"vocab_size", c.vocabSize},
           {"width", c.width},
@@ -64,7 +65,7 @@ std::string human(int64_t bytes) {
 
 int runInfo(int argc, char** argv) {
     ArgSpec spec;
-    spec.valued = {"--model", "--backend"};
+    spec.valued = {"--model", "--backend", "--device"};
     spec.flags = {"--json"};
     auto args = Args::parse(argc, argv, 2, spec);
     if (!args)
@@ -72,10 +73,14 @@ int runInfo(int argc, char** argv) {
     auto path = resolveModel(*args);
     if (!path)
         return fail("info", path.error().message);
-    if (auto b = args->get("--backend"); b && *b != "cpu") {
-        return fail("info", "--backend " + *b + " is not available (this build has: cpu)");
+    LoadOptions loadOptions;
+    if (auto b = args->get("--backend"); b && *b == "vulkan") {
+        loadOptions.backend = BackendKind::Vulkan;
+        loadOptions.device = args->get("--device").value_or("");
+    } else if (b && *b != "cpu") {
+        return fail("info", "--backend must be cpu or vulkan (got '" + *b + "')");
     }
-    auto model = Model::load(*path);
+    auto model = Model::load(*path, loadOptions);
     if (!model)
         return fail("info", model.error().message);
     const ModelInfo& info = (*model)->info();
@@ -90,6 +95,7 @@ int runInfo(int argc, char** argv) {
     }
     std::cout << "model:        " << info.path.string() << "\n"
               << "backend:      " << backendKindName(info.backend) << "\n"
+              << (info.device.empty() ? "" : "device:       " + info.device + "\n")
               << "layers:       " << c.numLayers << " (" << pattern << ")\n"
               << "width:        " << c.width << " (mlp " << c.mlpWidth << ", lru " << c.lruWidth
               << ")\n"

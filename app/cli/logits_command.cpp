@@ -52,8 +52,12 @@ int runLogits(int argc, char** argv) {
     auto path = resolveModel(*args);
     if (!path)
         return fail("logits", path.error().message);
-    if (auto b = args->get("--backend"); b && *b != "cpu") {
-        return fail("logits", "--backend " + *b + " is not available (this build has: cpu)");
+    LoadOptions loadOptions;
+    if (auto b = args->get("--backend"); b && *b == "vulkan") {
+        loadOptions.backend = BackendKind::Vulkan;
+        loadOptions.device = args->get("--device").value_or("");
+    } else if (b && *b != "cpu") {
+        return fail("logits", "--backend must be cpu or vulkan (got '" + *b + "')");
     }
     auto tokens = parseTokenList(*tokenText);
     if (!tokens)
@@ -77,7 +81,7 @@ int runLogits(int argc, char** argv) {
         return fail("logits", "--mode must be prefill, step or split:K (got '" + mode + "')");
     }
 
-    auto model = Model::load(*path);
+    auto model = Model::load(*path, loadOptions);
     if (!model)
         return fail("logits", model.error().message);
     auto logits = runTokens(**model, *tokens, prefillCount);

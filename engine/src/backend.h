@@ -24,6 +24,8 @@ public:
     void setLayerObserver(LayerObserver observer) { m_observer = std::move(observer); }
 
 protected:
+    // Whether a layer observer is set (a backend may skip capturing hidden states otherwise).
+    bool observing() const { return static_cast<bool>(m_observer); }
     void observe(int64_t layer, const float* x, int64_t rows, int64_t width) const {
         if (m_observer)
             m_observer(layer, x, rows, width);

@@ -10,6 +10,9 @@
 #include "io/safetensors.h"
 #include "log.h"
 #include "weights.h"
+#ifdef GRIFFIN_HAS_VULKAN
+#include "vulkan/vulkan_backend.h"
+#endif
 
 namespace griffin {
 
@@ -118,6 +121,8 @@ const char* backendKindName(BackendKind kind) {
     switch (kind) {
         case BackendKind::Cpu:
             return "cpu";
+        case BackendKind::Vulkan:
+            return "vulkan";
     }
     return "?";
 }
@@ -192,7 +197,23 @@ Result<std::unique_ptr<Model>> Model::load(const std::filesystem::path& path,
     info.fingerprint = fingerprintOf(info.config, *impl->archive, info.unexpectedTensors);
     info.weightTypes = describeTypes(impl->weights.tensorsByType);
     info.backend = options.backend;
-    impl->backend = std::make_unique<cpu::CpuBackend>(info.config, impl->weights, options.threads);
+    if (options.backend == BackendKind::Vulkan) {
+#ifdef GRIFFIN_HAS_VULKAN
+        vulkan::VulkanOptions vulkanOptions;
+        vulkanOptions.context.device = options.device;
+        auto backend = vulkan::VulkanBackend::create(info.config, impl->weights, vulkanOptions);
+        if (!backend)
+            return backend.error();
+        info.device = vulkan::describeDevice((*backend)->context().caps());
+        impl->backend = std::move(*backend);
+#else
+        return makeError(ErrorCode::Unsupported,
+                         "the Vulkan backend is not available: this build has GRIFFIN_VULKAN=OFF");
+#endif
+    } else {
+        impl->backend =
+            std::make_unique<cpu::CpuBackend>(info.config, impl->weights, options.threads);
+    }
     std::unique_ptr<Model> model(new Model(std::move(impl)));
     model->m_impl->info.stateBytes = static_cast<int64_t>(model->newState().bytes());
 

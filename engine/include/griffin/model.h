@@ -21,13 +21,17 @@ namespace griffin {
 enum class WeightType { F32, BF16, F16 };
 const char* weightTypeName(WeightType type);
 
-enum class BackendKind { Cpu };
+enum class BackendKind { Cpu, Vulkan };
 const char* backendKindName(BackendKind kind);
 
 struct LoadOptions {
     BackendKind backend = BackendKind::Cpu;
     // Worker threads for the CPU backend; 0 = one per hardware thread.
     int threads = 0;
+    // Vulkan device: an index ("0") or part of its name ("llvmpipe"); empty = the
+    // GRIFFIN_VULKAN_DEVICE environment variable, else the best device (discrete > integrated >
+    // CPU). Ignored by the CPU backend.
+    std::string device;
     // Called with the fraction of tensors bound so far (0..1); may be empty.
     std::function<void(double)> progress;
     // Checked between tensors; a stop makes load() return ErrorCode::Cancelled.
@@ -50,6 +54,8 @@ struct ModelInfo {
     // identifies the weights a State belongs to (16 hex digits).
     std::string fingerprint;
     BackendKind backend = BackendKind::Cpu;
+    // The device the backend runs on, with its driver and limits (empty for the CPU backend).
+    std::string device;
 };
 
 struct ForwardOptions {

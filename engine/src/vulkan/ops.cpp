@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "vulkan/ops.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace griffin::vulkan {
+namespace {
+
+// Workgroup sizes (specialization constant 0). Powers of two: the reductions halve them.
+// TODO(#6): pick per device (= subgroup size with subgroupAdd on lavapipe, vulkan-backend.md §0).
+constexpr uint32_t kElementwiseGroup = 64;
+constexpr uint32_t kReduceGroup = 64;
+constexpr uint32_t kMatvecGroup = 32;
+
+uint32_t groupsFor(uint64_t n, uint32_t group) {
+    return static_cast<uint32_t>((n + group - 1) / group);
+}
+
+}  // namespace
+
+uint32_t formatCode(WeightType type) {
+    switch (type) {
+        case WeightType::F32:
+            return 0;
+        case WeightType::BF16:
+            return 1;
+        case WeightType::F16:
+            return 2;
+    }
+    return 0;
+}
+
+Result<DeviceMatrix> uploadMatrix(Arena& arena, const Matrix& m, VkDeviceSize maxChunkBytes) {
+    DeviceMatrix out;
+    out.type = m.type;
+    out.rows = m.rows;
+    out.cols = m.cols;
+    const bool wide = m.type == WeightType::F32;
+    out.strideWords = static_cast<uint32_t>(wide ? m.cols : (m.cols + 1) / 2);
+    const VkDeviceSize rowBytes = VkDeviceSize{out.strideWords} * 4;
+    if (rowBytes > maxChunkBytes) {
+        return makeError(ErrorCode::Unsupported, "Vulkan: a weight row of " +
+                                                     std::to_string(rowBytes) +
+                                                     " bytes exceeds the storage buffer range");
+    }
+    const size_t elementBytes = wide ? 4 : 2;
+    const auto* src = static_cast<const std::byte*>(m.data);
+    out.ranges = planRowChunks(m.rows, rowBytes, maxChunkBytes);
+    for (const RowRange& range : out.ranges) {
+        auto slice = arena.allocate(rowBytes * static_cast<VkDeviceSize>(range.rows));
+        if (!slice)
+            return slice.error();
+        for (int64_t r = 0; r < range.rows; ++r) {
+            const size_t srcRow = static_cast<size_t>(range.firstRow + r);
+            std::memcpy(slice->mapped + static_cast<size_t>(r) * rowBytes,
+                        src + srcRow * static_cast<size_t>(m.cols) * elementBytes,
+                        static_cast<size_t>(m.cols) * elementBytes);
+        }
+        out.chunks.push_back(*slice);
+    }
+    return out;
+}
+
+Result<BufferSlice> uploadFloats(Arena& arena, std::span<const float> values) {
+    auto slice = arena.allocate(std::max<VkDeviceSize>(values.size_bytes(), 4));
+    if (!slice)
+        return slice.error();
+    if (!values.empty())
+        std::memcpy(slice->mapped, values.data(), values.size_bytes());
+    return *slice;
+}
+
+template <class Push>
+Status OpRecorder::run(const char* shader, std::span<const uint32_t> spec,
+                       std::span<const BufferSlice> bindings, const Push& push, uint32_t groupsX,
+                       uint32_t groupsY) {
+    auto pipeline = m_registry.get(shader, spec);
+    if (!pipeline)
+        return pipeline.error();
+    return m_recorder.dispatch(**pipeline, bindings, push, groupsX, groupsY);
+}
+
+Status OpRecorder::embedGather(const DeviceMatrix& table, int64_t row, float scale,
+                               const BufferSlice& out) {
+    for (size_t i = 0; i < table.ranges.size(); ++i) {
+        const RowRange& r = table.ranges[i];
+        if (row < r.firstRow || row >= r.firstRow + r.rows)
+            continue;
+        const uint32_t spec[] = {kElementwiseGroup, formatCode(table.type)};
+        const BufferSlice bindings[] = {table.chunks[i], out};
+        const EmbedGatherPush push{static_cast<uint32_t>(row - r.firstRow),
+                                   static_cast<uint32_t>(table.cols), table.strideWords, scale};
+        return run("embed_gather", spec, bindings, push,
+                   groupsFor(static_cast<uint64_t>(table.cols), kElementwiseGroup));
+    }
+    return makeError(ErrorCode::InvalidArgument, "Vulkan: embedding row out of range");
+}
+
+Status OpRecorder::rmsNorm(const BufferSlice& x, const BufferSlice& gain, uint32_t n, float eps,
+                           const BufferSlice& out) {
+    const uint32_t spec[] = {kReduceGroup};
+    const BufferSlice bindings[] = {x, gain, out};
+    return run("rms_norm", spec, bindings, RmsNormPush{n, eps}, 1);
+}
+
+Status OpRecorder::matvec(const DeviceMatrix& w, const BufferSlice& x, const BufferSlice* bias,
+                          const BufferSlice& out, uint32_t flags, float softCap) {
+    const uint32_t spec[] = {kMatvecGroup, formatCode(w.type)};
+    if (bias != nullptr)
+        flags |= kMatvecBias;
+    for (size_t i = 0; i < w.ranges.size(); ++i) {
+        const RowRange& r = w.ranges[i];
+        const BufferSlice bindings[] = {w.chunks[i], x, bias != nullptr ? *bias : x, out};
+        const MatvecPush push{static_cast<uint32_t>(r.rows),
+                              static_cast<uint32_t>(w.cols),
+                              w.strideWords,
+                              flags,
+                              softCap,
+                              static_cast<uint32_t>(r.firstRow)};
+        const uint32_t rows = static_cast<uint32_t>(r.rows);
+        const uint32_t gx = std::min<uint32_t>(rows, 65535);
+        if (auto s = run("matvec", spec, bindings, push, gx, groupsFor(rows, gx)); !s)
+            return s;
+    }
+    return {};
+}
+
+Status OpRecorder::blockDiag(const DeviceMatrix& w, const BufferSlice& x, const BufferSlice& bias,
+                             const BufferSlice& out) {
+    const uint32_t spec[] = {kElementwiseGroup, formatCode(w.type)};
+    if (w.chunks.size() != 1)
+        return makeError(ErrorCode::Unsupported, "Vulkan: block-diagonal gate split in chunks");
+    const BufferSlice bindings[] = {w.chunks[0], x, bias, out};
+    const BlockDiagPush push{static_cast<uint32_t>(w.cols), static_cast<uint32_t>(w.rows),
+                             w.strideWords};
+    return run("block_diag_matvec", spec, bindings, push,
+               groupsFor(static_cast<uint64_t>(w.rows), kElementwiseGroup));
+}
+
+Status OpRecorder::geglu(const BufferSlice& gate, const BufferSlice& up, const BufferSlice& out,
+                         uint32_t n) {
+    const uint32_t spec[] = {kElementwiseGroup};
+    const BufferSlice bindings[] = {gate, up, out};
+    return run("geglu", spec, bindings, GegluPush{n}, groupsFor(n, kElementwiseGroup));
+}
+
+Status OpRecorder::conv1dStep(const BufferSlice& x, const BufferSlice& weight,
+                              const BufferSlice& bias, const BufferSlice& tail,
+                              const BufferSlice& out, uint32_t channels, uint32_t convWidth) {
+    const uint32_t spec[] = {kElementwiseGroup};
+    const BufferSlice bindings[] = {x, weight, bias, tail, out};
+    return run("conv1d_step", spec, bindings, Conv1dPush{channels, convWidth},
+               groupsFor(channels, kElementwiseGroup));
+}
+
+Status OpRecorder::rgLruStep(const BufferSlice& x, const BufferSlice& gateXPre,
+                             const BufferSlice& gateAPre, const BufferSlice& logA,
+                             const BufferSlice& h, const BufferSlice& y, const BufferSlice& out,
+                             uint32_t channels, bool reset) {
+    const uint32_t spec[] = {kElementwiseGroup};
+    const BufferSlice bindings[] = {x, gateXPre, gateAPre, logA, h, y, out};
+    return run("rg_lru_step", spec, bindings, RgLruPush{channels, reset ? 1u : 0u},
+               groupsFor(channels, kElementwiseGroup));
+}
+
+Status OpRecorder::rope(const BufferSlice& v, const BufferSlice& table, const RopePush& push) {
+    const uint32_t spec[] = {kElementwiseGroup};
+    const BufferSlice bindings[] = {v, table};
+    return run("rope", spec, bindings, push,
+               groupsFor(uint64_t{push.numHeads} * (push.ropeDims / 2), kElementwiseGroup));
+}
+
+Status OpRecorder::attentionDecode(std::span<const BufferSlice, 8> bindings,
+                                   const AttentionPush& push) {
+    const uint32_t spec[] = {kReduceGroup};
+    return run("attention_decode", spec, bindings, push, push.numHeads);
+}
+
+Status OpRecorder::kvWrite(std::span<const BufferSlice, 5> bindings, const KvWritePush& push) {
+    const uint32_t spec[] = {kElementwiseGroup};
+    return run("kv_write", spec, bindings, push, groupsFor(push.kvDim, kElementwiseGroup));
+}
+
+}  // namespace griffin::vulkan

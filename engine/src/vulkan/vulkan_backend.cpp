@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: Apache-2.0
+// The Vulkan forward pass. Read it next to cpu/cpu_backend.cpp: the same steps in the same order,
+// one token at a time (griffin-spec.md §2.9).
+#include "vulkan/vulkan_backend.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "cpu/ops.h"
+#include "log.h"
+
+namespace griffin::vulkan {
+namespace {
+
+// Tokens recorded into one command buffer. Bounds the rope table, the logits and hidden-state
+// slices and the descriptor sets of one submit.
+constexpr int64_t kMaxBatch = 64;
+
+BufferSlice subSlice(const BufferSlice& s, VkDeviceSize offset, VkDeviceSize size) {
+    return BufferSlice{s.buffer, s.offset + offset, size, s.mapped + offset};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<VulkanBackend>> VulkanBackend::create(const ModelConfig& config,
+                                                             const ModelWeights& weights,
+                                                             const VulkanOptions& options) {
+    std::unique_ptr<VulkanBackend> backend(new VulkanBackend(config, weights));
+    if (auto s = backend->upload(options); !s)
+        return s.error();
+    return backend;
+}
+
+VulkanBackend::~VulkanBackend() = default;
+
+Status VulkanBackend::upload(const VulkanOptions& options) {
+    const ModelConfig& c = m_config;
+    m_invFreq.resize(static_cast<size_t>(c.ropeDims() / 2));
+    cpu::ropeInverseFrequencies(c.ropeDims(), c.ropeTheta, m_invFreq.data());
+
+    auto context = Context::create(options.context);
+    if (!context)
+        return context.error();
+    m_context = std::move(*context);
+    auto registry = PipelineRegistry::create(*m_context);
+    if (!registry)
+        return registry.error();
+    m_registry = std::move(*registry);
+    const VkDeviceSize range = m_context->caps().maxStorageBufferRange;
+    const VkDeviceSize chunk =
+        options.maxChunkBytes > 0 ? std::min(options.maxChunkBytes, range) : range;
+    VkDeviceSize blockBytes = VkDeviceSize{64} << 20;
+    if (m_context->caps().maxMemoryAllocationSize > 0)
+        blockBytes = std::min(blockBytes, m_context->caps().maxMemoryAllocationSize);
+    m_arena = std::make_unique<Arena>(*m_context, blockBytes);
+    auto recorder = CommandRecorder::create(*m_context, *m_registry);
+    if (!recorder)
+        return recorder.error();
+    m_recorder = std::move(*recorder);
+
+    Arena& arena = *m_arena;
+    // Binds `dst` to an upload of `src`, returning from upload() on failure.
+#define GRIFFIN_UPLOAD(dst, expr) \
+    do {                          \
+        auto r_ = (expr);         \
+        if (!r_)                  \
+            return r_.error();    \
+        dst = std::move(*r_);     \
+    } while (false)
+    auto matrix = [&](const Matrix& m) { return uploadMatrix(arena, m, chunk); };
+    auto floats = [&](const std::vector<float>& v) { return uploadFloats(arena, v); };
+    auto zeros = [&](int64_t n) { return arena.allocate(static_cast<VkDeviceSize>(n) * 4); };
+
+    GRIFFIN_UPLOAD(m_embedding, matrix(m_weights.embedding));
+    GRIFFIN_UPLOAD(m_finalGain, floats(m_weights.finalNormGain));
+    const int64_t D = c.width, L = c.lruWidth, M = c.mlpWidth, W = c.attentionWindow;
+    const int64_t kvDim = c.numKvHeads * c.headDim, qDim = c.numHeads * c.headDim;
+    for (int64_t layer = 0; layer < c.numLayers; ++layer) {
+        const LayerWeights& lw = m_weights.layers[static_cast<size_t>(layer)];
+        LayerDevice ld;
+        ld.slot = static_cast<size_t>(c.indexAmongType(layer));
+        GRIFFIN_UPLOAD(ld.temporalGain, floats(lw.temporalNormGain));
+        GRIFFIN_UPLOAD(ld.channelGain, floats(lw.channelNormGain));
+        GRIFFIN_UPLOAD(ld.mlpGate, matrix(lw.mlpGate));
+        GRIFFIN_UPLOAD(ld.mlpUp, matrix(lw.mlpUp));
+        GRIFFIN_UPLOAD(ld.mlpDown, matrix(lw.mlpDown));
+        GRIFFIN_UPLOAD(ld.mlpGateBias, floats(lw.mlpGateBias));
+        GRIFFIN_UPLOAD(ld.mlpUpBias, floats(lw.mlpUpBias));
+        GRIFFIN_UPLOAD(ld.mlpDownBias, floats(lw.mlpDownBias));
+        if (lw.type == BlockType::Recurrent) {
+            const RecurrentWeights& w = lw.recurrent;
+            RecurrentDevice rd;
+            GRIFFIN_UPLOAD(rd.linearX, matrix(w.linearX));
+            GRIFFIN_UPLOAD(rd.linearY, matrix(w.linearY));
+            GRIFFIN_UPLOAD(rd.linearOut, matrix(w.linearOut));
+            GRIFFIN_UPLOAD(rd.inputGate, matrix(w.inputGate));
+            GRIFFIN_UPLOAD(rd.recurrentGate, matrix(w.recurrentGate));
+            GRIFFIN_UPLOAD(rd.linearXBias, floats(w.linearXBias));
+            GRIFFIN_UPLOAD(rd.linearYBias, floats(w.linearYBias));
+            GRIFFIN_UPLOAD(rd.linearOutBias, floats(w.linearOutBias));
+            GRIFFIN_UPLOAD(rd.convWeight, floats(w.convWeight));
+            GRIFFIN_UPLOAD(rd.convBias, floats(w.convBias));
+            GRIFFIN_UPLOAD(rd.inputGateBias, floats(w.inputGateBias));
+            GRIFFIN_UPLOAD(rd.recurrentGateBias, floats(w.recurrentGateBias));
+            GRIFFIN_UPLOAD(rd.logA, floats(w.logA));
+            GRIFFIN_UPLOAD(rd.h, zeros(L));
+            GRIFFIN_UPLOAD(rd.convTail, zeros(std::max<int64_t>(1, (c.convWidth - 1) * L)));
+            m_recurrent.push_back(std::move(rd));
+        } else {
+            const AttentionWeights& w = lw.attention;
+            AttentionDevice ad;
+            GRIFFIN_UPLOAD(ad.q, matrix(w.q));
+            GRIFFIN_UPLOAD(ad.k, matrix(w.k));
+            GRIFFIN_UPLOAD(ad.v, matrix(w.v));
+            GRIFFIN_UPLOAD(ad.o, matrix(w.o));
+            GRIFFIN_UPLOAD(ad.oBias, floats(w.oBias));
+            GRIFFIN_UPLOAD(ad.keys, zeros(W * kvDim));
+            GRIFFIN_UPLOAD(ad.values, zeros(W * kvDim));
+            GRIFFIN_UPLOAD(ad.slotPositions, zeros(W));
+            m_attention.push_back(std::move(ad));
+        }
+        m_layers.push_back(std::move(ld));
+    }
+    Scratch& s = m_scratch;
+    GRIFFIN_UPLOAD(s.x, zeros(D));
+    GRIFFIN_UPLOAD(s.xn, zeros(D));
+    for (BufferSlice* b : {&s.y, &s.xb, &s.xc, &s.gateX, &s.gateA, &s.gated}) {
+        GRIFFIN_UPLOAD(*b, zeros(L));
+    }
+    GRIFFIN_UPLOAD(s.q, zeros(qDim));
+    GRIFFIN_UPLOAD(s.attended, zeros(qDim));
+    GRIFFIN_UPLOAD(s.k, zeros(kvDim));
+    GRIFFIN_UPLOAD(s.v, zeros(kvDim));
+    GRIFFIN_UPLOAD(s.scores, zeros(c.numHeads * (W + 1)));
+    for (BufferSlice* b : {&s.gate, &s.up, &s.act}) {
+        GRIFFIN_UPLOAD(*b, zeros(M));
+    }
+    GRIFFIN_UPLOAD(s.ropeTable, zeros(std::max<int64_t>(1, kMaxBatch * c.ropeDims())));
+#undef GRIFFIN_UPLOAD
+    logger(Component::Vulkan)
+        ->info("weights on {}: {} MiB", m_context->caps().name, m_arena->allocatedBytes() >> 20);
+    return {};
+}
+
+// TODO(#6): keep the state resident on the device (State save/load/copy through download/upload)
+// instead of uploading it before and downloading it after every forward.
+Status VulkanBackend::uploadState(const State& state) {
+    for (size_t i = 0; i < m_recurrent.size(); ++i) {
+        const State::RecurrentLayer& r = state.recurrentLayers()[i];
+        std::memcpy(m_recurrent[i].h.mapped, r.h.data(), r.h.size() * 4);
+        std::memcpy(m_recurrent[i].convTail.mapped, r.convTail.data(), r.convTail.size() * 4);
+    }
+    for (size_t i = 0; i < m_attention.size(); ++i) {
+        const State::AttentionLayer& a = state.attentionLayers()[i];
+        std::memcpy(m_attention[i].keys.mapped, a.keys.data(), a.keys.size() * 4);
+        std::memcpy(m_attention[i].values.mapped, a.values.data(), a.values.size() * 4);
+        auto* slots = m_attention[i].slotPositions.as<int32_t>();
+        for (size_t j = 0; j < a.slotPositions.size(); ++j) {
+            if (a.slotPositions[j] > std::numeric_limits<int32_t>::max())
+                return makeError(ErrorCode::Unsupported, "Vulkan: position beyond 2^31");
+            slots[j] = static_cast<int32_t>(a.slotPositions[j]);
+        }
+    }
+    return {};
+}
+
+void VulkanBackend::downloadState(State& state) const {
+    for (size_t i = 0; i < m_recurrent.size(); ++i) {
+        State::RecurrentLayer& r = state.recurrentLayers()[i];
+        std::memcpy(r.h.data(), m_recurrent[i].h.mapped, r.h.size() * 4);
+        std::memcpy(r.convTail.data(), m_recurrent[i].convTail.mapped, r.convTail.size() * 4);
+    }
+    for (size_t i = 0; i < m_attention.size(); ++i) {
+        State::AttentionLayer& a = state.attentionLayers()[i];
+        std::memcpy(a.keys.data(), m_attention[i].keys.mapped, a.keys.size() * 4);
+        std::memcpy(a.values.data(), m_attention[i].values.mapped, a.values.size() * 4);
+        const auto* slots = m_attention[i].slotPositions.as<const int32_t>();
+        for (size_t j = 0; j < a.slotPositions.size(); ++j) a.slotPositions[j] = slots[j];
+    }
+}
+
+// One token through the network (cpu_backend.cpp's forward with T = 1). `t` is the token's index
+// in the batch: it selects its rope table row and its logits / hidden-state slices.
+Status VulkanBackend::recordToken(OpRecorder& ops, int32_t token, int64_t position, size_t t,
+                                  bool wantLogits) {
+    const ModelConfig& c = m_config;
+    const Scratch& s = m_scratch;
+    const uint32_t D = static_cast<uint32_t>(c.width), L = static_cast<uint32_t>(c.lruWidth);
+    const uint32_t M = static_cast<uint32_t>(c.mlpWidth);
+    const float eps = static_cast<float>(c.rmsNormEps);
+    const bool observe = observing();
+    const VkDeviceSize rowBytes = VkDeviceSize{D} * 4;
+    auto snapshot = [&](int64_t layer) {
+        if (observe) {
+            m_recorder->copy(
+                layer == c.numLayers ? s.xn : s.x,
+                subSlice(s.hidden[t], static_cast<VkDeviceSize>(layer + 1) * rowBytes, rowBytes));
+        }
+    };
+#define GRIFFIN_TRY(expr)          \
+    do {                           \
+        if (auto s_ = (expr); !s_) \
+            return s_;             \
+    } while (false)
+
+    // RoPE table row for this position: the f32 angle as the reference, cos/sin in double.
+    const int64_t half = c.ropeDims() / 2;
+    float* table = s.ropeTable.as<float>() + static_cast<int64_t>(t) * 2 * half;
+    for (int64_t i = 0; i < half; ++i) {
+        const float angle = static_cast<float>(position) * m_invFreq[static_cast<size_t>(i)];
+        table[2 * i] = static_cast<float>(std::cos(static_cast<double>(angle)));
+        table[2 * i + 1] = static_cast<float>(std::sin(static_cast<double>(angle)));
+    }
+
+    GRIFFIN_TRY(ops.embedGather(m_embedding, token, c.embeddingScale(), s.x));
+    snapshot(-1);
+    for (int64_t layer = 0; layer < c.numLayers; ++layer) {
+        const LayerDevice& ld = m_layers[static_cast<size_t>(layer)];
+        GRIFFIN_TRY(ops.rmsNorm(s.x, ld.temporalGain, D, eps, s.xn));
+        if (c.layerType(layer) == BlockType::Recurrent) {
+            RecurrentDevice& r = m_recurrent[ld.slot];
+            GRIFFIN_TRY(ops.matvec(r.linearY, s.xn, &r.linearYBias, s.y, kMatvecGelu));
+            GRIFFIN_TRY(ops.matvec(r.linearX, s.xn, &r.linearXBias, s.xb, 0));
+            GRIFFIN_TRY(ops.conv1dStep(s.xb, r.convWeight, r.convBias, r.convTail, s.xc, L,
+                                       static_cast<uint32_t>(c.convWidth)));
+            GRIFFIN_TRY(ops.blockDiag(r.inputGate, s.xc, r.inputGateBias, s.gateX));
+            GRIFFIN_TRY(ops.blockDiag(r.recurrentGate, s.xc, r.recurrentGateBias, s.gateA));
+            GRIFFIN_TRY(
+                ops.rgLruStep(s.xc, s.gateX, s.gateA, r.logA, r.h, s.y, s.gated, L, position == 0));
+            GRIFFIN_TRY(ops.matvec(r.linearOut, s.gated, &r.linearOutBias, s.x, kMatvecAccumulate));
+        } else {
+            AttentionDevice& a = m_attention[ld.slot];
+            const uint32_t H = static_cast<uint32_t>(c.numHeads);
+            const uint32_t KV = static_cast<uint32_t>(c.numKvHeads);
+            const uint32_t hd = static_cast<uint32_t>(c.headDim);
+            const uint32_t W = static_cast<uint32_t>(c.attentionWindow);
+            const uint32_t tableOffset = static_cast<uint32_t>(static_cast<int64_t>(t) * 2 * half);
+            GRIFFIN_TRY(ops.matvec(a.q, s.xn, nullptr, s.q, 0));
+            GRIFFIN_TRY(ops.matvec(a.k, s.xn, nullptr, s.k, 0));
+            GRIFFIN_TRY(ops.matvec(a.v, s.xn, nullptr, s.v, 0));
+            if (half > 0) {
+                const uint32_t rd = static_cast<uint32_t>(c.ropeDims());
+                GRIFFIN_TRY(ops.rope(s.q, s.ropeTable, RopePush{H, hd, rd, tableOffset}));
+                GRIFFIN_TRY(ops.rope(s.k, s.ropeTable, RopePush{KV, hd, rd, tableOffset}));
+            }
+            const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
+            const BufferSlice attention[8] = {
+                s.q, s.k, s.v, a.keys, a.values, a.slotPositions, s.scores, s.attended};
+            GRIFFIN_TRY(ops.attentionDecode(
+                attention, AttentionPush{H, KV, hd, W, static_cast<int32_t>(position), scale}));
+            const BufferSlice write[5] = {s.k, s.v, a.keys, a.values, a.slotPositions};
+            GRIFFIN_TRY(
+                ops.kvWrite(write, KvWritePush{KV * hd, W, static_cast<int32_t>(position)}));
+            GRIFFIN_TRY(ops.matvec(a.o, s.attended, &a.oBias, s.x, kMatvecAccumulate));
+        }
+        GRIFFIN_TRY(ops.rmsNorm(s.x, ld.channelGain, D, eps, s.xn));
+        GRIFFIN_TRY(ops.matvec(ld.mlpGate, s.xn, &ld.mlpGateBias, s.gate, 0));
+        GRIFFIN_TRY(ops.matvec(ld.mlpUp, s.xn, &ld.mlpUpBias, s.up, 0));
+        GRIFFIN_TRY(ops.geglu(s.gate, s.up, s.act, M));
+        GRIFFIN_TRY(ops.matvec(ld.mlpDown, s.act, &ld.mlpDownBias, s.x, kMatvecAccumulate));
+        snapshot(layer);
+    }
+    if (wantLogits || observe) {
+        GRIFFIN_TRY(ops.rmsNorm(s.x, m_finalGain, D, eps, s.xn));
+        snapshot(c.numLayers);
+    }
+    if (wantLogits) {
+        const float cap = static_cast<float>(c.logitsSoftCap);
+        GRIFFIN_TRY(ops.matvec(m_embedding, s.xn, nullptr, s.logits[t],
+                               cap > 0.0f ? kMatvecSoftCap : 0u, cap));
+    }
+#undef GRIFFIN_TRY
+    return {};
+}
+
+Status VulkanBackend::runBatch(State& state, std::span<const int32_t> tokens, bool allLogits,
+                               bool lastLogits, float* logits) {
+    const ModelConfig& c = m_config;
+    const size_t T = tokens.size();
+    const int64_t firstPos = state.position();
+    const int64_t vocab = m_embedding.rows, D = c.width;
+    const bool observe = observing();
+    // Logits and hidden-state slices, made on first need and reused.
+    const size_t needLogits = allLogits ? T : (lastLogits ? 1 : 0);
+    while (m_scratch.logits.size() < needLogits) {
+        auto slice = m_arena->allocate(static_cast<VkDeviceSize>(vocab) * 4);
+        if (!slice)
+            return slice.error();
+        m_scratch.logits.push_back(*slice);
+    }
+    while (observe && m_scratch.hidden.size() < T) {
+        auto slice = m_arena->allocate(static_cast<VkDeviceSize>((c.numLayers + 2) * D) * 4);
+        if (!slice)
+            return slice.error();
+        m_scratch.hidden.push_back(*slice);
+    }
+    if (firstPos + static_cast<int64_t>(T) > std::numeric_limits<int32_t>::max())
+        return makeError(ErrorCode::Unsupported, "Vulkan: position beyond 2^31");
+    if (auto s = uploadState(state); !s)
+        return s;
+    if (auto s = m_recorder->begin(); !s)
+        return s;
+    OpRecorder ops(*m_registry, *m_recorder);
+    for (size_t t = 0; t < T; ++t) {
+        const bool want = allLogits || (lastLogits && t + 1 == T);
+        // Without allLogits, the single logits row goes into slice 0.
+        if (auto s = recordToken(ops, tokens[t], firstPos + static_cast<int64_t>(t),
+                                 allLogits ? t : 0, want);
+            !s) {
+            return s;
+        }
+    }
+    m_lastDispatches = m_recorder->dispatchCount();
+    if (auto s = m_recorder->submitAndWait(); !s)
+        return s;
+    downloadState(state);
+    state.setPosition(firstPos + static_cast<int64_t>(T));
+    if (logits != nullptr) {
+        const size_t rows = allLogits ? T : (lastLogits ? 1 : 0);
+        for (size_t r = 0; r < rows; ++r) {
+            std::memcpy(logits + r * static_cast<size_t>(vocab), m_scratch.logits[r].mapped,
+                        static_cast<size_t>(vocab) * 4);
+        }
+    }
+    if (observe) {
+        std::vector<float> rows(T * static_cast<size_t>(D));
+        for (int64_t layer = -1; layer <= c.numLayers; ++layer) {
+            for (size_t t = 0; t < T; ++t) {
+                std::memcpy(rows.data() + t * static_cast<size_t>(D),
+                            m_scratch.hidden[t].mapped + (layer + 1) * D * 4,
+                            static_cast<size_t>(D) * 4);
+            }
+            Backend::observe(layer, rows.data(), static_cast<int64_t>(T), D);
+        }
+    }
+    return {};
+}
+
+Status VulkanBackend::forward(State& state, std::span<const int32_t> tokens, bool allLogits,
+                              float* logits) {
+    const size_t vocab = static_cast<size_t>(m_embedding.rows);
+    for (size_t done = 0; done < tokens.size(); done += kMaxBatch) {
+        const size_t n = std::min<size_t>(kMaxBatch, tokens.size() - done);
+        const bool last = done + n == tokens.size();
+        float* out = nullptr;
+        if (logits != nullptr && allLogits)
+            out = logits + done * vocab;
+        else if (logits != nullptr && last)
+            out = logits;
+        if (auto s = runBatch(state, tokens.subspan(done, n), allLogits && logits != nullptr,
+                              logits != nullptr && last, out);
+            !s) {
+            return s;
+        }
+    }
+    return {};
+}
+
+}  // namespace griffin::vulkan

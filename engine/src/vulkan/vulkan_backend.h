@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+// VulkanBackend: the Griffin forward pass as Vulkan compute dispatches, one token at a time, one
+// command buffer per batch of tokens. Exact against the CPU reference up to float rounding.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend.h"
+#include "vulkan/buffer.h"
+#include "vulkan/command_recorder.h"
+#include "vulkan/context.h"
+#include "vulkan/ops.h"
+#include "vulkan/pipeline_registry.h"
+#include "weights.h"
+
+namespace griffin::vulkan {
+
+struct VulkanOptions {
+    ContextOptions context;
+    // Largest buffer slice a tensor may occupy; 0 = maxStorageBufferRange. Tests lower it to
+    // exercise the row chunking of the embedding.
+    VkDeviceSize maxChunkBytes = 0;
+};
+
+// Not thread-safe. Keeps references to `config` and `weights`, which must outlive it; copies the
+// weights to the device at creation.
+class VulkanBackend final : public Backend {
+public:
+    // Unsupported when no suitable device exists, OutOfMemory when the weights do not fit.
+    static Result<std::unique_ptr<VulkanBackend>> create(const ModelConfig& config,
+                                                         const ModelWeights& weights,
+                                                         const VulkanOptions& options);
+    ~VulkanBackend() override;
+
+    BackendKind kind() const override { return BackendKind::Vulkan; }
+    Status forward(State& state, std::span<const int32_t> tokens, bool allLogits,
+                   float* logits) override;
+
+    const Context& context() const { return *m_context; }
+    // Dispatches recorded by the last forward().
+    uint32_t lastDispatchCount() const { return m_lastDispatches; }
+
+private:
+    struct RecurrentDevice {
+        DeviceMatrix linearX, linearY, linearOut, inputGate, recurrentGate;
+        BufferSlice linearXBias, linearYBias, linearOutBias, convWeight, convBias;
+        BufferSlice inputGateBias, recurrentGateBias, logA;
+        BufferSlice h, convTail;  // state, uploaded/downloaded around each forward
+    };
+    struct AttentionDevice {
+        DeviceMatrix q, k, v, o;
+        BufferSlice oBias;
+        BufferSlice keys, values, slotPositions;  // state; slotPositions as int32
+    };
+    struct LayerDevice {
+        BufferSlice temporalGain, channelGain;
+        DeviceMatrix mlpGate, mlpUp, mlpDown;
+        BufferSlice mlpGateBias, mlpUpBias, mlpDownBias;
+        size_t slot = 0;  // index among layers of its type
+    };
+    struct Scratch {
+        BufferSlice x, xn, y, xb, xc, gateX, gateA, gated;
+        BufferSlice q, k, v, scores, attended, gate, up, act, ropeTable;
+        std::vector<BufferSlice> logits;  // one per token of a batch
+        std::vector<BufferSlice> hidden;  // one per token of a batch: [numLayers + 2, D]
+    };
+
+    VulkanBackend(const ModelConfig& config, const ModelWeights& weights)
+        : m_config(config), m_weights(weights) {}
+    Status upload(const VulkanOptions& options);
+    Status uploadState(const State& state);
+    void downloadState(State& state) const;
+    Status recordToken(OpRecorder& ops, int32_t token, int64_t position, size_t t, bool wantLogits);
+    Status runBatch(State& state, std::span<const int32_t> tokens, bool allLogits, bool lastLogits,
+                    float* logits);
+
+    const ModelConfig& m_config;
+    const ModelWeights& m_weights;
+    std::vector<float> m_invFreq;
+    // Members in creation order: they are destroyed in reverse, the context last.
+    std::unique_ptr<Context> m_context;
+    std::unique_ptr<PipelineRegistry> m_registry;
+    std::unique_ptr<Arena> m_arena;
+    std::unique_ptr<CommandRecorder> m_recorder;
+    DeviceMatrix m_embedding;
+    BufferSlice m_finalGain;
+    std::vector<LayerDevice> m_layers;
+    std::vector<RecurrentDevice> m_recurrent;
+    std::vector<AttentionDevice> m_attention;
+    Scratch m_scratch;
+    uint32_t m_lastDispatches = 0;
+};
+
+}  // namespace griffin::vulkan

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+// matvec (decode GEMV): for each row r of the bound chunk,
+//   v = dot(w[r, :], x) [+ bias[rowOffset + r]], then optionally v = gelu(v) or
+//   v = softCap * tanh(v / softCap) (griffin-spec.md §2.8), then
+//   out[rowOffset + r] = v, or out[rowOffset + r] += v (fused residual add).
+// Accumulates in float32 with a scalar accumulator (vulkan-backend.md §1: lavapipe miscompiled
+// a dynamically indexed accumulator array).
+// Dispatch: gx x gy x 1 workgroups with gx * gy >= rows (rows may exceed 65535); row =
+// gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x; WG invocations split the row's words.
+// Bindings (set 0):
+//   0  uint  weights[]  read        the row chunk (see weights.glsl)
+//   1  float x[cols]    read
+//   2  float bias[]     read        unused unless flags & 1 (bind any buffer)
+//   3  float out[]      read/write
+// Push constants (MatvecPush, 24 bytes):
+//   0 uint rows         rows of the bound chunk
+//   4 uint cols
+//   8 uint strideWords  words per row
+//  12 uint flags        1 = bias, 2 = gelu, 4 = accumulate into out, 8 = soft cap
+//  16 float softCap
+//  20 uint rowOffset    index of the chunk's first row in bias and out
+// Specialization constants: 0 = workgroup size WG (power of two), 1 = weight format.
+// Shared memory: 4 * WG bytes.
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "math.glsl"
+#include "weights.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint kFormat = 0u;
+
+layout(set = 0, binding = 0) readonly buffer Weights { uint weights[]; };
+layout(set = 0, binding = 1) readonly buffer X { float x[]; };
+layout(set = 0, binding = 2) readonly buffer Bias { float bias[]; };
+layout(set = 0, binding = 3) buffer Out { float outValues[]; };
+
+layout(push_constant) uniform Push {
+    uint rows;
+    uint cols;
+    uint strideWords;
+    uint flags;
+    float softCap;
+    uint rowOffset;
+} pc;
+
+shared float partial[gl_WorkGroupSize.x];
+
+void main() {
+    const uint row = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
+    if (row >= pc.rows)
+        return;  // uniform across the workgroup: no barrier is skipped by part of it
+    const uint tid = gl_LocalInvocationID.x;
+    const uint rowBase = row * pc.strideWords;
+    const uint words = kFormat == kFormatF32 ? pc.cols : (pc.cols + 1u) / 2u;
+    float acc = 0.0;
+    for (uint i = tid; i < words; i += gl_WorkGroupSize.x) {
+        const uint word = weights[rowBase + i];
+        if (kFormat == kFormatF32) {
+            acc += uintBitsToFloat(word) * x[i];
+        } else {
+            const uint c = 2u * i;
+            acc += decodeWeight(word, c, kFormat) * x[c];
+            if (c + 1u < pc.cols)
+                acc += decodeWeight(word, c + 1u, kFormat) * x[c + 1u];
+        }
+    }
+    partial[tid] = acc;
+    barrier();
+    for (uint stride = gl_WorkGroupSize.x / 2u; stride > 0u; stride /= 2u) {
+        if (tid < stride)
+            partial[tid] += partial[tid + stride];
+        barrier();
+    }
+    if (tid != 0u)
+        return;
+    const uint o = pc.rowOffset + row;
+    float v = partial[0];
+    if ((pc.flags & 1u) != 0u)
+        v += bias[o];
+    if ((pc.flags & 2u) != 0u)
+        v = geluTanh(v);
+    if ((pc.flags & 8u) != 0u)
+        v = pc.softCap * safeTanh(v / pc.softCap);
+    if ((pc.flags & 4u) != 0u)
+        v += outValues[o];
+    outValues[o] = v;
+}

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+// rg_lru_step: one decode step of the RG-LRU (griffin-spec.md §2.6.2) fused with the branch gate:
+//   gx = sigmoid(gateXPre), ga = sigmoid(gateAPre), in = x * gx
+//   reset (position 0): h = in
+//   else: logA = logAConst * ga, h = exp(logA) * h + sqrt(-expm1(2 logA)) * in
+//   out = h * y                    (y = gelu(linear_y(u)), computed by matvec)
+// The state h stays float32. Each invocation owns one channel of h.
+// Dispatch: ceil(channels / WG) x 1 x 1; one invocation per channel.
+// Bindings (set 0):
+//   0  float x[channels]         read   (conv1d output)
+//   1  float gateXPre[channels]  read
+//   2  float gateAPre[channels]  read
+//   3  float logA[channels]      read   (-8 * softplus(a_param), precomputed)
+//   4  float h[channels]         read/write
+//   5  float y[channels]         read
+//   6  float out[channels]       write
+// Push constants (RgLruPush, 8 bytes): 0 uint channels; 4 uint reset (1 at position 0).
+// Specialization constants: 0 = workgroup size WG.
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "math.glsl"
+
+layout(local_size_x_id = 0) in;
+
+layout(set = 0, binding = 0) readonly buffer X { float x[]; };
+layout(set = 0, binding = 1) readonly buffer GateX { float gateXPre[]; };
+layout(set = 0, binding = 2) readonly buffer GateA { float gateAPre[]; };
+layout(set = 0, binding = 3) readonly buffer LogA { float logAConst[]; };
+layout(set = 0, binding = 4) buffer H { float h[]; };
+layout(set = 0, binding = 5) readonly buffer Y { float y[]; };
+layout(set = 0, binding = 6) writeonly buffer Out { float outValues[]; };
+
+layout(push_constant) uniform Push {
+    uint channels;
+    uint reset;
+} pc;
+
+void main() {
+    const uint c = gl_GlobalInvocationID.x;
+    if (c >= pc.channels)
+        return;
+    const float gatedInput = x[c] * sigmoid(gateXPre[c]);
+    float state = gatedInput;
+    if (pc.reset == 0u) {
+        const float logA = logAConst[c] * sigmoid(gateAPre[c]);
+        const float a = exp(logA);
+        const float mult = sqrt(-expMinusOne(2.0 * logA));
+        state = a * h[c] + mult * gatedInput;
+    }
+    h[c] = state;
+    outValues[c] = state * y[c];
+}

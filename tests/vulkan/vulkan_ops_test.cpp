@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: Apache-2.0
+// Every Vulkan op against the CPU reference op (cpu/ops.h) on random data, for f32, bf16 and f16
+// weights where the op reads weights; sizes that are not multiples of the workgroup sizes; the
+// row chunking of large tensors; determinism. Any validation message fails the test.
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include <QtTest>
+
+#include "cpu/ops.h"
+#include "cpu/thread_pool.h"
+#include "vulkan_test_support.h"
+
+using namespace griffin;
+using namespace griffin::vulkan;
+using griffin::test::compare;
+using griffin::test::withinTolerance;
+
+namespace {
+
+// Host storage of a random matrix and its Matrix view (the CPU reference reads the same values).
+struct HostMatrix {
+    std::vector<float> f32;
+    std::vector<uint16_t> half;
+    Matrix view;
+};
+
+HostMatrix randomMatrix(std::mt19937& rng, WeightType type, int64_t rows, int64_t cols) {
+    HostMatrix m;
+    const size_t n = static_cast<size_t>(rows * cols);
+    if (type == WeightType::F32) {
+        m.f32 = test::randomFloats(rng, n);
+        m.view = Matrix{type, m.f32.data(), rows, cols};
+    } else {
+        m.half = test::randomHalfBits(rng, n, type);
+        m.view = Matrix{type, m.half.data(), rows, cols};
+    }
+    return m;
+}
+
+WeightType typeOf(const QString& name) {
+    if (name == "bf16")
+        return WeightType::BF16;
+    return name == "f16" ? WeightType::F16 : WeightType::F32;
+}
+
+}  // namespace
+
+class VulkanOpsTest : public QObject {
+    Q_OBJECT
+
+private:
+    std::unique_ptr<test::VulkanRig> m_rig;
+    cpu::ThreadPool m_pool{1};
+
+    DeviceMatrix device(const Matrix& m, VkDeviceSize chunk = 0) {
+        auto d = uploadMatrix(*m_rig->arena, m,
+                              chunk > 0 ? chunk : m_rig->context->caps().maxStorageBufferRange);
+        if (!d)
+            qFatal("upload: %s", d.error().message.c_str());
+        return std::move(*d);
+    }
+
+private slots:
+    void initTestCase() {
+        std::string why;
+        m_rig = test::VulkanRig::make(&why);
+        if (!m_rig)
+            QSKIP(qPrintable(QString("no Vulkan device: ") + why.c_str()));
+        qInfo("device: %s", describeDevice(m_rig->context->caps()).c_str());
+    }
+
+    void cleanup() {
+        if (!m_rig)
+            return;
+        const auto messages = m_rig->context->validationMessages();
+        for (const std::string& m : messages) qWarning("validation: %s", m.c_str());
+        m_rig->context->clearValidationMessages();
+        QVERIFY2(messages.empty(), "the validation layer reported messages");
+    }
+
+    void cleanupTestCase() { m_rig.reset(); }
+
+    void matvecMatchesCpuMatmul_data() {
+        QTest::addColumn<QString>("type");
+        QTest::addColumn<int>("rows");
+        QTest::addColumn<int>("cols");
+        for (const char* type : {"f32", "bf16", "f16"}) {
+            QTest::addRow("%s 1x1", type) << type << 1 << 1;
+            QTest::addRow("%s 37x53", type) << type << 37 << 53;
+            QTest::addRow("%s 192x64", type) << type << 192 << 64;
+            QTest::addRow("%s 64x257", type) << type << 64 << 257;
+        }
+    }
+    void matvecMatchesCpuMatmul() {
+        QFETCH(QString, type);
+        QFETCH(int, rows);
+        QFETCH(int, cols);
+        std::mt19937 rng(static_cast<unsigned>(rows * 1000 + cols));
+        HostMatrix w = randomMatrix(rng, typeOf(type), rows, cols);
+        const auto x = test::randomFloats(rng, static_cast<size_t>(cols));
+        const auto bias = test::randomFloats(rng, static_cast<size_t>(rows));
+        std::vector<float> want(static_cast<size_t>(rows));
+        cpu::matmul(m_pool, w.view, x.data(), 1, bias.data(), want.data());
+
+        DeviceMatrix dw = device(w.view);
+        auto dx = m_rig->upload(x), db = m_rig->upload(bias);
+        auto out1 = m_rig->zeros(static_cast<size_t>(rows));
+        auto out2 = m_rig->zeros(static_cast<size_t>(rows));
+        QVERIFY(m_rig->run([&](OpRecorder& ops) {
+            if (auto s = ops.matvec(dw, dx, &db, out1, 0); !s)
+                return s;
+            return ops.matvec(dw, dx, &db, out2, 0);
+        }));
+        const auto got = test::read(out1, static_cast<size_t>(rows));
+        QVERIFY(withinTolerance(qPrintable("matvec " + type), compare(got, want), 1e-5));
+        // Deterministic: no float atomics, a fixed reduction order.
+        QVERIFY(std::memcmp(got.data(), out2.mapped, got.size() * 4) == 0);
+    }
+
+    void matvecEpiloguesMatchCpu_data() {
+        QTest::addColumn<int>("flags");
+        QTest::newRow("gelu") << int(kMatvecGelu);
+        QTest::newRow("accumulate") << int(kMatvecAccumulate);
+        QTest::newRow("soft cap") << int(kMatvecSoftCap);
+    }
+    void matvecEpiloguesMatchCpu() {
+        QFETCH(int, flags);
+        const int rows = 45, cols = 70;
+        std::mt19937 rng(7);
+        HostMatrix w = randomMatrix(rng, WeightType::BF16, rows, cols);
+        const auto x = test::randomFloats(rng, cols, 4.0f);
+        const auto bias = test::randomFloats(rng, rows);
+        const auto residual = test::randomFloats(rng, rows);
+        std::vector<float> want(rows);
+        cpu::matmul(m_pool, w.view, x.data(), 1, bias.data(), want.data());
+        const float cap = 3.0f;  // small, so that the cap bends the values
+        for (int i = 0; i < rows; ++i) {
+            if (flags == kMatvecGelu)
+                want[i] = cpu::gelu(want[i]);
+            if (flags == kMatvecAccumulate)
+                want[i] = residual[i] + want[i];
+        }
+        if (flags == kMatvecSoftCap)
+            cpu::softCap(want.data(), rows, cap);
+
+        DeviceMatrix dw = device(w.view);
+        auto dx = m_rig->upload(x), db = m_rig->upload(bias), out = m_rig->upload(residual);
+        QVERIFY(m_rig->run([&](OpRecorder& ops) {
+            return ops.matvec(dw, dx, &db, out, static_cast<uint32_t>(flags), cap);
+        }));
+        QVERIFY(
+            withinTolerance(QTest::currentDataTag(), compare(test::read(out, rows), want), 1e-5));
+    }
+
+    void rowChunksCoverTheMatrix() {
+        const auto plan = planRowChunks(10, 12, 40);  // 3 rows of 12 bytes per 40-byte chunk
+        QCOMPARE(plan.size(), size_t{4});
+        QCOMPARE(plan[0].rows, int64_t{3});
+        QCOMPARE(plan[3].firstRow, int64_t{9});
+        QCOMPARE(plan[3].rows, int64_t{1});
+        QCOMPARE(planRowChunks(4, 16, 16).size(), size_t{4});
+        QCOMPARE(planRowChunks(4, 16, 1 << 20).size(), size_t{1});
+    }
+
+    // A tensor larger than the (forced, tiny) storage range: embedding rows and the LM head
+    // GEMV read across chunks exactly as from one buffer.
+    void chunkedEmbeddingAndHeadMatchCpu_data() {
+        QTest::addColumn<QString>("type");
+        QTest::newRow("f32") << "f32";
+        QTest::newRow("bf16") << "bf16";
+        QTest::newRow("f16") << "f16";
+    }
+    void chunkedEmbeddingAndHeadMatchCpu() {
+        QFETCH(QString, type);
+        const int rows = 301, cols = 50;
+        std::mt19937 rng(11);
+        HostMatrix w = randomMatrix(rng, typeOf(type), rows, cols);
+        const VkDeviceSize chunk = 7 * 100;  // 7 f32 rows, 14 half rows per chunk
+        DeviceMatrix dw = device(w.view, chunk);
+        QVERIFY(dw.chunks.size() > 10);
+        for (const BufferSlice& s : dw.chunks) QVERIFY(s.size <= chunk);
+
+        const auto x = test::randomFloats(rng, cols);
+        std::vector<float> wantLogits(rows);
+        cpu::matmul(m_pool, w.view, x.data(), 1, nullptr, wantLogits.data());
+        cpu::softCap(wantLogits.data(), rows, 30.0f);
+        const float scale = 8.0f;
+        const int64_t tokens[] = {0, 6, 7, 150, 300};
+        std::vector<BufferSlice> rowsOut;
+        for (size_t i = 0; i < std::size(tokens); ++i) rowsOut.push_back(m_rig->zeros(cols));
+        auto dx = m_rig->upload(x), logits = m_rig->zeros(rows);
+        QVERIFY(m_rig->run([&](OpRecorder& ops) -> Status {
+            for (size_t i = 0; i < std::size(tokens); ++i) {
+                if (auto s = ops.embedGather(dw, tokens[i], scale, rowsOut[i]); !s)
+                    return s;
+            }
+            return ops.matvec(dw, dx, nullptr, logits, kMatvecSoftCap, 30.0f);
+        }));
+        for (size_t i = 0; i < std::size(tokens); ++i) {
+            std::vector<float> want(cols);
+            loadRow(w.view, tokens[i], want.data());
+            for (float& v : want) v *= scale;
+            QCOMPARE(test::read(rowsOut[i], cols), want);  // exact: a product by a power of 2
+        }
+        QVERIFY(withinTolerance(qPrintable("chunked LM head " + type),
+                                compare(test::read(logits, rows), wantLogits), 1e-5));
+    }
+
+    void rmsNormMatchesCpu_data() {
+        QTest::addColumn<int>("n");
+        QTest::newRow("1") << 1;
+        QTest::newRow("64") << 64;
+        QTest::newRow("1000") << 1000;
+    }
+    void rmsNormMatchesCpu() {
+        QFETCH(int, n);
+        std::mt19937 rng(static_cast<unsigned>(n));
+        const auto x = test::randomFloats(rng, n, 3.0f);
+        auto gain = test::randomFloats(rng, n);
+        for (float& g : gain) g += 1.0f;
+        std::vector<float> want(n);
+        cpu::rmsNorm(x.data(), gain.data(), 1, n, 1e-6, want.data());
+        auto dx = m_rig->upload(x), dg = m_rig->upload(gain), out = m_rig->zeros(n);
+        QVERIFY(m_rig->run([&](OpRecorder& ops) { return ops.rmsNorm(dx, dg, n, 1e-6f, out); }));
+        QVERIFY(withinTolerance("rms_norm", compare(test::read(out, n), want), 1e-6));
+    }
+
+    void blockDiagonalMatchesCpu_data() {
+        QTest::addColumn<QString>("type");
+        QTest::newRow("f32") << "f32";
+        QTest::newRow("bf16") << "bf16";
+        QTest::newRow("f16") << "f16";
+    }
+    void blockDiagonalMatchesCpu() {
+        QFETCH(QString, type);
+        const int blocks = 3, bw = 33, n = blocks * bw;
+        std::mt19937 rng(5);
+        HostMatrix w = randomMatrix(rng, typeOf(type), n, bw);
+        const auto x = test::randomFloats(rng, n), bias = test::randomFloats(rng, n);
+        std::vector<float> want(n);
+        cpu::blockDiagonal(w.view, bias.data(), x.data(), want.data());
+        DeviceMatrix dw = device(w.view);
+        auto dx = m_rig->upload(x), db = m_rig->upload(bias), out = m_rig->zeros(n);
+        QVERIFY(m_rig->run([&](OpRecorder& ops) { return ops.blockDiag(dw, dx, db, out); }));
+        QVERIFY(withinTolerance(qPrintable("block_diag_matvec " + type),
+                                compare(test::read(out, n), want), 1e-5));
+    }
+
+    void gegluMatchesCpu() {
+        const int n = 200;
+        std::mt19937 rng(3);
+        auto gate = test::randomFloats(rng, n, 6.0f);
+        gate[0] = 40.0f;  // tanh argument far past the clamp
+        gate[1] = -40.0f;
+        const auto up = test::randomFloats(rng, n);
+        std::vector<float> want(n);
+        for (int i = 0; i < n; ++i) want[i] = cpu::gelu(gate[i]) * up[i];
+        auto dg = m_rig->upload(gate), du = m_rig->upload(up), out = m_rig->zeros(n);
+        QVERIFY(m_rig->run([&](OpRecorder& ops) { return ops.geglu(dg, du, out, n); }));
+        QVERIFY(withinTolerance("geglu", compare(test::read(out, n), want), 1e-5));
+    }
+
+    void conv1dStepMatchesReferenceAndShiftsTheTail() {
+        const int L = 70, K = 4;
+        std::mt19937 rng(9);
+        const auto weight = test::randomFloats(rng, K * L), bias = test::randomFloats(rng, L);
+        auto tail = test::randomFloats(rng, (K - 1) * L);
+        auto dw = m_rig->upload(weight), db = m_rig->upload(bias), dt = m_rig->upload(tail);
+        auto out = m_rig->zeros(L);
+        for (int step = 0; step < 3; ++step) {
+            const auto x = test::randomFloats(rng, L);
+            std::vector<float> want(L);
+            for (int c = 0; c < L; ++c) {  // as cpu_backend.cpp's recurrentBlock for T = 1
+                float acc = bias[c];
+                for (int k = 0; k < K - 1; ++k) acc += weight[k * L + c] * tail[k * L + c];
+                want[c] = acc + weight[(K - 1) * L + c] * x[c];
+            }
+            tail.erase(tail.begin(), tail.begin() + L);
+            tail.insert(tail.end(), x.begin(), x.end());
+            auto dx = m_rig->upload(x);
+            QVERIFY(m_rig->run(
+                [&](OpRecorder& ops) { return ops.conv1dStep(dx, dw, db, dt, out, L, K); }));
+            QVERIFY(withinTolerance("conv1d_step", compare(test::read(out, L), want), 1e-6));
+            QCOMPARE(test::read(dt, (K - 1) * L), tail);
+        }
+    }
+
+    void rgLruStepMatchesCpuWithAndWithoutReset_data() {
+        QTest::addColumn<bool>("reset");
+        QTest::newRow("position 0 (reset)") << true;
+        QTest::newRow("position > 0") << false;
+    }
+    void rgLruStepMatchesCpuWithAndWithoutReset() {
+        QFETCH(bool, reset);
+        const int L = 130;
+        std::mt19937 rng(13);
+        const auto x = test::randomFloats(rng, L, 2.0f), y = test::randomFloats(rng, L);
+        auto gx = test::randomFloats(rng, L, 8.0f), ga = test::randomFloats(rng, L, 8.0f);
+        auto logA = test::randomFloats(rng, L, 4.0f);
+        for (float& a : logA) a = -std::fabs(a);
+        logA[0] = -1e-5f;  // a -> 1: the sqrt(1 - a^2) cancellation case
+        ga[1] = 30.0f;
+        gx[2] = -30.0f;
+        const auto h0 = test::randomFloats(rng, L);
+        std::vector<float> wantH(L), wantOut(L);
+        for (int c = 0; c < L; ++c) {
+            wantH[c] = cpu::rgLruStep(x[c], gx[c], ga[c], logA[c], h0[c], reset);
+            wantOut[c] = wantH[c] * y[c];
+        }
+        auto dx = m_rig->upload(x), dgx = m_rig->upload(gx), dga = m_rig->upload(ga);
+        auto dl = m_rig->upload(logA), dh = m_rig->upload(h0), dy = m_rig->upload(y);
+        auto out = m_rig->zeros(L);
+        QVERIFY(m_rig->run([&](OpRecorder& ops) {
+            return ops.rgLruStep(dx, dgx, dga, dl, dh, dy, out, L, reset);
+        }));
+        QVERIFY(withinTolerance("rg_lru_step h", compare(test::read(dh, L), wantH), 1e-5));
+        QVERIFY(withinTolerance("rg_lru_step out", compare(test::read(out, L), wantOut), 1e-5));
+    }
+
+    void ropeMatchesCpuAtSmallAndLargePositions_data() {
+        QTest::addColumn<int>("position");
+        QTest::newRow("0") << 0;
+        QTest::newRow("7") << 7;
+        QTest::newRow("100000") << 100000;
+    }
+    void ropeMatchesCpuAtSmallAndLargePositions() {
+        QFETCH(int, position);
+        const int heads = 3, hd = 32, ropeDims = 16, half = ropeDims / 2;
+        std::vector<float> invFreq(half);
+        cpu::ropeInverseFrequencies(ropeDims, 10000.0, invFreq.data());
+        std::mt19937 rng(17);
+        const auto v = test::randomFloats(rng, heads * hd);
+        auto want = v;
+        for (int h = 0; h < heads; ++h)
+            cpu::applyRope(want.data() + h * hd, ropeDims, position, invFreq.data());
+        std::vector<float> table(2 * half);
+        for (int i = 0; i < half; ++i) {  // as VulkanBackend: f32 angle, double cos/sin
+            const float angle = static_cast<float>(position) * invFreq[i];
+            table[2 * i] = static_cast<float>(std::cos(static_cast<double>(angle)));
+            table[2 * i + 1] = static_cast<float>(std::sin(static_cast<double>(angle)));
+        }
+        auto dv = m_rig->upload(v), dt = m_rig->upload(table);
+        QVERIFY(m_rig->run([&](OpRecorder& ops) {
+            return ops.rope(dv, dt, RopePush{heads, hd, ropeDims, 0});
+        }));
+        QVERIFY(withinTolerance("rope", compare(test::read(dv, heads * hd), want), 1e-6));
+    }
+
+    // Attention over a ring of W slots plus the current key; the reference is the CPU backend's
+    // decode loop (T = 1). At position >= W the query sees W + 1 keys, its own included.
+    void attentionDecodeMatchesReferenceAroundTheWindowEdge_data() {
+        QTest::addColumn<int>("position");
+        QTest::addColumn<int>("filled");  // slots holding positions position-filled..position-1
+        QTest::addColumn<bool>("stale");  // one slot overwritten by a key outside the window
+        QTest::addColumn<int>("keys");    // keys the query sees
+        QTest::newRow("first token") << 0 << 0 << false << 1;
+        QTest::newRow("partly filled") << 3 << 3 << false << 4;
+        QTest::newRow("at the window edge") << 8 << 8 << false << 9;
+        QTest::newRow("past the window") << 21 << 8 << false << 9;
+        QTest::newRow("past the window, one stale slot") << 21 << 8 << true << 8;
+    }
+    void attentionDecodeMatchesReferenceAroundTheWindowEdge() {
+        QFETCH(int, position);
+        QFETCH(int, filled);
+        QFETCH(bool, stale);
+        QFETCH(int, keys);
+        const int H = 4, KV = 2, hd = 20, W = 8, kvDim = KV * hd;
+        std::mt19937 rng(static_cast<unsigned>(position + 100));
+        const auto q = test::randomFloats(rng, H * hd), k = test::randomFloats(rng, kvDim);
+        const auto v = test::randomFloats(rng, kvDim);
+        const auto ringK = test::randomFloats(rng, W * kvDim, 2.0f);
+        const auto ringV = test::randomFloats(rng, W * kvDim);
+        std::vector<int32_t> slotPos(W, -1);
+        for (int p = position - filled; p < position; ++p) slotPos[p % W] = p;
+        if (stale)
+            slotPos[(position + 3) % W] = position - W - 1;  // a stale key outside the window
+
+        const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+        std::vector<float> want(H * hd, 0.0f);
+        for (int h = 0; h < H; ++h) {
+            const int kvh = h / (H / KV);
+            std::vector<float> scores;
+            std::vector<const float*> values;
+            auto visit = [&](const float* key, const float* value) {
+                float d = 0.0f;
+                for (int i = 0; i < hd; ++i) d += q[h * hd + i] * key[i];
+                scores.push_back(d * scale);
+                values.push_back(value);
+            };
+            for (int s = 0; s < W; ++s) {
+                if (slotPos[s] >= 0 && slotPos[s] >= position - W)
+                    visit(&ringK[s * kvDim + kvh * hd], &ringV[s * kvDim + kvh * hd]);
+            }
+            visit(&k[kvh * hd], &v[kvh * hd]);
+            QCOMPARE(static_cast<int>(scores.size()), keys);
+            const float m = *std::max_element(scores.begin(), scores.end());
+            double sum = 0.0;
+            for (float& s : scores) sum += (s = std::exp(s - m));
+            for (size_t j = 0; j < scores.size(); ++j) {
+                for (int i = 0; i < hd; ++i)
+                    want[h * hd + i] += static_cast<float>(scores[j] / sum) * values[j][i];
+            }
+        }
+        std::vector<float> slotBits(W);
+        std::memcpy(slotBits.data(), slotPos.data(), W * 4);
+        const BufferSlice b[8] = {m_rig->upload(q),          m_rig->upload(k),
+                                  m_rig->upload(v),          m_rig->upload(ringK),
+                                  m_rig->upload(ringV),      m_rig->upload(slotBits),
+                                  m_rig->zeros(H * (W + 1)), m_rig->zeros(H * hd)};
+        QVERIFY(m_rig->run([&](OpRecorder& ops) {
+            return ops.attentionDecode(b, AttentionPush{H, KV, hd, W, position, scale});
+        }));
+        QVERIFY(withinTolerance("attention_decode", compare(test::read(b[7], H * hd), want), 1e-5));
+
+        // kv_write then stores this token in slot position % W.
+        const BufferSlice w[5] = {b[1], b[2], b[3], b[4], b[5]};
+        QVERIFY(m_rig->run([&](OpRecorder& ops) {
+            return ops.kvWrite(w, KvWritePush{kvDim, W, position});
+        }));
+        const int slot = position % W;
+        QCOMPARE(b[5].as<int32_t>()[slot], position);
+        QVERIFY(std::memcmp(b[3].as<float>() + slot * kvDim, k.data(), kvDim * 4) == 0);
+        QVERIFY(std::memcmp(b[4].as<float>() + slot * kvDim, v.data(), kvDim * 4) == 0);
+    }
+
+    void choosingADevicePrefersGpusAndHonoursOverrides() {
+        std::vector<DeviceCaps> devices(3);
+        for (uint32_t i = 0; i < 3; ++i) {
+            devices[i].index = i;
+            devices[i].apiVersion = VK_API_VERSION_1_3;
+            devices[i].hasComputeQueue = devices[i].hasHostVisibleMemory = true;
+            devices[i].maxComputeWorkGroupInvocations = 1024;
+            devices[i].maxPushConstantsSize = 128;
+        }
+        devices[0].name = "llvmpipe (LLVM 15.0.6, 256 bits)";
+        devices[0].type = VK_PHYSICAL_DEVICE_TYPE_CPU;
+        devices[1].name = "Intel(R) UHD Graphics";
+        devices[1].type = VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU;
+        devices[2].name = "AMD Radeon RX 7900";
+        devices[2].type = VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;
+        QCOMPARE(*chooseDevice(devices, ""), size_t{2});
+        QCOMPARE(*chooseDevice(devices, "0"), size_t{0});
+        QCOMPARE(*chooseDevice(devices, "LLVMpipe"), size_t{0});
+        QCOMPARE(*chooseDevice(devices, "uhd"), size_t{1});
+        QVERIFY(!chooseDevice(devices, "7").has_value());
+        QVERIFY(!chooseDevice(devices, "nvidia").has_value());
+        devices[2].apiVersion = VK_API_VERSION_1_1;  // unsuitable: skipped by the automatic choice
+        QCOMPARE(*chooseDevice(devices, ""), size_t{1});
+        QCOMPARE(chooseDevice(devices, "2").error().code, ErrorCode::Unsupported);
+        QCOMPARE(chooseDevice({}, "").error().code, ErrorCode::Unsupported);
+    }
+};
+
+QTEST_APPLESS_MAIN(VulkanOpsTest)
+#include "vulkan_ops_test.moc"
