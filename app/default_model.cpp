@@ -38,6 +38,20 @@ std::optional<std::filesystem::path> defaultModelPath() {
     return std::nullopt;
 }
 
+std::filesystem::path builtinSafetyRules() {
+    const std::filesystem::path candidates[] = {
+        executableDir() / ".." / "share" / "griffin-chat" / "safety" / "rules.json",
+        std::filesystem::path(GRIFFIN_INSTALL_DATADIR) / "safety" / "rules.json",
+        std::filesystem::path(GRIFFIN_SOURCE_DIR) / "resources" / "safety" / "rules.json",
+    };
+    std::error_code ec;
+    for (const auto& c : candidates) {
+        if (std::filesystem::is_regular_file(c, ec))
+            return c;
+    }
+    return candidates[2];
+}
+
 std::optional<std::filesystem::path> resolveModelPath(const std::string& requested) {
     if (requested.empty() || requested == "default")
         return defaultModelPath();

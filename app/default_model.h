@@ -19,6 +19,9 @@ std::optional<std::filesystem::path> resolveModelPath(const std::string& request
 // Whether `path` is the demo model's folder.
 bool isDefaultModel(const std::filesystem::path& path);
 
+// The built-in safety rules (resources/safety/rules.json, installed under share/griffin-chat).
+std::filesystem::path builtinSafetyRules();
+
 // One line telling users how to use a real model instead of the demo.
 const char* demoModelHint();
 

@@ -3,6 +3,9 @@
 
 #include <charconv>
 #include <cmath>
+#include <iostream>
+
+#include "cli/commands.h"
 
 namespace griffin::cli {
 namespace {
@@ -99,6 +102,11 @@ Result<double> Args::getDouble(const std::string& name, double fallback, double 
                      std::to_string(hi));
     }
     return v;
+}
+
+int fail(const char* command, const std::string& message) {
+    std::cerr << "griffin " << command << ": " << message << "\n";
+    return 1;
 }
 
 Result<std::vector<int32_t>> parseTokenList(const std::string& text) {

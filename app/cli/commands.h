@@ -13,6 +13,7 @@ int runLogits(int argc, char** argv);
 int runGenerate(int argc, char** argv);
 int runChat(int argc, char** argv);
 int runTokenize(int argc, char** argv);
+int runSafety(int argc, char** argv);
 
 // Prints "griffin: <message>" to stderr and returns the exit code for an error.
 int fail(const char* command, const std::string& message);

@@ -24,6 +24,8 @@ commands:
           [--seed S] [--top-alternatives N --json]
   chat    --model PATH [--system TEXT] [--max-tokens N] [sampling flags]
                                             terminal chat (/help inside for commands)
+  safety  [--rules FILE] [--direction input|output] [--stream] --in FILE.jsonl [--out FILE]
+                                            safety decisions for {"text": ...} lines
   --version                                 print the version and exit
 
 PATH is a Hugging Face model folder (config.json, model.safetensors or a sharded index,
@@ -31,15 +33,6 @@ tokenizer.model for the text commands).
 )";
 
 }  // namespace
-
-namespace griffin::cli {
-
-int fail(const char* command, const std::string& message) {
-    std::cerr << "griffin " << command << ": " << message << "\n";
-    return 1;
-}
-
-}  // namespace griffin::cli
 
 int main(int argc, char** argv) {
     initLogging();
@@ -60,7 +53,7 @@ int main(int argc, char** argv) {
     const std::pair<const char*, Command> commands[] = {
         {"info", griffin::cli::runInfo},         {"logits", griffin::cli::runLogits},
         {"tokenize", griffin::cli::runTokenize}, {"generate", griffin::cli::runGenerate},
-        {"chat", griffin::cli::runChat},
+        {"chat", griffin::cli::runChat},         {"safety", griffin::cli::runSafety},
     };
     for (const auto& [name, run] : commands) {
         if (command == name)
