@@ -572,7 +572,7 @@ void MainWindow::onTokens(const QString& id, const QString& text) {
 }
 
 void MainWindow::onFinished(const QString& id, const QString& text, const MessageStats& stats,
-                            const std::vector<int32_t>& tokens) {
+                            const std::vector<int32_t>& tokens, const QStringList& safety) {
     if (m_activeId != id)
         return;
     m_activeId.reset();
@@ -585,6 +585,8 @@ void MainWindow::onFinished(const QString& id, const QString& text, const Messag
             reply.text = text;
             reply.stats = stats;
             reply.tokens = tokens;
+            reply.safety.clear();
+            for (const QString& note : safety) reply.safety.push_back(note.toStdString());
             if (text.isEmpty() && tokens.empty())
                 c.messages.pop_back();  // stopped before any token
         }
@@ -594,6 +596,7 @@ void MainWindow::onFinished(const QString& id, const QString& text, const Messag
             if (m_chat->count() == c.messages.size() && m_chat->last() != nullptr) {
                 m_chat->last()->setText(text);
                 m_chat->last()->setStats(stats);
+                m_chat->last()->setSafety(c.messages.back().safety);
                 m_chat->last()->setStreaming(false);
             } else {
                 showConversation(c);

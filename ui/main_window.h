@@ -103,7 +103,7 @@ private:
     void onTokens(const QString& id, const QString& text);
     void onPrefill(const QString& id, qint64 done, qint64 total);
     void onFinished(const QString& id, const QString& text, const MessageStats& stats,
-                    const std::vector<int32_t>& tokens);
+                    const std::vector<int32_t>& tokens, const QStringList& safety);
     void onFailed(const QString& id, const QString& message);
 
     AppSettings m_settings;

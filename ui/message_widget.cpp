@@ -9,11 +9,13 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLocale>
+#include <QMap>
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QTextBrowser>
 #include <QTimer>
 #include <QVBoxLayout>
+#include <nlohmann/json.hpp>
 
 QStringList codeBlocksOf(const QString& markdown) {
     static const QRegularExpression kFence(QStringLiteral("```[^\\n]*\\n(.*?)```"),
@@ -63,6 +65,13 @@ MessageWidget::MessageWidget(int index, const ChatMessageData& message, QWidget*
     m_details->setStyleSheet(QStringLiteral("color: gray; font-size: small"));
     layout->addWidget(m_details);
 
+    m_safety = new QLabel(this);
+    m_safety->setObjectName(QStringLiteral("safetyBanner"));
+    m_safety->setStyleSheet(QStringLiteral("color: #8a5a00; font-size: small"));
+    m_safety->setWordWrap(true);
+    m_safety->hide();
+    layout->addWidget(m_safety);
+
     m_buttons = new QHBoxLayout();
     auto* copy = new QPushButton(tr("Copy"), this);
     copy->setAccessibleName(tr("Copy message"));
@@ -81,6 +90,7 @@ MessageWidget::MessageWidget(int index, const ChatMessageData& message, QWidget*
 
     setText(message.text);
     setStats(message.stats);
+    setSafety(message.safety);
 }
 
 void MessageWidget::setText(const QString& text) {
@@ -165,4 +175,34 @@ void MessageWidget::setStreaming(bool streaming) {
         m_details->setText(tr("generating…"));
         m_details->setVisible(true);
     }
+}
+
+void MessageWidget::setSafety(const std::vector<std::string>& notes) {
+    QMap<QString, int> redacted;
+    QStringList lines, why;
+    for (const std::string& note : notes) {
+        const auto j = nlohmann::json::parse(note, nullptr, false);
+        if (!j.is_object())
+            continue;
+        const QString category = QString::fromStdString(j.value("category", std::string()));
+        const QString action = QString::fromStdString(j.value("action", std::string()));
+        const QString readable =
+            QString(category).replace(QLatin1String("pii_"), QString()).replace('_', ' ');
+        if (action == QLatin1String("block")) {
+            lines << tr("Reply stopped: %1").arg(readable);
+        } else if (action == QLatin1String("redact")) {
+            redacted[readable] += 1;
+        } else {
+            lines << tr("Flagged: %1").arg(readable);
+        }
+        why << tr("rule %1 (%2, %3)")
+                   .arg(QString::fromStdString(j.value("rule", std::string())), category, action);
+    }
+    for (auto it = redacted.begin(); it != redacted.end(); ++it) {
+        lines << tr("%n %1 redacted", nullptr, it.value()).arg(it.key());
+    }
+    m_safety->setText(lines.join(QStringLiteral(" · ")));
+    m_safety->setToolTip(
+        tr("Why? The safety filters applied: %1").arg(why.join(QStringLiteral("; "))));
+    m_safety->setVisible(!lines.isEmpty());
 }

@@ -27,6 +27,9 @@ public:
     const QString& text() const { return m_text; }
     void setStats(const std::optional<MessageStats>& stats);
     void setStreaming(bool streaming);
+    // Shows what the safety filters did ("1 e-mail address redacted", "Reply stopped: ...") with
+    // the rules in a tooltip; hidden when `notes` is empty.
+    void setSafety(const std::vector<std::string>& notes);
 
 signals:
     void editRequested(int index);
@@ -47,6 +50,7 @@ private:
     QTimer* m_renderTimer;
     bool m_streaming = false;
     QLabel* m_details;
+    QLabel* m_safety;
     QHBoxLayout* m_buttons;
     QList<QPushButton*> m_codeButtons;
 };

@@ -55,7 +55,17 @@ std::vector<griffin::ChatMessage> toEngineMessages(const QVector<ChatMessageData
 }  // namespace
 
 EngineWorker::EngineWorker(QString stateDirectory, QObject* parent)
-    : QObject(parent), m_stateDirectory(std::move(stateDirectory)) {}
+    : QObject(parent), m_stateDirectory(std::move(stateDirectory)) {
+    // Safety filters on every reply: the built-in rules; without them (a broken install) replies
+    // are not filtered and the log says so.
+    auto rules = griffin::safety::RuleSet::load(griffin::app::builtinSafetyRules());
+    if (rules) {
+        m_outputFilter.emplace(std::move(*rules), griffin::safety::Config{},
+                               griffin::safety::Direction::Output);
+    } else {
+        log()->error("safety filters are off: {}", rules.error().message);
+    }
+}
 
 EngineWorker::~EngineWorker() = default;
 
@@ -288,7 +298,7 @@ void EngineWorker::generate(const GenerationRequest& request) {
             if (fed.error().code == griffin::ErrorCode::Cancelled) {
                 MessageStats stats;
                 stats.stopReason = QStringLiteral("cancelled");
-                emit generationFinished(id, QString(), stats, {});
+                emit generationFinished(id, QString(), stats, {}, {});
             } else {
                 emit generationFailed(id, QString::fromStdString(fed.error().message));
             }
@@ -309,19 +319,57 @@ void EngineWorker::generate(const GenerationRequest& request) {
     options.sampling.seed = p.seed != 0 ? static_cast<uint64_t>(p.seed)
                                         : QRandomGenerator::global()->bounded(1, 1 << 30);
     options.maxTokens = p.maxTokens;
-    options.stop = request.stop;
+    // The user's stop, or the safety filter's when it blocks the reply.
+    std::stop_source stopSource;
+    std::stop_callback forwardStop(request.stop, [&] { stopSource.request_stop(); });
+    options.stop = stopSource.get_token();
+    std::optional<griffin::safety::StreamFilter> safety;
+    if (m_outputFilter)
+        safety.emplace(*m_outputFilter);
     QString pending;
+    std::string shownSoFar;
+    int generated = 0;
     options.onToken = [&](const griffin::TokenEvent& e) {
-        pending += QString::fromStdString(e.text);
-        if (!pending.isEmpty() && sinceEmit.elapsed() >= m_emitIntervalMs) {
-            emit tokensReceived(id, pending);
+        std::string shown = e.text;
+        if (safety) {
+            shown = safety->push(e.text);
+            if (safety->blocked())
+                stopSource.request_stop();
+        }
+        shownSoFar += shown;
+        pending += QString::fromStdString(shown);
+        ++generated;
+        if (sinceEmit.elapsed() >= m_emitIntervalMs) {
+            if (!pending.isEmpty())
+                emit tokensReceived(id, pending);
+            emit generationProgress(id, generated);
             pending.clear();
             sinceEmit.restart();
         }
     };
     const int32_t last = ids->back();
     auto result = griffin::Generator(*m_model, *m_tokenizer).generate(c.state, {&last, 1}, options);
-    if (!pending.isEmpty())
+    // The reply as the user sees it: what the filter released plus its tail, or only the notice.
+    QStringList safetyNotes;
+    std::string finalText = result ? result->text : std::string();
+    bool blocked = false;
+    if (safety) {
+        const std::string tail = safety->finish();
+        blocked = safety->blocked();
+        if (!blocked)
+            pending += QString::fromStdString(tail);
+        finalText = blocked ? tail : shownSoFar + tail;
+        for (const griffin::safety::Finding& f : safety->findings()) {
+            safetyNotes << QString::fromStdString(nlohmann::json{
+                {"filter", f.filter},
+                {"category", f.category},
+                {"rule", f.ruleId},
+                {"action", griffin::safety::actionName(f.action)},
+                {"begin", f.begin},
+                {"end", f.end}}.dump());
+        }
+    }
+    if (!pending.isEmpty() && !blocked)
         emit tokensReceived(id, pending);
     if (!result) {
         c.state.reset();
@@ -355,7 +403,11 @@ void EngineWorker::generate(const GenerationRequest& request) {
     stats.ttftMs = prefillMs + result->stats.ttftMs;
     stats.prefillTokensPerS = stats.promptTokens / std::max(stats.ttftMs / 1000.0, 1e-9);
     stats.decodeTokensPerS = result->stats.decodeTokensPerS;
-    stats.stopReason = QString::fromLatin1(griffin::stopReasonName(result->stats.stopReason));
+    stats.stopReason = blocked
+                           ? QStringLiteral("blocked")
+                           : QString::fromLatin1(griffin::stopReasonName(result->stats.stopReason));
     stats.seed = static_cast<qint64>(options.sampling.seed);
-    emit generationFinished(id, QString::fromStdString(result->text), stats, result->tokens);
+    // A blocked reply keeps none of its tokens: the next turn continues from the notice text.
+    emit generationFinished(id, QString::fromStdString(finalText), stats,
+                            blocked ? std::vector<int32_t>{} : result->tokens, safetyNotes);
 }

@@ -6,6 +6,7 @@
 
 #include <deque>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <vector>
 
@@ -16,6 +17,7 @@
 
 #include "generation_params.h"
 #include "griffin/model.h"
+#include "griffin/safety.h"
 #include "griffin/tokenizer.h"
 #include "services/conversation.h"
 
@@ -81,8 +83,14 @@ signals:
     void generationStarted(const QString& conversationId);
     void prefillProgress(const QString& conversationId, qint64 done, qint64 total);
     void tokensReceived(const QString& conversationId, const QString& text);
+    // Tokens generated so far in this reply (coalesced like tokensReceived; the text itself may
+    // be held back a little longer by the safety filter).
+    void generationProgress(const QString& conversationId, int tokens);
+    // `safety`: one JSON object per safety decision on the reply (filter, category, rule,
+    // action, begin, end); a blocked reply has the notice as its text and no tokens.
     void generationFinished(const QString& conversationId, const QString& text,
-                            const MessageStats& stats, const std::vector<int32_t>& tokens);
+                            const MessageStats& stats, const std::vector<int32_t>& tokens,
+                            const QStringList& safety);
     void generationFailed(const QString& conversationId, const QString& message);
 
 private:
@@ -107,4 +115,5 @@ private:
     ModelSummary m_summary;
     std::deque<Cached> m_cache;  // most recently used first
     int m_emitIntervalMs = 33;
+    std::optional<griffin::safety::Filter> m_outputFilter;  // built-in (+ user) rules
 };

@@ -128,7 +128,7 @@ private slots:
         std::stop_source stop;
         int chunks = 0;
         connect(
-            h.worker, &EngineWorker::tokensReceived, this,
+            h.worker, &EngineWorker::generationProgress, this,
             [&] {
                 if (++chunks == 1)
                     stop.request_stop();
