@@ -133,7 +133,6 @@ int runSmokeTest(QApplication& app, MainWindow& window, ServiceRuntime& runtime,
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("griffin-chat"));
-    QApplication::setOrganizationName(QStringLiteral("griffin-chat"));
     QApplication::setApplicationVersion(
         QStringLiteral(GRIFFIN_VERSION " (" GRIFFIN_GIT_COMMIT ")"));
     QApplication::setDesktopFileName(QStringLiteral("griffin-chat"));

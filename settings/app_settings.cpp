@@ -101,7 +101,7 @@ SettingsLoad loadSettings(const QString& file) {
                  .arg(schema);
     }
     readString(root, "model_path", s.modelPath, w);
-    readString(root, "backend", s.backend, w, {"auto", "cpu"});
+    readString(root, "backend", s.backend, w, {"auto", "cpu", "vulkan"});
     readString(root, "system_prompt", s.systemPrompt, w);
     readString(root, "theme", s.theme, w, {"system", "light", "dark"});
     read(root, "font_point_size", s.fontPointSize, w,

@@ -16,7 +16,7 @@ struct AppSettings {
     static constexpr int kMaxRecentModels = 8;
 
     QString modelPath;         // empty = the embedded demo model
-    QString backend = "auto";  // auto | cpu
+    QString backend = "auto";  // auto | cpu | vulkan
     GenerationParams sampling;
     QString systemPrompt;
     QString theme = "system";        // system | light | dark

@@ -107,6 +107,9 @@ void MainWindow::buildUi() {
     m_list->setAccessibleName(tr("Conversations"));
     m_list->setModel(m_filter);
     m_list->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_list->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_list->setTextElideMode(Qt::ElideRight);
+    m_list->setUniformItemSizes(true);
     connect(m_list->selectionModel(), &QItemSelectionModel::currentChanged, this,
             [this](const QModelIndex& index) {
                 if (index.isValid()) {
@@ -780,8 +783,11 @@ void MainWindow::updateStatus() {
         m_statusModel->setText(tr("Model: %1").arg(m_model->name));
         m_statusModel->setToolTip(m_model->path);
     }
+    // The Vulkan device details are long: they go to the tooltip; Auto's reason stays visible.
+    const bool vulkan = m_model->backend.startsWith(QLatin1String("Vulkan"));
+    m_statusBackend->setToolTip(m_model->backendNote);
     m_statusBackend->setText(
-        m_model->backendNote.isEmpty()
+        m_model->backendNote.isEmpty() || vulkan
             ? tr("Backend: %1").arg(m_model->backend)
             : tr("Backend: %1 (%2)").arg(m_model->backend, m_model->backendNote));
     m_statusMemory->setText(tr("State: %1").arg(bytesText(m_model->stateBytes)));

@@ -42,6 +42,7 @@ SettingsDialog::SettingsDialog(const AppSettings& settings, QWidget* parent)
     m_backend->setAccessibleName(tr("Backend"));
     m_backend->addItem(tr("Auto"), QStringLiteral("auto"));
     m_backend->addItem(tr("CPU"), QStringLiteral("cpu"));
+    m_backend->addItem(tr("Vulkan (first phase: exact but slower)"), QStringLiteral("vulkan"));
     m_backend->setCurrentIndex(std::max(0, m_backend->findData(settings.backend)));
     form->addRow(tr("Backend"), m_backend);
 

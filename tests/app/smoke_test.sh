@@ -20,7 +20,7 @@ mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 "$app" --model "$model" --smoke-test "the quick brown fox" --screenshot "$work/shot.png" > "$work/out.txt"
 test -s "$work/out.txt" || { echo "no reply printed"; exit 1; }
 test -s "$work/shot.png" || { echo "no screenshot"; exit 1; }
-files=("$work"/data/griffin-chat/griffin-chat/conversations/*.json)
+files=("$work"/data/griffin-chat/conversations/*.json)
 test -f "${files[0]}" || { echo "no conversation saved"; exit 1; }
 grep -q '"the quick brown fox"' "${files[0]}" || { echo "the saved conversation lacks the prompt"; exit 1; }
 echo "smoke test passed: $(head -c 200 "$work/out.txt")"
