@@ -19,6 +19,7 @@ build/app/griffin); without it the card says so and export.py can be re-run.
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,16 +32,19 @@ torch.set_num_threads(1)
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
+import evaluate as E  # noqa: E402
 import griffin_torch as G  # noqa: E402
 import prepare_data as P  # noqa: E402
 
 SAMPLE_PROMPTS = [
-    "What does 'lucid' mean?",
+    "What does 'water' mean?",
     "What does 'happy' mean?",
-    "Define 'water'.",
+    "Define 'house'.",
+    "What does 'lucid' mean?",
+    "What does 'picture' mean?",
     "What is another word for 'big'?",
-    "What is the opposite of 'ancient'?",
-    "Use 'curious' in a sentence.",
+    "What is the opposite of 'good'?",
+    "Use 'remember' in a sentence.",
     "What is 7 plus 5?",
     "What is 6 times 3?",
     "Hello!",
@@ -93,6 +97,7 @@ def main():
     ap.add_argument("--dest", default=os.path.join(ROOT, "resources", "models", "demo"))
     ap.add_argument("--griffin", default=os.path.join(ROOT, "build", "app", "griffin"))
     ap.add_argument("--no-samples", action="store_true", help="do not run the C++ CLI")
+    ap.add_argument("--no-eval", action="store_true", help="skip evaluate.py's question-answer scores")
     ap.add_argument("--val-tokens", type=int, default=320)
     args = ap.parse_args()
 
@@ -151,11 +156,28 @@ def main():
             print(f"Q: {q}\nA: {a}\n")
             samples.append((q, a))
 
-    write_card(args, cfg, model, summary, samples, loss, len(ids), held)
+    ev = None
+    if not args.no_eval:
+        ev = E.run_eval(args.dest, args.out, n=100, seed=7)
+        with open(os.path.join(args.out, "eval.json"), "w") as f:
+            json.dump(ev, f, indent=1)
+    write_card(args, cfg, model, summary, samples, loss, len(ids), held, ev)
     print(f"exported to {args.dest}")
 
 
-def write_card(args, cfg, model, summary, samples, val_loss, val_n, held):
+def word_status(out_dir):
+    """word -> 'trained' | 'held out' | 'validation' for the chat words."""
+    st = {}
+    for name, label in (("chat_train.jsonl", "trained"), ("chat_val.jsonl", "validation"),
+                        ("chat_heldout.jsonl", "held out")):
+        for ln in open(os.path.join(out_dir, "data", name)):
+            it = json.loads(ln)
+            if "word" in it:
+                st.setdefault(it["word"], label)
+    return st
+
+
+def write_card(args, cfg, model, summary, samples, val_loss, val_n, held, ev):
     n_all = model.num_parameters()
     n_emb = model.model.embed_tokens.weight.numel()
     size = os.path.getsize(os.path.join(args.dest, "model.safetensors"))
@@ -170,14 +192,14 @@ def write_card(args, cfg, model, summary, samples, val_loss, val_n, held):
     add("# Griffin demo model (WordNet dictionary chat)")
     add("")
     add("A very small language model with the RecurrentGemma (Griffin) architecture, trained from "
-        "scratch on a CPU in about an hour, so that Griffin Chat ships with a model that runs "
-        "anywhere and exercises the whole engine (recurrent blocks, local attention, tokenizer, "
-        "chat template). **It is a demo, not an assistant.** It has read an English dictionary "
-        "(WordNet) and little else: it can often give a plausible definition of an English word, "
-        "a synonym, an opposite or an example sentence, do small-number arithmetic, return a "
-        "greeting, and say that it does not know other things. Its definitions are frequently "
-        "wrong or mixed up, especially for less common words, and it knows nothing about the "
-        "world, people, current events or code.")
+        "scratch on one CPU thread in under an hour, so that Griffin Chat ships with a model that "
+        "runs anywhere and exercises the whole engine (recurrent blocks, local attention, "
+        "tokenizer, chat template). **It is a demo, not an assistant.** It has read parts of an "
+        "English dictionary (WordNet) and knows little else. It answers in the trained formats: "
+        "what an English word means, a synonym, an opposite, an example sentence, small sums, "
+        "greetings, and \"I don't know\" for questions about the world, people or code. Its "
+        "definitions are reliable only for some of the 1,500 frequent words it was drilled on, "
+        "often wrong or mixed up even there, and invented for every other word.")
     add("")
     add("## Architecture")
     add("")
@@ -211,23 +233,24 @@ def write_card(args, cfg, model, summary, samples, val_loss, val_n, held):
     add("## Training data")
     add("")
     add("All text is derived from **WordNet 3.0** (Princeton University; Debian package "
-        "`wordnet-base`), by `tools/demo_model/prepare_data.py` (seeded, deterministic):")
+        "`wordnet-base`) by `tools/demo_model/prepare_data.py` (seeded, deterministic):")
     add("")
     add("* Pretraining text: WordNet glosses and example sentences turned into plain English "
-        "sentences (\"X (noun): ...\", \"A is a kind of B\", \"The opposite of X is Y\", examples), "
-        "for every synset that contains an ordinary single lower-case word.")
-    add("* Instruction tuning (Gemma chat format): \"What does 'X' mean?\" in about 14 phrasings, "
-        "answered from the WordNet gloss of the word's most frequent sense, for the 12,000 most "
-        "frequent single-word lemmas by the WordNet sense-tag counts (frequent words get more "
-        "examples); synonyms and antonyms; using a word in a sentence (WordNet examples); "
-        "arithmetic with small integers (+ and - up to 20, x and / up to 12, exact answers); "
-        "greetings and questions about the model; and \"I don't know\" answers to questions "
-        "about current events, people, code and other facts; 10% two-turn conversations.")
-    add("* Validation: 2% of the chat words (all of their pretraining headword sentences and chat "
-        "examples), 4% of the arithmetic facts and 3% of the other chat examples, held out by seed.")
-    add("* Held-out words (`heldout_words.json`): 20 words whose chat examples never appear in "
-        "training; their dictionary definitions are still part of the pretraining text, so they "
-        "test whether the chat behaviour transfers to words seen only as plain text.")
+        "sentences (\"X (noun): ...\", \"The word \\\"X\\\" means ...\", \"A is a kind of B\", "
+        "\"The opposite of X is Y\", synonyms, examples) for every synset that contains one of "
+        "the 12,000 most frequent single-word lemmas (frequency = WordNet's sense-tag counts).")
+    add("* Instruction tuning (Gemma chat format): \"What does 'X' mean?\" in 14 phrasings, 8 "
+        "per word, answered from the first WordNet definition of the most frequent sense, for the "
+        "1,500 most frequent single-word lemmas; synonyms and antonyms; a sentence using the "
+        "word (WordNet examples); arithmetic with operands up to 10 (+, -, x and exact /); "
+        "greetings and questions about the model; \"I don't know\" answers to questions about "
+        "current events, people, code and other facts; 10% two-turn conversations.")
+    add("* Validation: 2% of those words (their chat examples and pretraining headword "
+        "sentences), 4% of the arithmetic facts and 3% of the \"I don't know\" examples, held "
+        "out by seed.")
+    add("* Held-out words (`heldout_words.json`): 20 of the 1,500 words whose chat examples were "
+        "removed from training; their definitions are still in the pretraining text, so they "
+        "test whether the question-answer behaviour transfers to words seen only as plain text.")
     add("")
     add("## Training")
     add("")
@@ -238,50 +261,74 @@ def write_card(args, cfg, model, summary, samples, val_loss, val_n, held):
     add("cd tools/demo_model")
     add("/usr/bin/python3 prepare_data.py")
     add(f"/usr/bin/python3 train.py --steps {ta.get('steps', '?')} --phase-a {ta.get('phase_a', '?')} "
-        f"--eval-every {ta.get('eval_every', '?')}")
+        f"--chat-a {ta.get('chat_a', '?')} --chat-b {ta.get('chat_b', '?')}")
     add("/usr/bin/python3 export.py")
     add("```")
     add("")
     add("| | |")
     add("| --- | --- |")
-    add(f"| steps | {s.get('steps', '(not recorded)')} (batch {ta.get('batch', '?')} rows x {s.get('seq_len', '?')} tokens, packed documents) |")
+    add(f"| steps | {s.get('steps', '(not recorded)')} (batch {ta.get('batch', '?')} rows x {s.get('seq_len', '?')} tokens of packed documents) |")
     add(f"| schedule | first {ta.get('phase_a', '?')} of the steps: {ta.get('batch', 8) - ta.get('chat_a', 0)} pretraining + {ta.get('chat_a', '?')} chat rows per batch; then {ta.get('batch', 8) - ta.get('chat_b', 0)} + {ta.get('chat_b', '?')} |")
-    add(f"| loss | next-token cross-entropy on every pretraining token and on the model-turn tokens (incl. `<end_of_turn>`) of chat examples |")
+    add("| loss | next-token cross-entropy on every pretraining token and on the model-turn tokens (incl. `<end_of_turn>`) of chat examples |")
     add(f"| optimiser | AdamW (0.9, 0.95), peak lr {ta.get('lr', '?')}, {ta.get('warmup', '?')} warm-up steps, cosine to {ta.get('min_lr', '?')}, weight decay {ta.get('wd', '?')}, clip {ta.get('clip', '?')} |")
     add(f"| tokens seen | {fmt(s.get('tokens_seen'), ',')} input tokens ({fmt(s.get('target_tokens_seen'), ',')} loss targets) |")
-    add(f"| final train loss | {fmt(s.get('final_train_loss_last50'), '.3f')} (mean of the last 50 steps, mostly chat) |")
-    add(f"| validation loss | pretraining text {fmt(s.get('val_pretrain_loss'), '.3f')}, chat answers {fmt(s.get('val_chat_loss'), '.3f')} (float32 weights) |")
+    add(f"| final train loss | {fmt(s.get('final_train_loss_last50'), '.3f')} (mean of the last 50 steps, mostly chat answers) |")
+    add(f"| validation loss | pretraining text {fmt(s.get('val_pretrain_loss'), '.3f')}, chat answers {fmt(s.get('val_chat_loss'), '.3f')} (float32 weights; validation words are unseen, so this measures format, not knowledge) |")
     add(f"| wall-clock time | {fmt((s.get('elapsed_s') or 0) / 60 if s else None, '.0f')} minutes |")
     add("")
     add(f"`validation_sample.json` holds {val_n} validation tokens; with the exported bf16 weights "
         f"the mean next-token loss on them is {val_loss:.4f}.")
     add("")
+    if ev:
+        add("## Evaluation")
+        add("")
+        add("Greedy answers to \"What does 'X' mean?\" scored against the WordNet definition "
+            "the word was trained with (`tools/demo_model/evaluate.py`, torch, exported weights): "
+            "*exact* = the answer contains the definition verbatim, *F1* = word overlap.")
+        add("")
+        add("| words | n | exact | F1 |")
+        add("| --- | --- | --- | --- |")
+        for key, label in (("train", "trained words (sample)"), ("validation", "validation words (unseen)"),
+                           ("heldout", "held-out words (only in pretraining text)")):
+            r = ev[key]
+            add(f"| {label} | {r['n']} | {r['exact']:.0%} | {r['f1']:.2f} |")
+        add("")
+        add(f"Arithmetic: {ev['arithmetic_train']['accuracy']:.0%} of {ev['arithmetic_train']['n']} "
+            f"training questions and {ev['arithmetic_validation']['accuracy']:.0%} of "
+            f"{ev['arithmetic_validation']['n']} validation questions answered correctly.")
+        add("")
     add("## Sample outputs")
     add("")
     if samples:
+        status = word_status(args.out)
         add("Greedy, with the C++ CLI: `griffin generate --model resources/models/demo --chat "
-            "--temperature 0 --prompt \"...\"`")
+            "--temperature 0 --prompt \"...\"`. For word questions the note says whether the "
+            "word's chat examples were in the training set.")
         add("")
         for q, a in samples:
-            add(f"* **{q}**  ")
+            m = re.search(r"'([a-z-]+)'", q)
+            note = ""
+            if m:
+                note = f" *(word {status.get(m.group(1), 'not in the chat set')})*"
+            add(f"* **{q}**{note}  ")
             add(f"  {a}")
         add("")
-        add("Held-out words (never asked about during instruction tuning) are listed in "
-            "`heldout_words.json` together with their WordNet glosses, for comparison.")
+        add("The held-out words are listed in `heldout_words.json` with their WordNet glosses.")
     else:
         add("(The C++ CLI was not available when this card was written; run "
             "`tools/demo_model/export.py` again to add samples.)")
     add("")
     add("## Limitations")
     add("")
-    add("* Tiny (about 6 million parameters) and trained for about an hour: definitions are often "
-        "wrong, confused between senses or between similar words, and it invents meanings for "
-        "unknown or made-up words rather than saying it does not know them.")
+    add("* Tiny (about 6 million parameters) and trained for under an hour on one CPU thread: "
+        "definitions are often wrong or confused between words and senses, and for words "
+        "outside the 1,500 it was drilled on it invents a plausible-sounding meaning instead of "
+        "saying it does not know.")
     add("* Knows only what WordNet glosses say; no world knowledge, no code, no other languages.")
-    add("* Arithmetic only for the small numbers it was trained on, and not always right.")
+    add("* Arithmetic only with operands up to 10, and not always right.")
     add("* Replies are short; long conversations and long prompts were not trained "
         f"(training documents are at most {s.get('seq_len', 256)} tokens).")
-    add("* Do not use it for anything but testing and demonstrating the software.")
+    add("* Use it only for testing and demonstrating the software.")
     add("")
     add("## Licences")
     add("")

@@ -249,8 +249,6 @@ MEANING_Q = [
 MEANING_A = [
     "{Q} is {art} {pos} meaning {d}.",
     "{Q} means {d}.",
-    "As {art} {pos}, {Q} means {d}.",
-    "The word {Q} means {d}.",
 ]
 SYN_Q = [
     "What is another word for {q}?", "Give me a synonym for {q}.", "What's a synonym of {q}?",
@@ -330,10 +328,10 @@ GREETINGS = [
 def meaning_answer(rng, w, ss, second=None):
     q = "'" + w + "'"
     pos = POS_NAME[ss.pos]
-    d = ss.defs[0] if len(ss.defs) == 1 or rng.random() < 0.5 else "; ".join(ss.defs[:2])
+    d = ss.defs[0]
     a = rng.choice(MEANING_A).format(Q=q, art=article(pos), pos=pos, d=d)
     a = cap(a)
-    if second is not None and second.defs and rng.random() < 0.35:
+    if second is not None and second.defs and rng.random() < 0.15:
         a += f" It can also mean {second.defs[0]}."
     return a
 
@@ -393,15 +391,15 @@ def chat_examples_for_word(rng, w, senses, synsets, n_meaning):
     return ex
 
 
-def arithmetic_examples(rng):
+def arithmetic_examples(rng, top, copies):
+    """+, -, x with operands 0..top (no negative results), exact / with
+    divisor 1..top and quotient 0..top; `copies` phrasings of each fact."""
     facts = []
-    for a in range(21):
-        for b in range(21):
+    for a in range(top + 1):
+        for b in range(top + 1):
             facts.append(("+", a, b, a + b))
             if a >= b:
                 facts.append(("-", a, b, a - b))
-    for a in range(13):
-        for b in range(13):
             facts.append(("*", a, b, a * b))
             if b > 0:
                 facts.append(("/", a * b, b, a))
@@ -409,7 +407,7 @@ def arithmetic_examples(rng):
              "*": ["times", "*", "multiplied by", "x"], "/": ["divided by", "/"]}
     out = []
     for (op, a, b, c) in facts:
-        for _ in range(2):
+        for _ in range(copies):
             w = rng.choice(words[op])
             form = rng.randrange(6)
             if form == 0:
@@ -472,6 +470,8 @@ def stage_text(args):
             continue
         cands.append((-sum(by_pos.values()), lemma, pos))
     cands.sort()
+    # Pretraining text covers the synsets of the --pretrain-words most frequent lemmas.
+    pre_vocab = {c[1] for c in cands[:args.pretrain_words]}
     tiers = [(int(a), int(b)) for a, b in (t.split(":") for t in args.tiers.split(","))]
     cands = cands[:tiers[-1][0]]
     n_meaning = {}
@@ -483,7 +483,7 @@ def stage_text(args):
     print(f"chat words: {len(cands)} (least frequent: {cands[-1][1]}, count {-cands[-1][0]})")
 
     # Held-out words: 20 of the moderately common chat words, chosen by seed.
-    pool = [c for c in cands[500:5000] if index[c[1]][c[2]] and synsets[index[c[1]][c[2]][0]].defs]
+    pool = [c for c in cands[300:1500] if index[c[1]][c[2]] and synsets[index[c[1]][c[2]][0]].defs]
     heldout = sorted(rng.sample(pool, 20), key=lambda c: c[1])
     heldout_set = {c[1] for c in heldout}
     # Validation words: 2% of the chat words (all their examples and pretraining
@@ -496,17 +496,19 @@ def stage_text(args):
     pre_train, pre_val = [], []
     for key in sorted(synsets):
         ss = synsets[key]
-        if not any(good_lemma(w) for w in ss.words):
-            continue  # taxonomy (genus ...), proper names, multi-word-only terms
+        if not any(w in pre_vocab for w in ss.words):
+            continue  # rare words, taxonomy (genus ...), proper names, multi-word terms
         entries = definition_entries(rng, ss, synsets)
         (pre_val if ss.words[0] in val_words else pre_train).extend(entries)
     # extra headword entries for the chat words (their most common senses)
     for (_, w, pos) in cands:
-        for k in index[w][pos][:2]:
+        for j, k in enumerate(index[w][pos][:2]):
             ss = synsets[k]
             if ss.defs:
-                text = f"{w} ({POS_NAME[ss.pos]}): {'; '.join(ss.defs)}."
-                (pre_val if w in val_words else pre_train).append(text)
+                texts = [f"{w} ({POS_NAME[ss.pos]}): {'; '.join(ss.defs)}."]
+                if j == 0:
+                    texts.append(f"The word \"{w}\" means {ss.defs[0]}.")
+                (pre_val if w in val_words else pre_train).extend(texts)
 
     # --- chat examples
     chat_train, chat_val, chat_heldout = [], [], []
@@ -523,7 +525,8 @@ def stage_text(args):
                 chat_val.append(item)
             else:
                 chat_train.append(item)
-    other = arithmetic_examples(rng) + idk_examples(rng, args.idk) + greeting_examples(rng)
+    other = (arithmetic_examples(rng, args.arith_max, args.arith_copies) + idk_examples(rng, args.idk)
+             + greeting_examples(rng) * 3)
     # Arithmetic facts are split by fact, the rest by item.
     arith_keys = sorted({k for k, _ in other if k.startswith("arith:")})
     val_arith = set(rng.sample(arith_keys, len(arith_keys) // 25))
@@ -796,9 +799,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "out"))
     ap.add_argument("--seed", type=int, default=1234)
-    ap.add_argument("--tiers", default="2000:4,8000:2,12000:1",
+    ap.add_argument("--pretrain-words", type=int, default=12000,
+                    help="pretraining text covers the synsets of this many most frequent lemmas")
+    ap.add_argument("--arith-max", type=int, default=10)
+    ap.add_argument("--arith-copies", type=int, default=6)
+    ap.add_argument("--tiers", default="1500:8",
                     help="RANK:N,... -- the words up to frequency rank RANK get N 'what does X mean' examples")
-    ap.add_argument("--idk", type=int, default=1500)
+    ap.add_argument("--idk", type=int, default=1000)
     ap.add_argument("--vocab", type=int, default=4096)
     ap.add_argument("--seq-len", type=int, default=256)
     ap.add_argument("--stage", choices=["all", "text", "tokenizer", "encode"], default="all")

@@ -11,7 +11,7 @@ pretraining rows (loss on every token) with chat rows (loss on model-turn
 tokens, including <end_of_turn>); phase B continues on mostly chat rows with a
 little pretraining text. AdamW, linear warm-up, cosine decay.
 
-  /usr/bin/python3 train.py --steps 2400            # see README.md
+  /usr/bin/python3 train.py            # defaults = the shipped model; see README.md
 Outputs in OUT (default tools/demo_model/out): train.log, ckpt.pt (latest
 checkpoint), final.pt (float32 weights, HF names), train_summary.json.
 """
@@ -162,10 +162,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(HERE, "out"))
     ap.add_argument("--seed", type=int, default=1234)
-    ap.add_argument("--steps", type=int, default=2400)
+    ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--batch", type=int, default=8, help="rows of seq_len tokens per step")
-    ap.add_argument("--phase-a", type=float, default=0.5, help="fraction of steps in phase A")
-    ap.add_argument("--chat-a", type=int, default=3, help="chat rows per batch in phase A")
+    ap.add_argument("--phase-a", type=float, default=0.3, help="fraction of steps in phase A")
+    ap.add_argument("--chat-a", type=int, default=4, help="chat rows per batch in phase A")
     ap.add_argument("--chat-b", type=int, default=7, help="chat rows per batch in phase B")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--min-lr", type=float, default=1e-4)
@@ -176,7 +176,7 @@ def main():
     ap.add_argument("--layers", type=int, default=6)
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--window", type=int, default=128)
-    ap.add_argument("--eval-every", type=int, default=200)
+    ap.add_argument("--eval-every", type=int, default=250)
     ap.add_argument("--eval-rows", type=int, default=48)
     ap.add_argument("--ckpt-every", type=int, default=50)
     ap.add_argument("--resume", action="store_true", help="continue from OUT/ckpt.pt if present")
