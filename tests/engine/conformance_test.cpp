@@ -7,10 +7,14 @@
 #include <QtTest>
 
 #include "griffin/model.h"
+#include "model_runs.h"
 #include "test_files.h"
 
 using namespace griffin;
 using griffin::test::maxAbsDiff;
+
+using griffin::test::prefillAll;
+using griffin::test::stepAll;
 
 namespace {
 
@@ -30,27 +34,6 @@ std::unique_ptr<Model> loadTiny(const QString& dtype) {
 
 std::vector<float> golden(const QString& dtype, const char* file) {
     return test::readFloats(test::tinyPublicDir() / ("golden-" + dtype.toStdString()) / file);
-}
-
-// Logits of tokens[begin, end) fed one at a time.
-std::vector<float> stepAll(Model& model, State& state, std::span<const int32_t> tokens) {
-    std::vector<float> out;
-    for (int32_t t : tokens) {
-        auto logits = model.step(state, t);
-        if (!logits)
-            qFatal("step failed: %s", logits.error().message.c_str());
-        out.insert(out.end(), logits->begin(), logits->end());
-    }
-    return out;
-}
-
-std::vector<float> prefillAll(Model& model, State& state, std::span<const int32_t> tokens) {
-    ForwardOptions options;
-    options.allLogits = true;
-    auto logits = model.prefill(state, tokens, options);
-    if (!logits)
-        qFatal("prefill failed: %s", logits.error().message.c_str());
-    return *logits;
 }
 
 void report(const char* what, double err, double tolerance) {

@@ -10,10 +10,14 @@
 #include <spdlog/spdlog.h>
 
 #include "griffin/model.h"
+#include "model_runs.h"
 #include "test_files.h"
 
 using namespace griffin;
 using griffin::test::maxAbsDiff;
+
+using griffin::test::prefillAll;
+using griffin::test::stepAll;
 
 namespace {
 
@@ -41,26 +45,6 @@ std::vector<int32_t> prefillTokens() {
 
 std::vector<float> golden(const QString& dtype, const std::string& file) {
     return test::readFloats(test::tinyPublicDir() / ("golden-" + dtype.toStdString()) / file);
-}
-
-std::vector<float> prefillAll(Model& model, State& state, std::span<const int32_t> tokens) {
-    ForwardOptions options;
-    options.allLogits = true;
-    auto logits = model.prefill(state, tokens, options);
-    if (!logits)
-        qFatal("prefill failed: %s", logits.error().message.c_str());
-    return *logits;
-}
-
-std::vector<float> stepAll(Model& model, State& state, std::span<const int32_t> tokens) {
-    std::vector<float> out;
-    for (int32_t t : tokens) {
-        auto logits = model.step(state, t);
-        if (!logits)
-            qFatal("step failed: %s", logits.error().message.c_str());
-        out.insert(out.end(), logits->begin(), logits->end());
-    }
-    return out;
 }
 
 bool report(const std::string& what, double err) {
