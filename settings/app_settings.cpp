@@ -101,7 +101,17 @@ SettingsLoad loadSettings(const QString& file) {
                  .arg(schema);
     }
     readString(root, "model_path", s.modelPath, w);
-    readString(root, "backend", s.backend, w, {"auto", "cpu", "vulkan"});
+    {
+        std::string backend = s.backend.toStdString();
+        read(root, "backend", backend, w, [](const std::string& b) {
+            if (b == "auto" || b == "cpu" || b == "vulkan")
+                return true;
+            if (b.rfind("vulkan:", 0) != 0 || b.size() == 7 || b.size() > 11)
+                return false;
+            return b.find_first_not_of("0123456789", 7) == std::string::npos;
+        });
+        s.backend = QString::fromStdString(backend);
+    }
     readString(root, "system_prompt", s.systemPrompt, w);
     readString(root, "theme", s.theme, w, {"system", "light", "dark"});
     read(root, "font_point_size", s.fontPointSize, w,

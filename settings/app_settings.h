@@ -16,7 +16,7 @@ struct AppSettings {
     static constexpr int kMaxRecentModels = 8;
 
     QString modelPath;         // empty = the embedded demo model
-    QString backend = "auto";  // auto | cpu | vulkan
+    QString backend = "auto";  // auto | cpu | vulkan (best device) | vulkan:N
     GenerationParams sampling;
     QString systemPrompt;
     QString theme = "system";        // system | light | dark

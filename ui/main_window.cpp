@@ -72,6 +72,7 @@ MainWindow::MainWindow(ServiceRuntime& runtime, AppSettings settings, QString se
     buildMenus();
     connectServices(runtime);
     applyAppearance();
+    emit findDevicesRequested();
     if (m_conversations->rowCount() > 0) {
         selectConversation(m_filter->index(0, 0).data(ConversationListModel::IdRole).toString());
     } else {
@@ -262,6 +263,12 @@ void MainWindow::buildMenus() {
 void MainWindow::connectServices(ServiceRuntime& runtime) {
     EngineWorker* w = runtime.worker();
     connect(this, &MainWindow::inspectModelRequested, w, &EngineWorker::inspectModel);
+    connect(this, &MainWindow::findDevicesRequested, w, &EngineWorker::findDevices);
+    connect(w, &EngineWorker::devicesFound, this,
+            [this](const QStringList& labels, const QStringList& values) {
+                m_deviceLabels = labels;
+                m_deviceValues = values;
+            });
     connect(this, &MainWindow::loadModelRequested, w, &EngineWorker::loadModel);
     connect(this, &MainWindow::generateRequested, w, &EngineWorker::generate);
     connect(this, &MainWindow::forgetRequested, w, &EngineWorker::forgetConversation);
@@ -693,7 +700,7 @@ void MainWindow::importJson() {
 // ---- settings and appearance -------------------------------------------------------------
 
 void MainWindow::openSettingsDialog() {
-    SettingsDialog dialog(m_settings, this);
+    SettingsDialog dialog(m_settings, m_deviceLabels, m_deviceValues, this);
     if (dialog.exec() != QDialog::Accepted)
         return;
     const AppSettings updated = dialog.settings();

@@ -71,6 +71,7 @@ signals:
 
     // To the services (queued across threads).
     void inspectModelRequested(const QString& path);
+    void findDevicesRequested();
     void loadModelRequested(const QString& path, const QString& backend, std::stop_token stop);
     void generateRequested(const GenerationRequest& request);
     void forgetRequested(const QString& conversationId);
@@ -122,6 +123,7 @@ private:
     std::optional<int> m_editIndex;
     QVector<Conversation> m_deleted;  // undo stack
     std::optional<MessageStats> m_lastStats;
+    QStringList m_deviceLabels, m_deviceValues;  // Vulkan devices found by the worker
 
     QLineEdit* m_search;
     QListView* m_list;

@@ -15,7 +15,8 @@
 
 #include "parameters_panel.h"
 
-SettingsDialog::SettingsDialog(const AppSettings& settings, QWidget* parent)
+SettingsDialog::SettingsDialog(const AppSettings& settings, const QStringList& deviceLabels,
+                               const QStringList& deviceValues, QWidget* parent)
     : QDialog(parent), m_original(settings) {
     setObjectName(QStringLiteral("settingsDialog"));
     setWindowTitle(tr("Settings"));
@@ -42,7 +43,11 @@ SettingsDialog::SettingsDialog(const AppSettings& settings, QWidget* parent)
     m_backend->setAccessibleName(tr("Backend"));
     m_backend->addItem(tr("Auto"), QStringLiteral("auto"));
     m_backend->addItem(tr("CPU"), QStringLiteral("cpu"));
-    m_backend->addItem(tr("Vulkan (first phase: exact but slower)"), QStringLiteral("vulkan"));
+    m_backend->addItem(tr("Vulkan, best device (first phase: exact but slower)"),
+                       QStringLiteral("vulkan"));
+    for (qsizetype i = 0; i < std::min(deviceLabels.size(), deviceValues.size()); ++i) {
+        m_backend->addItem(deviceLabels[i], deviceValues[i]);
+    }
     m_backend->setCurrentIndex(std::max(0, m_backend->findData(settings.backend)));
     form->addRow(tr("Backend"), m_backend);
 

@@ -17,7 +17,9 @@ class SettingsDialog : public QDialog {
     Q_OBJECT
 
 public:
-    explicit SettingsDialog(const AppSettings& settings, QWidget* parent = nullptr);
+    // `deviceLabels`/`deviceValues`: the Vulkan devices found (EngineWorker::devicesFound).
+    explicit SettingsDialog(const AppSettings& settings, const QStringList& deviceLabels = {},
+                            const QStringList& deviceValues = {}, QWidget* parent = nullptr);
     // The edited settings (valid once accepted).
     AppSettings settings() const;
     // Why the current input cannot be saved, or empty.

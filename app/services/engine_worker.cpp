@@ -70,6 +70,19 @@ EngineWorker::EngineWorker(QString stateDirectory, QObject* parent)
 
 EngineWorker::~EngineWorker() = default;
 
+void EngineWorker::findDevices() {
+    QStringList labels, values;
+    for (const griffin::ComputeDevice& d : griffin::listComputeDevices()) {
+        QString label = tr("Vulkan: %1 (%2)")
+                            .arg(QString::fromStdString(d.name), QString::fromStdString(d.type));
+        if (!d.unsuitable.empty())
+            label += tr(" — unsuitable: %1").arg(QString::fromStdString(d.unsuitable));
+        labels << label;
+        values << QStringLiteral("vulkan:%1").arg(d.index);
+    }
+    emit devicesFound(labels, values);
+}
+
 void EngineWorker::inspectModel(const QString& path) {
     auto inspection = griffin::inspectModel(path.toStdString());
     if (!inspection) {
@@ -113,8 +126,11 @@ void EngineWorker::loadModel(const QString& path, const QString& backend, std::s
     options.stop = stop;
     // Leave one core to the GUI thread so the window stays responsive while the engine computes.
     options.threads = std::max(1, QThread::idealThreadCount() - 1);
-    if (backend == QLatin1String("vulkan"))
+    // "vulkan" = the best device, "vulkan:N" = device N.
+    if (backend == QLatin1String("vulkan") || backend.startsWith(QLatin1String("vulkan:"))) {
         options.backend = griffin::BackendKind::Vulkan;
+        options.device = backend.section(QLatin1Char(':'), 1).toStdString();
+    }
     options.progress = [this](double f) { emit modelLoadProgress(f); };
     auto model = griffin::Model::load(*resolved, options);
     if (!model) {

@@ -61,6 +61,8 @@ public:
     void setEmitIntervalMs(int ms) { m_emitIntervalMs = ms; }
 
 public slots:
+    // Lists the Vulkan devices; answers with devicesFound.
+    void findDevices();
     // Checks a model folder without loading it; answers with modelInspected or
     // modelInspectionFailed (a plain-words explanation).
     void inspectModel(const QString& path);
@@ -74,6 +76,8 @@ public slots:
     void forgetConversation(const QString& conversationId);
 
 signals:
+    // Backend choices beyond Auto and CPU: labels for people, values for settings ("vulkan:N").
+    void devicesFound(const QStringList& labels, const QStringList& values);
     void modelInspected(const QString& path, const QString& description, qint64 weightBytes,
                         qint64 stateBytes);
     void modelInspectionFailed(const QString& path, const QString& message);

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "weights.h"
 #ifdef GRIFFIN_HAS_VULKAN
+#include "vulkan/context.h"
 #include "vulkan/vulkan_backend.h"
 #endif
 
@@ -125,6 +126,20 @@ const char* backendKindName(BackendKind kind) {
             return "vulkan";
     }
     return "?";
+}
+
+std::vector<ComputeDevice> listComputeDevices() {
+    std::vector<ComputeDevice> out;
+#ifdef GRIFFIN_HAS_VULKAN
+    auto devices = vulkan::Context::listDevices();
+    if (!devices)
+        return out;
+    for (const vulkan::DeviceCaps& caps : *devices) {
+        out.push_back({static_cast<int>(caps.index), caps.name, vulkan::deviceTypeName(caps.type),
+                       vulkan::unsuitableReason(caps)});
+    }
+#endif
+    return out;
 }
 
 int64_t stateBytesFor(const ModelConfig& c) {

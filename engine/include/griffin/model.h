@@ -90,6 +90,18 @@ struct ModelInspection {
 // (missing config.json or tokenizer.model, not a RecurrentGemma config, truncated file).
 Result<ModelInspection> inspectModel(const std::filesystem::path& path);
 
+// A Vulkan device of this machine, as offered to users.
+struct ComputeDevice {
+    int index = 0;           // pass as LoadOptions::device (as text)
+    std::string name;        // e.g. "NVIDIA GeForce RTX 4070" or "llvmpipe (LLVM 15.0.6, 256 bits)"
+    std::string type;        // "discrete GPU", "integrated GPU", "CPU", ...
+    std::string unsuitable;  // why it cannot run the engine, or empty
+};
+
+// The Vulkan devices found (empty when this build has no Vulkan backend or no driver is
+// installed). Creates a temporary instance: call it from a worker thread, not a GUI thread.
+std::vector<ComputeDevice> listComputeDevices();
+
 // Bytes of a State for `config` (what Model::newState().bytes() returns).
 int64_t stateBytesFor(const ModelConfig& config);
 
