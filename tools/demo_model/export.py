@@ -197,9 +197,11 @@ def write_card(args, cfg, model, summary, samples, val_loss, val_n, held, ev):
         "tokenizer, chat template). **It is a demo, not an assistant.** It has read parts of an "
         "English dictionary (WordNet) and knows little else. It answers in the trained formats: "
         "what an English word means, a synonym, an opposite, an example sentence, small sums, "
-        "greetings, and \"I don't know\" for questions about the world, people or code. Its "
-        "definitions are reliable only for some of the 1,500 frequent words it was drilled on, "
-        "often wrong or mixed up even there, and invented for every other word.")
+        "greetings, and \"I don't know\" for questions about the world, people or code. For "
+        "the ~1,500 frequent words it was drilled on it usually recites the WordNet definition "
+        "of the word's most common sense; for any other word it confidently defines a "
+        "similar-looking word it knows instead ('lucid' -> 'liquid') or makes something up. "
+        "Synonyms, opposites and example sentences are mostly wrong, sums often are.")
     add("")
     add("## Architecture")
     add("")
@@ -320,10 +322,13 @@ def write_card(args, cfg, model, summary, samples, val_loss, val_n, held, ev):
     add("")
     add("## Limitations")
     add("")
-    add("* Tiny (about 6 million parameters) and trained for under an hour on one CPU thread: "
-        "definitions are often wrong or confused between words and senses, and for words "
-        "outside the 1,500 it was drilled on it invents a plausible-sounding meaning instead of "
-        "saying it does not know.")
+    add("* Tiny (about 6 million parameters) and trained for under an hour on one CPU thread. "
+        "It knows one sense (the most frequent) of about 1,500 common words. Asked about any "
+        "other word, including the held-out ones, it does not say that it does not know: it "
+        "answers with the definition of a similar-looking word it knows, often also putting "
+        "that word in the answer, or invents a definition.")
+    add("* Synonyms, opposites and example sentences had few training examples and are mostly "
+        "wrong (\"A synonym of 'big' is 'big'\", invented words like \"ungood\").")
     add("* Knows only what WordNet glosses say; no world knowledge, no code, no other languages.")
     add("* Arithmetic only with operands up to 10, and not always right.")
     add("* Replies are short; long conversations and long prompts were not trained "

@@ -598,8 +598,9 @@ def stage_tokenizer(args):
             for t in it["turns"]:
                 f.write(t + "\n")
         f.write("user\nmodel\n")
-    prefix = os.path.join(args.out, "tokenizer")
-    cmd = ["spm_train", f"--input={corpus}", f"--model_prefix={prefix}", f"--vocab_size={args.vocab}",
+    # Relative paths (run in OUT): spm_train stores them in the model file, which
+    # then does not depend on where OUT is.
+    cmd = ["spm_train", "--input=data/spm_corpus.txt", "--model_prefix=tokenizer", f"--vocab_size={args.vocab}",
            "--model_type=bpe", "--character_coverage=1.0", "--byte_fallback=true",
            "--add_dummy_prefix=false", "--remove_extra_whitespaces=false",
            "--normalization_rule_name=identity", "--split_digits=true",
@@ -609,7 +610,7 @@ def stage_tokenizer(args):
            "--num_threads=1", "--input_sentence_size=0", "--shuffle_input_sentence=false",
            "--max_sentence_length=8192", "--minloglevel=1"]
     print(" ".join(cmd))
-    subprocess.run(cmd, check=True)
+    subprocess.run(cmd, check=True, cwd=args.out)
 
 
 # ----------------------------------------------------------------------------
