@@ -572,8 +572,8 @@ def init_weights(model, generator):
             normal_(g.recurrent_gate_weight, 1.0 / math.sqrt(g.bw))
             nn.init.zeros_(g.input_gate_bias)
             nn.init.zeros_(g.recurrent_gate_bias)
-            # a^c uniform in [0.9^2, 0.999^2] radius (squared, as in the paper's
-            # init of the effective decay); recurrent_param = softplus^-1(-log(a)/c... )
+            # Decay r (the value of a when the recurrence gate is fully open) with
+            # r^2 uniform in [0.9^2, 0.999^2], as in the Griffin paper's recipe.
             with torch.no_grad():
                 u = torch.rand(cfg.lru_width, generator=generator)
                 rad = torch.sqrt(u * (0.999 ** 2 - 0.9 ** 2) + 0.9 ** 2)  # r in [0.9, 0.999]
