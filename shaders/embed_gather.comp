@@ -31,6 +31,15 @@ void main() {
     const uint c = gl_GlobalInvocationID.x;
     if (c >= pc.cols)
         return;
-    const uint word = weights[weightWordIndex(pc.row * pc.strideWords, c, kFormat)];
+    const uint rowBase = pc.row * pc.strideWords;
+    if (isBlockFormat(kFormat)) {
+        const uint nb = pc.cols / 32u, b = c / 32u, i = c % 32u;
+        const uint quantBase = rowBase + nb + b * blockQuantWords(kFormat);
+        const uint word = weights[blockWordIndex(quantBase, i, kFormat)];
+        outValues[c] = uintBitsToFloat(weights[rowBase + b]) * decodeBlockQuant(word, i, kFormat) *
+                       pc.scale;
+        return;
+    }
+    const uint word = weights[weightWordIndex(rowBase, c, kFormat)];
     outValues[c] = decodeWeight(word, c, kFormat) * pc.scale;
 }

@@ -51,8 +51,31 @@ void main() {
         return;  // uniform across the workgroup: no barrier is skipped by part of it
     const uint tid = gl_LocalInvocationID.x;
     const uint rowBase = row * pc.strideWords;
-    const uint words = kFormat == kFormatF32 ? pc.cols : (pc.cols + 1u) / 2u;
     float acc = 0.0;
+    if (isBlockFormat(kFormat)) {
+        // One block per invocation per pass: scale word, then its quant words.
+        const uint nb = pc.cols / 32u;
+        const uint qWords = blockQuantWords(kFormat);
+        for (uint b = tid; b < nb; b += gl_WorkGroupSize.x) {
+            const uint quantBase = rowBase + nb + b * qWords;
+            const uint c0 = b * 32u;
+            float s = 0.0;
+            for (uint j = 0u; j < qWords; ++j) {
+                const uint word = weights[quantBase + j];
+                for (uint k = 0u; k < 4u; ++k) {
+                    if (kFormat == kFormatQ8_0) {
+                        s += decodeBlockQuant(word, 4u * j + k, kFormat) * x[c0 + 4u * j + k];
+                    } else {
+                        s += decodeBlockQuant(word, 4u * j + k, kFormat) * x[c0 + 4u * j + k];
+                        s += decodeBlockQuant(word, 16u + 4u * j + k, kFormat) *
+                             x[c0 + 16u + 4u * j + k];
+                    }
+                }
+            }
+            acc += uintBitsToFloat(weights[rowBase + b]) * s;
+        }
+    }
+    const uint words = isBlockFormat(kFormat) ? 0u : (kFormat == kFormatF32 ? pc.cols : (pc.cols + 1u) / 2u);
     for (uint i = tid; i < words; i += gl_WorkGroupSize.x) {
         const uint word = weights[rowBase + i];
         if (kFormat == kFormatF32) {

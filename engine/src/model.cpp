@@ -5,10 +5,11 @@
 #include <algorithm>
 #include <chrono>
 
+#include "checkpoint.h"
 #include "cpu/cpu_backend.h"
 #include "hash.h"
-#include "io/safetensors.h"
 #include "log.h"
+#include "synthetic.h"
 #include "weights.h"
 #ifdef GRIFFIN_HAS_VULKAN
 #include "vulkan/context.h"
@@ -19,24 +20,16 @@ namespace griffin {
 
 struct Model::Impl {
     ModelInfo info;
-    std::unique_ptr<io::SafetensorsArchive> archive;  // owns the mappings the weights point into
+    std::shared_ptr<const io::TensorArchive> archive;  // owns the memory the weights point into
     ModelWeights weights;
     std::unique_ptr<Backend> backend;
 };
 
 namespace {
 
-// The model directory for a directory, its config.json or a checkpoint file inside it.
-std::filesystem::path modelDirectory(const std::filesystem::path& path) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec))
-        return path;
-    return path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
-}
-
 // Hash of the configuration, of every bound tensor's name, shape and type, and of a sample of
 // its data.
-std::string fingerprintOf(const ModelConfig& c, const io::SafetensorsArchive& archive,
+std::string fingerprintOf(const ModelConfig& c, const io::TensorArchive& archive,
                           const std::vector<std::string>& unexpected) {
     std::string text = std::to_string(c.vocabSize) + "/" + std::to_string(c.width) + "/" +
                        std::to_string(c.mlpWidth) + "/" + std::to_string(c.numLayers) + "/" +
@@ -55,55 +48,6 @@ std::string fingerprintOf(const ModelConfig& c, const io::SafetensorsArchive& ar
     return hex64(fnv1a64(text));
 }
 
-// What load() and inspectModel() both read first: the folder, config.json, checkpoint headers.
-struct Checkpoint {
-    std::filesystem::path dir;
-    ModelConfig config;
-    std::unique_ptr<io::SafetensorsArchive> archive;
-};
-
-Result<Checkpoint> openCheckpoint(const std::filesystem::path& path) {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) {
-        return makeError(ErrorCode::NotFound, path.string() + ": no such file or folder");
-    }
-    if (path.extension() == ".gguf") {
-        return makeError(ErrorCode::Unsupported,
-                         path.string() +
-                             ": GGUF files are not supported by this version yet; "
-                             "open the model's Hugging Face folder instead");
-    }
-    Checkpoint c;
-    c.dir = modelDirectory(path);
-    if (!std::filesystem::exists(c.dir / "config.json", ec)) {
-        return makeError(ErrorCode::NotFound,
-                         c.dir.string() +
-                             ": no config.json here; a model folder in Hugging Face "
-                             "layout has config.json, model.safetensors and "
-                             "tokenizer.model");
-    }
-    auto config = loadModelConfig(c.dir / "config.json");
-    if (!config)
-        return config.error();
-    c.config = std::move(*config);
-    auto archive = io::SafetensorsArchive::open(path.extension() == ".safetensors" ? path : c.dir);
-    if (!archive)
-        return archive.error();
-    c.archive = std::move(*archive);
-    return c;
-}
-
-std::string describeTypes(const std::map<WeightType, int64_t>& byType) {
-    if (byType.size() == 1)
-        return weightTypeName(byType.begin()->first);
-    std::string s;
-    for (const auto& [type, count] : byType) {
-        s += (s.empty() ? "" : ", ") + std::string(weightTypeName(type)) + " (" +
-             std::to_string(count) + ")";
-    }
-    return s;
-}
-
 }  // namespace
 
 const char* weightTypeName(WeightType type) {
@@ -114,6 +58,10 @@ const char* weightTypeName(WeightType type) {
             return "bf16";
         case WeightType::F16:
             return "f16";
+        case WeightType::Q8_0:
+            return "q8_0";
+        case WeightType::Q4_0:
+            return "q4_0";
     }
     return "?";
 }
@@ -154,10 +102,8 @@ Result<ModelInspection> inspectModel(const std::filesystem::path& path) {
     auto checkpoint = openCheckpoint(path);
     if (!checkpoint)
         return checkpoint.error();
-    const std::filesystem::path& dir = checkpoint->dir;
-    std::error_code ec;
     ModelInspection out;
-    out.path = dir;
+    out.path = checkpoint->path;
     out.config = checkpoint->config;
     std::map<WeightType, int64_t> byType;
     for (const auto& [name, t] : checkpoint->archive->tensors()) {
@@ -166,7 +112,7 @@ Result<ModelInspection> inspectModel(const std::filesystem::path& path) {
     }
     out.weightTypes = describeTypes(byType);
     out.stateBytes = stateBytesFor(out.config);
-    out.hasTokenizer = std::filesystem::is_regular_file(dir / "tokenizer.model", ec);
+    out.hasTokenizer = checkpoint->hasTokenizer;
     return out;
 }
 
@@ -179,15 +125,38 @@ Result<std::unique_ptr<Model>> Model::load(const std::filesystem::path& path,
     auto checkpoint = openCheckpoint(path);
     if (!checkpoint)
         return checkpoint.error();
-    const std::filesystem::path& dir = checkpoint->dir;
-    auto config = std::move(checkpoint->config);
-    auto weights =
-        bindWeights(config, *checkpoint->archive, dir.string(), options.progress, options.stop);
+    std::shared_ptr<const io::TensorArchive> archive = std::move(checkpoint->archive);
+    if (options.quantize) {
+        auto converted = convertMatrices(archive, *options.quantize, options.threads,
+                                         options.progress, options.stop);
+        if (!converted)
+            return converted.error();
+        archive = std::move(*converted);
+    }
+    return fromArchive(std::move(checkpoint->config), std::move(archive), checkpoint->path, options,
+                       started);
+}
+
+Result<std::unique_ptr<Model>> Model::createSynthetic(const ModelConfig& config, WeightType type,
+                                                      uint64_t seed, const LoadOptions& options) {
+    const auto started = std::chrono::steady_clock::now();
+    auto archive = makeSyntheticArchive(config, type, seed, options.threads, options.stop);
+    if (!archive)
+        return archive.error();
+    return fromArchive(config, std::move(*archive), "synthetic", options, started);
+}
+
+Result<std::unique_ptr<Model>> Model::fromArchive(ModelConfig config,
+                                                  std::shared_ptr<const io::TensorArchive> archive,
+                                                  const std::filesystem::path& dir,
+                                                  const LoadOptions& options,
+                                                  std::chrono::steady_clock::time_point started) {
+    auto weights = bindWeights(config, *archive, dir.string(), options.progress, options.stop);
     if (!weights)
         return weights.error();
 
     auto impl = std::make_unique<Impl>();
-    impl->archive = std::move(checkpoint->archive);
+    impl->archive = std::move(archive);
     impl->weights = std::move(*weights);
     for (const std::string& name : impl->weights.unexpected) {
         logger(Component::Engine)

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "griffin/tokenizer.h"
 
+#include <cstdint>
 #include <fstream>
 #include <sstream>
+#include <string_view>
+#include <vector>
 
 #include <sentencepiece_processor.h>
+
+#include "io/gguf.h"
 
 namespace griffin {
 namespace {
@@ -14,10 +19,81 @@ constexpr std::string_view kSpace = "\xE2\x96\x81";  // U+2581, SentencePiece's 
 constexpr std::string_view kStartOfTurn = "<start_of_turn>";
 constexpr std::string_view kEndOfTurn = "<end_of_turn>";
 
+// Reads a protobuf varint at bytes[pos]; false at the end or on an overlong one.
+bool readVarint(std::string_view bytes, size_t& pos, uint64_t& value) {
+    value = 0;
+    for (int shift = 0; shift < 64 && pos < bytes.size(); shift += 7) {
+        const auto b = static_cast<uint8_t>(bytes[pos++]);
+        value |= static_cast<uint64_t>(b & 0x7F) << shift;
+        if ((b & 0x80) == 0)
+            return true;
+    }
+    return false;
+}
+
+// Calls visit(field, wireType, varint, payload) for each field of a protobuf message; false if
+// the encoding is broken.
+template <class Visit>
+bool scanFields(std::string_view message, Visit visit) {
+    size_t pos = 0;
+    while (pos < message.size()) {
+        uint64_t tag = 0, value = 0;
+        if (!readVarint(message, pos, tag))
+            return false;
+        std::string_view payload;
+        switch (tag & 7) {
+            case 0:
+                if (!readVarint(message, pos, value))
+                    return false;
+                break;
+            case 1:
+            case 5: {
+                const size_t n = (tag & 7) == 1 ? 8 : 4;
+                if (message.size() - pos < n)
+                    return false;
+                pos += n;
+                break;
+            }
+            case 2:
+                if (!readVarint(message, pos, value) || value > message.size() - pos)
+                    return false;
+                payload = message.substr(pos, static_cast<size_t>(value));
+                pos += static_cast<size_t>(value);
+                break;
+            default:
+                return false;
+        }
+        visit(tag >> 3, tag & 7, value, payload);
+    }
+    return true;
+}
+
+// The type of every piece in a serialized ModelProto (field 1: repeated SentencePiece, whose
+// field 3 is the type, NORMAL = 1 when absent).
+std::vector<uint8_t> pieceTypes(std::string_view modelProto) {
+    std::vector<uint8_t> types;
+    bool ok = scanFields(
+        modelProto, [&](uint64_t field, uint64_t wire, uint64_t, std::string_view piece) {
+            if (field != 1 || wire != 2)
+                return;
+            uint8_t type = 1;
+            (void)scanFields(piece, [&](uint64_t f, uint64_t w, uint64_t value, std::string_view) {
+                if (f == 3 && w == 0 && value <= 6)
+                    type = static_cast<uint8_t>(value);
+            });
+            types.push_back(type);
+        });
+    return ok ? types : std::vector<uint8_t>{};
+}
+
 }  // namespace
 
 struct Tokenizer::Impl {
     sentencepiece::SentencePieceProcessor sp;
+    std::string serialized;  // the model bytes as given
+    // SentencePiece::Type of each piece (1 normal ... 6 byte), read from the proto because this
+    // sentencepiece version has no IsUserDefined(); empty if the scan failed.
+    std::vector<uint8_t> protoTypes;
 };
 
 Tokenizer::Tokenizer() : m_impl(std::make_unique<Impl>()) {}
@@ -36,6 +112,32 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::load(const std::filesystem::path& 
                          file.string() + ": larger than 256 MiB; not a tokenizer");
     }
     return fromSerialized(bytes.str(), file.string());
+}
+
+Result<std::unique_ptr<Tokenizer>> Tokenizer::loadForModel(const std::filesystem::path& modelPath) {
+    std::error_code ec;
+    if (modelPath.extension() == ".gguf" && !std::filesystem::is_directory(modelPath, ec)) {
+        auto archive = io::GgufArchive::open(modelPath);
+        if (!archive)
+            return archive.error();
+        auto bytes = (*archive)->tokenizerBytes();
+        if (!bytes)
+            return bytes.error();
+        return fromSerialized(*bytes, modelPath.string() + " (embedded tokenizer)");
+    }
+    const std::filesystem::path dir =
+        std::filesystem::is_directory(modelPath, ec)
+            ? modelPath
+            : (modelPath.parent_path().empty() ? std::filesystem::path(".")
+                                               : modelPath.parent_path());
+    const std::filesystem::path file = dir / "tokenizer.model";
+    if (!std::filesystem::exists(file, ec)) {
+        return makeError(ErrorCode::NotFound,
+                         dir.string() +
+                             ": no tokenizer.model here; copy it from the model's download into "
+                             "the folder");
+    }
+    return load(file);
 }
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::fromSerialized(std::string_view bytes,
@@ -68,6 +170,8 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::fromSerialized(std::string_view by
         return makeError(ErrorCode::Unsupported,
                          source + ": the tokenizer has no <bos>/<eos> control pieces");
     }
+    t->m_impl->serialized = std::string(bytes);
+    t->m_impl->protoTypes = pieceTypes(bytes);
     t->m_bos = *bos;
     t->m_eos = *eos;
     t->m_pad = special("<pad>");
@@ -122,6 +226,52 @@ std::string Tokenizer::piece(int32_t id) const {
 
 bool Tokenizer::isControl(int32_t id) const {
     return id >= 0 && id < vocabSize() && m_impl->sp.IsControl(id);
+}
+
+Tokenizer::PieceKind Tokenizer::pieceKind(int32_t id) const {
+    const auto& sp = m_impl->sp;
+    if (id < 0 || id >= vocabSize())
+        return PieceKind::Normal;
+    if (static_cast<size_t>(vocabSize()) == m_impl->protoTypes.size()) {
+        switch (m_impl->protoTypes[static_cast<size_t>(id)]) {
+            case 2:
+                return PieceKind::Unknown;
+            case 3:
+                return PieceKind::Control;
+            case 4:
+                return PieceKind::UserDefined;
+            case 5:
+                return PieceKind::Unused;
+            case 6:
+                return PieceKind::Byte;
+            default:
+                return PieceKind::Normal;
+        }
+    }
+    if (sp.IsUnknown(id))
+        return PieceKind::Unknown;
+    if (sp.IsControl(id))
+        return PieceKind::Control;
+    if (sp.IsByte(id))
+        return PieceKind::Byte;
+    if (sp.IsUnused(id))
+        return PieceKind::Unused;
+    return PieceKind::Normal;
+}
+
+float Tokenizer::score(int32_t id) const {
+    return id >= 0 && id < vocabSize() ? m_impl->sp.GetScore(id) : 0.0f;
+}
+
+std::optional<int32_t> Tokenizer::unknownId() const {
+    const int id = m_impl->sp.unk_id();
+    if (id < 0 || id >= vocabSize() || !m_impl->sp.IsUnknown(id))
+        return std::nullopt;
+    return id;
+}
+
+const std::string& Tokenizer::serialized() const {
+    return m_impl->serialized;
 }
 
 std::string Tokenizer::pieceBytes(int32_t id) const {

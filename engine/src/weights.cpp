@@ -7,6 +7,8 @@
 #include <set>
 
 #include "bf16.h"
+#include "cpu/thread_pool.h"
+#include "quant.h"
 
 namespace griffin {
 namespace {
@@ -20,7 +22,7 @@ std::string shapeString(const std::vector<int64_t>& shape) {
 // Walks the checkpoint, remembering which tensors were used.
 class Binder {
 public:
-    Binder(const io::SafetensorsArchive& archive, const std::string& source)
+    Binder(const io::TensorArchive& archive, const std::string& source)
         : m_archive(archive), m_source(source) {}
 
     Result<const io::TensorInfo*> get(const std::string& name, std::vector<int64_t> shape) {
@@ -45,7 +47,20 @@ public:
         auto t = get(name, {rows, cols});
         if (!t)
             return t.error();
-        return Matrix{(*t)->type, (*t)->data, rows, cols};
+        return checkedMatrix(**t, rows, cols);
+    }
+
+    // The stored bytes must be exactly rows whole rows of the type (readers check this too).
+    Result<Matrix> checkedMatrix(const io::TensorInfo& t, int64_t rows, int64_t cols) {
+        const size_t perRow = rowBytes(t.type, cols);
+        if (perRow == 0 || t.bytes != perRow * static_cast<size_t>(rows)) {
+            return makeError(ErrorCode::Corrupt,
+                             t.file.string() + ": tensor '" + t.name + "' of type " +
+                                 weightTypeName(t.type) + " cannot hold " + std::to_string(rows) +
+                                 " rows of " + std::to_string(cols) + " values in " +
+                                 std::to_string(t.bytes) + " bytes");
+        }
+        return Matrix{t.type, t.data, rows, cols};
     }
 
     // Any tensor of `shape` flattened into float32.
@@ -54,8 +69,11 @@ public:
         if (!t)
             return t.error();
         const int64_t n = (*t)->numel();
+        auto m = checkedMatrix(**t, 1, n);
+        if (!m)
+            return m.error();
         std::vector<float> out(static_cast<size_t>(n));
-        loadRow(Matrix{(*t)->type, (*t)->data, 1, n}, 0, out.data());
+        loadRow(*m, 0, out.data());
         for (float v : out) {
             if (!std::isfinite(v)) {
                 return makeError(ErrorCode::Corrupt, (*t)->file.string() + ": tensor '" + name +
@@ -70,7 +88,7 @@ public:
         auto t = get(name, {blocks, bw, bw});
         if (!t)
             return t.error();
-        return Matrix{(*t)->type, (*t)->data, blocks * bw, bw};
+        return checkedMatrix(**t, blocks * bw, bw);
     }
 
     Result<std::vector<float>> gain(const std::string& name, int64_t n) {
@@ -93,7 +111,7 @@ public:
     const std::map<WeightType, int64_t>& byType() const { return m_byType; }
 
 private:
-    const io::SafetensorsArchive& m_archive;
+    const io::TensorArchive& m_archive;
     std::string m_source;
     std::set<std::string> m_used;
     int64_t m_bytes = 0;
@@ -170,27 +188,15 @@ Status bindAttention(Binder& b, const ModelConfig& c, const std::string& p, Atte
 
 }  // namespace
 
-void loadRow(const Matrix& m, int64_t row, float* out) {
-    const size_t n = static_cast<size_t>(m.cols);
-    const size_t offset = static_cast<size_t>(row) * n;
-    switch (m.type) {
-        case WeightType::F32:
-            std::memcpy(out, static_cast<const float*>(m.data) + offset, n * sizeof(float));
-            break;
-        case WeightType::BF16: {
-            const uint16_t* src = static_cast<const uint16_t*>(m.data) + offset;
-            for (size_t i = 0; i < n; ++i) out[i] = bf16ToFloat(src[i]);
-            break;
-        }
-        case WeightType::F16: {
-            const uint16_t* src = static_cast<const uint16_t*>(m.data) + offset;
-            for (size_t i = 0; i < n; ++i) out[i] = f16ToFloat(src[i]);
-            break;
-        }
-    }
+const std::byte* Matrix::row(int64_t r) const {
+    return static_cast<const std::byte*>(data) + static_cast<size_t>(r) * rowBytes(type, cols);
 }
 
-Result<ModelWeights> bindWeights(const ModelConfig& c, const io::SafetensorsArchive& archive,
+void loadRow(const Matrix& m, int64_t row, float* out) {
+    dequantizeRow(m.type, m.row(row), m.cols, out);
+}
+
+Result<ModelWeights> bindWeights(const ModelConfig& c, const io::TensorArchive& archive,
                                  const std::string& sourceName,
                                  const std::function<void(double)>& progress,
                                  std::stop_token stop) {
@@ -225,6 +231,68 @@ Result<ModelWeights> bindWeights(const ModelConfig& c, const io::SafetensorsArch
     w.storedBytes = b.bytes();
     w.tensorsByType = b.byType();
     return w;
+}
+
+bool isQuantizableMatrix(const std::string& name) {
+    static const char* const kSuffixes[] = {
+        "embed_tokens.weight", "linear_x.weight", "linear_y.weight",  "linear_out.weight",
+        "q_proj.weight",       "k_proj.weight",   "v_proj.weight",    "o_proj.weight",
+        "gate_proj.weight",    "up_proj.weight",  "down_proj.weight",
+    };
+    for (const char* suffix : kSuffixes) {
+        if (name.ends_with(suffix))
+            return true;
+    }
+    return false;
+}
+
+Result<std::unique_ptr<io::MemoryArchive>> convertMatrices(
+    std::shared_ptr<const io::TensorArchive> source, WeightType type, int threads,
+    const std::function<void(double)>& progress, std::stop_token stop) {
+    auto out = std::make_unique<io::MemoryArchive>();
+    std::vector<std::pair<const io::TensorInfo*, io::TensorInfo>> jobs;
+    int64_t totalValues = 0;
+    for (const auto& [name, t] : source->tensors()) {
+        if (!isQuantizableMatrix(name) || t.shape.size() != 2 || t.type == type) {
+            out->addView(t);
+            continue;
+        }
+        const int64_t cols = t.shape[1];
+        WeightType target = type;
+        if (rowBytes(target, cols) == 0)
+            target = t.type == WeightType::BF16 ? WeightType::BF16 : WeightType::F16;
+        if (rowBytes(t.type, cols) == 0 || t.bytes != rowBytes(t.type, cols) * t.shape[0]) {
+            return makeError(ErrorCode::Corrupt, t.file.string() + ": tensor '" + name +
+                                                     "' has the wrong size for its shape");
+        }
+        const size_t bytes = rowBytes(target, cols) * static_cast<size_t>(t.shape[0]);
+        std::byte* dst = out->add(name, target, t.shape, bytes, t.file);
+        jobs.push_back({&t, *out->find(name)});
+        (void)dst;
+        totalValues += t.numel();
+    }
+    cpu::ThreadPool pool(threads);
+    int64_t doneValues = 0;
+    for (const auto& [src, dst] : jobs) {
+        if (stop.stop_requested())
+            return makeError(ErrorCode::Cancelled, "converting the weights was cancelled");
+        const int64_t cols = src->shape[1];
+        const size_t inRow = rowBytes(src->type, cols), outRow = rowBytes(dst.type, cols);
+        pool.parallelFor(src->shape[0], 64, [&](int64_t begin, int64_t end) {
+            std::vector<float> row(static_cast<size_t>(cols));
+            for (int64_t r = begin; r < end; ++r) {
+                dequantizeRow(src->type, src->data + static_cast<size_t>(r) * inRow, cols,
+                              row.data());
+                quantizeRow(dst.type, row.data(), cols,
+                            const_cast<std::byte*>(dst.data) + static_cast<size_t>(r) * outRow);
+            }
+        });
+        doneValues += src->numel();
+        if (progress && totalValues > 0)
+            progress(static_cast<double>(doneValues) / static_cast<double>(totalValues));
+    }
+    out->keepAlive(std::move(source));
+    return out;
 }
 
 }  // namespace griffin

@@ -12,16 +12,19 @@
 #include <vector>
 
 #include "griffin/model.h"
-#include "io/safetensors.h"
+#include "io/tensor_archive.h"
 
 namespace griffin {
 
-// A row-major [rows, cols] matrix in its stored type. Non-owning.
+// A row-major [rows, cols] matrix in its stored type (rows of rowBytes(type, cols) bytes, see
+// quant.h). Non-owning.
 struct Matrix {
     WeightType type = WeightType::F32;
     const void* data = nullptr;
     int64_t rows = 0;
     int64_t cols = 0;
+
+    const std::byte* row(int64_t r) const;
 };
 
 // Converts row `row` of `m` to float32 into out[0..cols).
@@ -62,8 +65,20 @@ struct ModelWeights {
 };
 
 // Binds every tensor the config calls for. Errors name `sourceName` and the tensor.
-Result<ModelWeights> bindWeights(const ModelConfig& config, const io::SafetensorsArchive& archive,
+Result<ModelWeights> bindWeights(const ModelConfig& config, const io::TensorArchive& archive,
                                  const std::string& sourceName,
                                  const std::function<void(double)>& progress, std::stop_token stop);
+
+// True for the tensors stored as matrices that LoadOptions::quantize and `griffin quantize`
+// convert: the embedding and every projection (not the norms, biases, conv, RG-LRU gates and
+// parameters).
+bool isQuantizableMatrix(const std::string& name);
+
+// The tensors of `source` with every quantizable matrix converted to `type` (a matrix whose
+// row length is not a multiple of 32 gets f16 instead of a block type, or keeps bf16). The other
+// tensors are shared with `source`, which the result keeps alive. Runs on `threads` threads.
+Result<std::unique_ptr<io::MemoryArchive>> convertMatrices(
+    std::shared_ptr<const io::TensorArchive> source, WeightType type, int threads,
+    const std::function<void(double)>& progress, std::stop_token stop);
 
 }  // namespace griffin

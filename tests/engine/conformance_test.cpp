@@ -47,10 +47,60 @@ int argmax(const std::vector<float>& v) {
 
 }  // namespace
 
+Q_DECLARE_METATYPE(griffin::WeightType)
+
 class ConformanceTest : public QObject {
     Q_OBJECT
 
 private slots:
+    // Quantized weights on the conformance model (random weights with logits up to the soft cap
+    // of 30: far more sensitive than a trained model, whose logits have clear winners): max |delta|
+    // against the golden logits and top-1 agreement over the prefill case, reported for each type,
+    // with floors.
+    void quantizedWeightsStayNearTheGoldenLogits_data() {
+        QTest::addColumn<WeightType>("type");
+        QTest::addColumn<double>("maxDelta");
+        QTest::addColumn<double>("minAgreement");
+        // Floors a little under what was measured (f16 0.072 / 1.0, bf16 0.49 / 0.975, q8_0
+        // 2.7 / 0.825, q4_0 18 / 0.375): regression guards; the demo model test holds the
+        // accuracy targets of a trained model.
+        QTest::newRow("f16") << WeightType::F16 << 0.15 << 1.0;
+        QTest::newRow("bf16") << WeightType::BF16 << 1.0 << 0.95;
+        QTest::newRow("q8_0") << WeightType::Q8_0 << 4.0 << 0.75;
+        QTest::newRow("q4_0") << WeightType::Q4_0 << 25.0 << 0.3;
+    }
+    void quantizedWeightsStayNearTheGoldenLogits() {
+        QFETCH_GLOBAL(QString, dtype);
+        QFETCH(WeightType, type);
+        QFETCH(double, maxDelta);
+        QFETCH(double, minAgreement);
+        if (dtype != "f32")
+            QSKIP("measured from the f32 checkpoint");
+        LoadOptions options;
+        options.quantize = type;
+        auto model = Model::load(test::tinyPublicDir() / "model-f32", options);
+        QVERIFY2(model.has_value(), model ? "" : model.error().message.c_str());
+        State state = (*model)->newState();
+        const auto tokens = tokensOf(test::tinyManifest(), "prefill");
+        const auto logits = prefillAll(**model, state, tokens);
+        const auto want = golden(dtype, "prefill_logits.bin");
+        QCOMPARE(logits.size(), want.size());
+        const size_t vocab = want.size() / tokens.size();
+        int agree = 0;
+        for (size_t t = 0; t < tokens.size(); ++t) {
+            const auto a = want.begin() + static_cast<std::ptrdiff_t>(t * vocab);
+            const auto b = logits.begin() + static_cast<std::ptrdiff_t>(t * vocab);
+            agree += std::max_element(a, a + static_cast<std::ptrdiff_t>(vocab)) - a ==
+                     std::max_element(b, b + static_cast<std::ptrdiff_t>(vocab)) - b;
+        }
+        const double agreement = static_cast<double>(agree) / static_cast<double>(tokens.size());
+        const double delta = maxAbsDiff(logits, want);
+        qInfo("%s: max |delta| %.3g vs golden f32 logits, top-1 agreement %.3f over %zu tokens",
+              weightTypeName(type), delta, agreement, tokens.size());
+        QVERIFY(delta <= maxDelta);
+        QVERIFY(agreement >= minAgreement);
+    }
+
     void initTestCase_data() {
         QTest::addColumn<QString>("dtype");
         QTest::newRow("f32") << "f32";

@@ -2,6 +2,7 @@
 // The shipped demo model (resources/models/demo): it loads, the engine reproduces the validation
 // loss recorded by the training code within 1 %, and it answers "What does X mean?" for 20
 // held-out words in chat turns that end with <end_of_turn>.
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -45,7 +46,31 @@ std::set<std::string> contentWords(const std::string& text) {
     return out;
 }
 
+// Mean next-token loss of `logits` ([T, vocab]) on `tokens`.
+double meanLoss(const std::vector<float>& logits, const std::vector<int32_t>& tokens,
+                size_t vocab) {
+    double total = 0.0;
+    for (size_t i = 0; i + 1 < tokens.size(); ++i) {
+        const float* row = logits.data() + i * vocab;
+        const double maxLogit = *std::max_element(row, row + vocab);
+        double sum = 0.0;
+        for (size_t v = 0; v < vocab; ++v) sum += std::exp(static_cast<double>(row[v]) - maxLogit);
+        total += -(row[static_cast<size_t>(tokens[i + 1])] - maxLogit - std::log(sum));
+    }
+    return total / static_cast<double>(tokens.size() - 1);
+}
+
+std::vector<float> allLogits(Model& model, const std::vector<int32_t>& tokens) {
+    State state = model.newState();
+    ForwardOptions options;
+    options.allLogits = true;
+    auto logits = model.prefill(state, tokens, options);
+    return logits ? std::move(*logits) : std::vector<float>{};
+}
+
 }  // namespace
+
+Q_DECLARE_METATYPE(griffin::WeightType)
 
 class DemoModelTest : public QObject {
     Q_OBJECT
@@ -97,6 +122,57 @@ private slots:
         qInfo("validation loss: engine %.5f, training code %.5f (%.3f %% apart)", loss, expected,
               100.0 * std::fabs(loss - expected) / expected);
         QVERIFY(std::fabs(loss - expected) <= 0.01 * expected);
+    }
+
+    // Each weight type against f32 weights (the shipped bf16 values, widened) on the validation
+    // sample: top-1 agreement of every position's prediction, max |logit difference| and loss.
+    void quantizedWeightsKeepTheModelsPredictions_data() {
+        QTest::addColumn<WeightType>("type");
+        QTest::addColumn<double>("minAgreement");
+        QTest::addColumn<double>("maxLossIncrease");
+        QTest::newRow("bf16") << WeightType::BF16 << 1.0 << 1e-4;
+        QTest::newRow("f16") << WeightType::F16 << 0.99 << 0.01;
+        QTest::newRow("q8_0") << WeightType::Q8_0 << 0.99 << 0.02;
+        QTest::newRow("q4_0") << WeightType::Q4_0 << 0.80 << 0.25;
+    }
+    void quantizedWeightsKeepTheModelsPredictions() {
+        QFETCH(WeightType, type);
+        QFETCH(double, minAgreement);
+        QFETCH(double, maxLossIncrease);
+        const auto sample = readJson(kDemo / "validation_sample.json");
+        const auto tokens = sample.at("tokens").get<std::vector<int32_t>>();
+        LoadOptions f32;
+        f32.quantize = WeightType::F32;
+        auto reference = Model::load(kDemo, f32);
+        LoadOptions quantized;
+        quantized.quantize = type;
+        auto model = Model::load(kDemo, quantized);
+        QVERIFY(reference && model);
+        QCOMPARE(
+            QString::fromStdString((*model)->info().weightTypes).contains(weightTypeName(type)),
+            true);
+        const auto want = allLogits(**reference, tokens);
+        const auto got = allLogits(**model, tokens);
+        QCOMPARE(got.size(), want.size());
+        const size_t vocab = static_cast<size_t>((*model)->logitsSize());
+        int agree = 0;
+        double maxDelta = 0.0;
+        for (size_t i = 0; i < tokens.size(); ++i) {
+            const float* a = want.data() + i * vocab;
+            const float* b = got.data() + i * vocab;
+            agree += (std::max_element(a, a + vocab) - a) == (std::max_element(b, b + vocab) - b);
+            for (size_t v = 0; v < vocab; ++v)
+                maxDelta = std::max(maxDelta, static_cast<double>(std::fabs(a[v] - b[v])));
+        }
+        const double agreement = static_cast<double>(agree) / static_cast<double>(tokens.size());
+        const double lossRef = meanLoss(want, tokens, vocab), loss = meanLoss(got, tokens, vocab);
+        qInfo(
+            "%s: top-1 agreement %.4f over %zu tokens, max |dlogit| %.3g, validation loss %.5f "
+            "(f32 %.5f), weights %lld bytes",
+            weightTypeName(type), agreement, tokens.size(), maxDelta, loss, lossRef,
+            static_cast<long long>((*model)->info().weightBytes));
+        QVERIFY(agreement >= minAgreement);
+        QVERIFY(loss - lossRef <= maxLossIncrease);
     }
 
     void answersHeldOutWordsInTurns() {

@@ -136,13 +136,15 @@ private slots:
                  std::vector<std::string>{"model.extra.weight"});
     }
 
-    void ggufIsRefusedClearly() {
+    // GGUF files go to the GGUF reader (gguf_corruption_test covers the damage in depth).
+    void truncatedGgufIsCorruptNamingTheFile() {
         test::TempDir dir;
-        test::writeFile(dir.path() / "model.gguf", "GGUF\x03");
-        for (auto result : {Model::load(dir.path() / "model.gguf").error(),
-                            inspectModel(dir.path() / "model.gguf").error()}) {
-            QCOMPARE(result.code, ErrorCode::Unsupported);
-            QVERIFY(QString::fromStdString(result.message).contains("GGUF"));
+        const auto file = dir.path() / "model.gguf";
+        test::writeFile(file, "GGUF\x03");
+        for (auto result : {Model::load(file).error(), inspectModel(file).error()}) {
+            QCOMPARE(result.code, ErrorCode::Corrupt);
+            QVERIFY(QString::fromStdString(result.message).contains(file.c_str()));
+            QVERIFY(QString::fromStdString(result.message).contains("truncated"));
         }
     }
 

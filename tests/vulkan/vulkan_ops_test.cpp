@@ -10,6 +10,7 @@
 
 #include "cpu/ops.h"
 #include "cpu/thread_pool.h"
+#include "quant.h"
 #include "vulkan_test_support.h"
 
 using namespace griffin;
@@ -23,7 +24,15 @@ namespace {
 struct HostMatrix {
     std::vector<float> f32;
     std::vector<uint16_t> half;
+    std::vector<std::byte> blocks;
+    std::vector<float> dequantized;  // block types: the values the device multiplies
     Matrix view;
+    // The same values as an f32 matrix (the CPU reference for block types, whose own CPU
+    // kernels also quantize the activations).
+    Matrix reference() const {
+        return blocks.empty() ? view
+                              : Matrix{WeightType::F32, dequantized.data(), view.rows, view.cols};
+    }
 };
 
 HostMatrix randomMatrix(std::mt19937& rng, WeightType type, int64_t rows, int64_t cols) {
@@ -32,6 +41,17 @@ HostMatrix randomMatrix(std::mt19937& rng, WeightType type, int64_t rows, int64_
     if (type == WeightType::F32) {
         m.f32 = test::randomFloats(rng, n);
         m.view = Matrix{type, m.f32.data(), rows, cols};
+    } else if (isBlockQuantized(type)) {
+        const auto values = test::randomFloats(rng, n);
+        const size_t perRow = rowBytes(type, cols);
+        m.blocks.resize(perRow * static_cast<size_t>(rows));
+        m.dequantized.resize(n);
+        for (int64_t r = 0; r < rows; ++r) {
+            quantizeRow(type, values.data() + r * cols, cols, m.blocks.data() + r * perRow);
+            dequantizeRow(type, m.blocks.data() + r * perRow, cols,
+                          m.dequantized.data() + r * cols);
+        }
+        m.view = Matrix{type, m.blocks.data(), rows, cols};
     } else {
         m.half = test::randomHalfBits(rng, n, type);
         m.view = Matrix{type, m.half.data(), rows, cols};
@@ -40,9 +60,7 @@ HostMatrix randomMatrix(std::mt19937& rng, WeightType type, int64_t rows, int64_
 }
 
 WeightType typeOf(const QString& name) {
-    if (name == "bf16")
-        return WeightType::BF16;
-    return name == "f16" ? WeightType::F16 : WeightType::F32;
+    return parseWeightType(name.toStdString()).value_or(WeightType::F32);
 }
 
 }  // namespace
@@ -92,6 +110,12 @@ private slots:
             QTest::addRow("%s 192x64", type) << type << 192 << 64;
             QTest::addRow("%s 64x257", type) << type << 64 << 257;
         }
+        for (const char* type : {"q8_0", "q4_0"}) {
+            QTest::addRow("%s 1x32", type) << type << 1 << 32;
+            QTest::addRow("%s 37x96", type) << type << 37 << 96;
+            QTest::addRow("%s 192x64", type) << type << 192 << 64;
+            QTest::addRow("%s 64x2080", type) << type << 64 << 2080;  // 65 blocks: > 1 per lane
+        }
     }
     void matvecMatchesCpuMatmul() {
         QFETCH(QString, type);
@@ -102,9 +126,10 @@ private slots:
         const auto x = test::randomFloats(rng, static_cast<size_t>(cols));
         const auto bias = test::randomFloats(rng, static_cast<size_t>(rows));
         std::vector<float> want(static_cast<size_t>(rows));
-        cpu::matmul(m_pool, w.view, x.data(), 1, bias.data(), want.data());
+        cpu::matmul(m_pool, w.reference(), x.data(), 1, bias.data(), want.data());
 
         DeviceMatrix dw = device(w.view);
+        QCOMPARE(dw.type, w.view.type);  // block types stay quantized on the device
         auto dx = m_rig->upload(x), db = m_rig->upload(bias);
         auto out1 = m_rig->zeros(static_cast<size_t>(rows));
         auto out2 = m_rig->zeros(static_cast<size_t>(rows));
@@ -171,20 +196,22 @@ private slots:
         QTest::newRow("f32") << "f32";
         QTest::newRow("bf16") << "bf16";
         QTest::newRow("f16") << "f16";
+        QTest::newRow("q8_0") << "q8_0";
+        QTest::newRow("q4_0") << "q4_0";
     }
     void chunkedEmbeddingAndHeadMatchCpu() {
         QFETCH(QString, type);
-        const int rows = 301, cols = 50;
+        const int rows = 301, cols = isBlockQuantized(typeOf(type)) ? 64 : 50;
         std::mt19937 rng(11);
         HostMatrix w = randomMatrix(rng, typeOf(type), rows, cols);
-        const VkDeviceSize chunk = 7 * 100;  // 7 f32 rows, 14 half rows per chunk
+        const VkDeviceSize chunk = 7 * 100;  // 7 f32 rows, 14 half rows, 9-19 block rows
         DeviceMatrix dw = device(w.view, chunk);
         QVERIFY(dw.chunks.size() > 10);
         for (const BufferSlice& s : dw.chunks) QVERIFY(s.size <= chunk);
 
         const auto x = test::randomFloats(rng, cols);
         std::vector<float> wantLogits(rows);
-        cpu::matmul(m_pool, w.view, x.data(), 1, nullptr, wantLogits.data());
+        cpu::matmul(m_pool, w.reference(), x.data(), 1, nullptr, wantLogits.data());
         cpu::softCap(wantLogits.data(), rows, 30.0f);
         const float scale = 8.0f;
         const int64_t tokens[] = {0, 6, 7, 150, 300};

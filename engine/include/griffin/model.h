@@ -3,13 +3,16 @@
 // return logits. The entry point of the engine.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "griffin/model_config.h"
@@ -17,9 +20,16 @@
 #include "griffin/state.h"
 
 namespace griffin {
+namespace io {
+class TensorArchive;
+}
 
-enum class WeightType { F32, BF16, F16 };
+// How a matrix is stored. Q8_0 and Q4_0 are the GGUF block quantizations (32 values per block
+// with one f16 scale; 8.5 and 4.5 bits per weight).
+enum class WeightType { F32, BF16, F16, Q8_0, Q4_0 };
 const char* weightTypeName(WeightType type);
+// "f32", "bf16", "f16", "q8_0", "q4_0" -> the type; anything else -> empty.
+std::optional<WeightType> parseWeightType(std::string_view name);
 
 enum class BackendKind { Cpu, Vulkan };
 const char* backendKindName(BackendKind kind);
@@ -36,6 +46,10 @@ struct LoadOptions {
     std::function<void(double)> progress;
     // Checked between tensors; a stop makes load() return ErrorCode::Cancelled.
     std::stop_token stop;
+    // Converts every matrix (projections and the embedding / LM head) to this type while loading
+    // (e.g. q8_0 halves the memory and time of a bf16 checkpoint); empty = as stored. Norms,
+    // biases, conv, RG-LRU parameters and gates keep their precision.
+    std::optional<WeightType> quantize;
 };
 
 // What `griffin info` prints.
@@ -77,17 +91,17 @@ using LayerObserver =
 
 // What a model folder holds, found without loading the weights (for "will it fit?" questions).
 struct ModelInspection {
-    std::filesystem::path path;
+    std::filesystem::path path;  // the model folder, or the .gguf file
     ModelConfig config;
     int64_t weightBytes = 0;  // tensors as stored (they are memory-mapped when loaded)
     int64_t stateBytes = 0;   // one conversation's State
     std::string weightTypes;
-    bool hasTokenizer = false;
+    bool hasTokenizer = false;  // tokenizer.model in the folder, or embedded in the .gguf
 };
 
-// Checks a model folder (or a file inside it): config.json, the checkpoint headers and the
-// tokenizer's presence, without reading tensor data. Errors say in plain words what is wrong
-// (missing config.json or tokenizer.model, not a RecurrentGemma config, truncated file).
+// Checks a model folder (or a file inside it) or a .gguf file: the configuration, the
+// checkpoint headers and the tokenizer's presence, without reading tensor data. Errors say in
+// plain words what is wrong (missing config.json, not a RecurrentGemma config, truncated file).
 Result<ModelInspection> inspectModel(const std::filesystem::path& path);
 
 // A Vulkan device of this machine, as offered to users.
@@ -109,11 +123,18 @@ int64_t stateBytesFor(const ModelConfig& config);
 // the checkpoint for the Model's lifetime.
 class Model {
 public:
-    // Loads an HF model directory (config.json + model.safetensors or a sharded index) or the
-    // config.json / .safetensors file inside one. Every tensor is checked against the config;
-    // errors name the file and the tensor.
+    // Loads an HF model directory (config.json + model.safetensors or a sharded index), the
+    // config.json / .safetensors file inside one, or a .gguf file (griffin/gguf.h; the config
+    // comes from its metadata and info().path is the file). Every tensor is checked against the
+    // config; errors name the file and the tensor.
     static Result<std::unique_ptr<Model>> load(const std::filesystem::path& path,
                                                const LoadOptions& options = {});
+    // A model of `config`'s shapes with random weights (matrices of `type`, uniform in
+    // +-1/sqrt(fan-in) from `seed`), held in memory: for benchmarks at real shapes without a
+    // checkpoint. Its outputs are meaningless.
+    static Result<std::unique_ptr<Model>> createSynthetic(const ModelConfig& config,
+                                                          WeightType type, uint64_t seed,
+                                                          const LoadOptions& options = {});
     ~Model();
     Model(const Model&) = delete;
     Model& operator=(const Model&) = delete;
@@ -147,6 +168,10 @@ public:
 private:
     struct Impl;
     explicit Model(std::unique_ptr<Impl> impl);
+    static Result<std::unique_ptr<Model>> fromArchive(
+        ModelConfig config, std::shared_ptr<const io::TensorArchive> archive,
+        const std::filesystem::path& dir, const LoadOptions& options,
+        std::chrono::steady_clock::time_point started);
     std::unique_ptr<Impl> m_impl;
 };
 

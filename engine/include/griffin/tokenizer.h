@@ -26,6 +26,11 @@ public:
     // error messages.
     static Result<std::unique_ptr<Tokenizer>> fromSerialized(std::string_view bytes,
                                                              std::string_view sourceName);
+    // The tokenizer of the model at `modelPath`, as Model::load takes it: for a folder its
+    // tokenizer.model; for config.json or a .safetensors file the tokenizer.model beside it; for
+    // a .gguf file the SentencePiece model embedded in it. Errors name the file and say what is
+    // missing (NotFound when the folder has no tokenizer.model or the GGUF embeds none).
+    static Result<std::unique_ptr<Tokenizer>> loadForModel(const std::filesystem::path& modelPath);
     ~Tokenizer();
     Tokenizer(const Tokenizer&) = delete;
     Tokenizer& operator=(const Tokenizer&) = delete;
@@ -44,6 +49,18 @@ public:
     // control pieces, turn markers and unknown ids nothing.
     std::string pieceBytes(int32_t id) const;
     bool isControl(int32_t id) const;
+
+    // SentencePiece's piece types.
+    enum class PieceKind { Normal, Unknown, Control, UserDefined, Unused, Byte };
+    // The type of piece `id`; Normal when out of range.
+    PieceKind pieceKind(int32_t id) const;
+    // The piece's score (a log probability in unigram models); 0 when out of range.
+    float score(int32_t id) const;
+    // The id of the unknown piece, if the vocabulary has one.
+    std::optional<int32_t> unknownId() const;
+    // The serialized SentencePiece model this tokenizer was made from, byte for byte (what
+    // load() read or fromSerialized() was given). Valid while the tokenizer lives.
+    const std::string& serialized() const;
 
     int32_t bosId() const { return m_bos; }
     int32_t eosId() const { return m_eos; }

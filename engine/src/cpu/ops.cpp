@@ -1,25 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cpu/ops.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "cpu/kernels.h"
+#include "quant.h"
+
 namespace griffin::cpu {
-namespace {
-
-// Eight independent partial sums let the compiler vectorise without -ffast-math.
-float dot(const float* a, const float* b, int64_t n) {
-    float acc[8] = {};
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        for (int j = 0; j < 8; ++j) acc[j] += a[i + j] * b[i + j];
-    }
-    float tail = 0.0f;
-    for (; i < n; ++i) tail += a[i] * b[i];
-    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
-}
-
-}  // namespace
 
 float gelu(float x) {
     const double xd = x;
@@ -29,14 +18,18 @@ float gelu(float x) {
 
 void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t rows, const float* bias,
             float* y) {
-    const int64_t in = w.cols, out = w.rows;
-    pool.parallelFor(out, 16, [&](int64_t begin, int64_t end) {
-        std::vector<float> row(static_cast<size_t>(in));
-        for (int64_t o = begin; o < end; ++o) {
-            loadRow(w, o, row.data());  // each weight row is converted once for all `rows`
-            const float b = bias != nullptr ? bias[o] : 0.0f;
+    const int64_t out = w.rows;
+    std::vector<abi::BlockQ8Act> xq;
+    if (isBlockQuantized(w.type))
+        quantizeActivations(x, rows, w.cols, xq);
+    const Isa isa = activeIsa();
+    // Whole register tiles of 4 rows per share where possible.
+    pool.parallelFor((out + 3) / 4, 8, [&](int64_t begin, int64_t end) {
+        const int64_t first = begin * 4, last = std::min(out, end * 4);
+        gemmRows(isa, w, first, last, x, xq.data(), rows, y + first, out);
+        if (bias != nullptr) {
             for (int64_t t = 0; t < rows; ++t) {
-                y[t * out + o] = dot(row.data(), x + t * in, in) + b;
+                for (int64_t o = first; o < last; ++o) y[t * out + o] += bias[o];
             }
         }
     });

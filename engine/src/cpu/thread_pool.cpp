@@ -4,26 +4,39 @@
 #include <algorithm>
 
 namespace griffin::cpu {
+namespace {
+
+// About 50-100 microseconds of polling before sleeping.
+constexpr int kSpins = 20000;
+
+inline void relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(int threads) {
     if (threads <= 0)
         threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    threads = std::min(threads, 1024);
     for (int i = 1; i < threads; ++i) m_workers.emplace_back([this, i] { workerLoop(i); });
 }
 
 ThreadPool::~ThreadPool() {
     {
         std::lock_guard lock(m_mutex);
-        m_quit = true;
+        m_quit.store(true);
     }
     m_wake.notify_all();
     for (std::thread& t : m_workers) t.join();
 }
 
-void ThreadPool::runShare(int index) {
-    // Part `index` of m_parts equal ranges.
-    const int64_t begin = m_n * index / m_parts;
-    const int64_t end = m_n * (index + 1) / m_parts;
+void ThreadPool::runShare(int index, int parts) {
+    // Part `index` of `parts` equal ranges.
+    const int64_t begin = m_n * index / parts;
+    const int64_t end = m_n * (index + 1) / parts;
     if (begin < end)
         (*m_fn)(begin, end);
 }
@@ -31,20 +44,31 @@ void ThreadPool::runShare(int index) {
 void ThreadPool::workerLoop(int index) {
     uint64_t seen = 0;
     for (;;) {
-        {
-            std::unique_lock lock(m_mutex);
-            m_wake.wait(lock, [&] { return m_quit || m_generation != seen; });
-            if (m_quit)
+        uint64_t job = m_job.load(std::memory_order_acquire);
+        for (int spin = 0; (job >> 16) == (seen >> 16) && spin < kSpins; ++spin) {
+            if (m_quit.load(std::memory_order_relaxed))
                 return;
-            seen = m_generation;
-            if (index >= m_parts)
-                continue;
+            relax();
+            job = m_job.load(std::memory_order_acquire);
         }
-        runShare(index);
-        {
+        if ((job >> 16) == (seen >> 16)) {
+            std::unique_lock lock(m_mutex);
+            m_wake.wait(lock, [&] {
+                return m_quit.load() ||
+                       (m_job.load(std::memory_order_acquire) >> 16) != (seen >> 16);
+            });
+            if (m_quit.load())
+                return;
+            job = m_job.load(std::memory_order_acquire);
+        }
+        seen = job;
+        const int parts = static_cast<int>(job & 0xFFFF);
+        if (index >= parts)
+            continue;
+        runShare(index, parts);
+        if (m_pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
             std::lock_guard lock(m_mutex);
-            if (--m_pending == 0)
-                m_done.notify_one();
+            m_done.notify_one();
         }
     }
 }
@@ -59,18 +83,22 @@ void ThreadPool::parallelFor(int64_t n, int64_t grain,
         fn(0, n);
         return;
     }
+    m_fn = &fn;
+    m_n = n;
+    m_pending.store(parts - 1, std::memory_order_relaxed);
     {
         std::lock_guard lock(m_mutex);
-        m_fn = &fn;
-        m_n = n;
-        m_parts = parts;
-        m_pending = parts - 1;
-        ++m_generation;
+        const uint64_t generation = (m_job.load(std::memory_order_relaxed) >> 16) + 1;
+        m_job.store(generation << 16 | static_cast<uint64_t>(parts), std::memory_order_release);
     }
     m_wake.notify_all();
-    runShare(0);
-    std::unique_lock lock(m_mutex);
-    m_done.wait(lock, [&] { return m_pending == 0; });
+    runShare(0, parts);
+    for (int spin = 0; m_pending.load(std::memory_order_acquire) != 0 && spin < kSpins; ++spin)
+        relax();
+    if (m_pending.load(std::memory_order_acquire) != 0) {
+        std::unique_lock lock(m_mutex);
+        m_done.wait(lock, [&] { return m_pending.load(std::memory_order_acquire) == 0; });
+    }
     m_fn = nullptr;
 }
 

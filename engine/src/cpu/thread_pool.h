@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// ThreadPool: a fixed set of workers running one parallelFor at a time.
+// ThreadPool: a fixed set of workers running one parallelFor at a time. Decoding calls it a
+// few hundred times per token, so both sides spin briefly before sleeping: a worker that just
+// finished a share usually sees the next job within microseconds, without a futex round trip.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -29,19 +32,19 @@ public:
 
 private:
     void workerLoop(int index);
-    void runShare(int index);
+    void runShare(int index, int parts);
 
     std::vector<std::thread> m_workers;
     std::mutex m_mutex;
     std::condition_variable m_wake;
     std::condition_variable m_done;
-    // guarded by m_mutex:
+    // The posted job: generation << 16 | parts, published with release; m_fn and m_n are
+    // written before it and stay unchanged until every share is done (m_pending == 0).
+    std::atomic<uint64_t> m_job{0};
+    std::atomic<int> m_pending{0};
+    std::atomic<bool> m_quit{false};
     const std::function<void(int64_t, int64_t)>* m_fn = nullptr;
     int64_t m_n = 0;
-    int m_parts = 0;
-    uint64_t m_generation = 0;
-    int m_pending = 0;
-    bool m_quit = false;
 };
 
 }  // namespace griffin::cpu

@@ -118,12 +118,6 @@ size_t weightTypeSize(WeightType type) {
     return type == WeightType::F32 ? 4 : 2;
 }
 
-int64_t TensorInfo::numel() const {
-    int64_t n = 1;
-    for (int64_t d : shape) n *= d;
-    return n;
-}
-
 Status SafetensorsArchive::addFile(const std::filesystem::path& file,
                                    const std::vector<std::string>* expected) {
     auto mapped = MappedFile::open(file);
@@ -255,11 +249,6 @@ Result<std::unique_ptr<SafetensorsArchive>> SafetensorsArchive::open(
             return s.error();
     }
     return archive;
-}
-
-const TensorInfo* SafetensorsArchive::find(const std::string& name) const {
-    auto it = m_tensors.find(name);
-    return it == m_tensors.end() ? nullptr : &it->second;
 }
 
 }  // namespace griffin::io

@@ -14,39 +14,23 @@
 #include "griffin/model.h"
 #include "griffin/result.h"
 #include "io/mapped_file.h"
+#include "io/tensor_archive.h"
 
 namespace griffin::io {
 
+// Bytes per element of the types a safetensors file can hold (f32, bf16, f16).
 size_t weightTypeSize(WeightType type);
 
-// A tensor inside a mapped file. `data` points at `bytes` bytes, valid while the archive lives,
-// aligned to the element size (unaligned tensors are copied into an owned buffer).
-struct TensorInfo {
-    std::string name;
-    WeightType type = WeightType::F32;
-    std::vector<int64_t> shape;
-    const std::byte* data = nullptr;
-    size_t bytes = 0;
-    std::filesystem::path file;
-
-    int64_t numel() const;
-};
-
 // Not thread-safe to open; safe to read concurrently once open.
-class SafetensorsArchive {
+class SafetensorsArchive : public TensorArchive {
 public:
     // `path`: a .safetensors file, a model.safetensors.index.json, or a directory holding either.
     static Result<std::unique_ptr<SafetensorsArchive>> open(const std::filesystem::path& path);
-
-    // nullptr when absent.
-    const TensorInfo* find(const std::string& name) const;
-    const std::map<std::string, TensorInfo>& tensors() const { return m_tensors; }
 
 private:
     Status addFile(const std::filesystem::path& file, const std::vector<std::string>* expected);
     std::vector<std::unique_ptr<MappedFile>> m_files;
     std::vector<std::unique_ptr<std::byte[]>> m_copies;  // realigned tensors
-    std::map<std::string, TensorInfo> m_tensors;
 };
 
 }  // namespace griffin::io

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "quant.h"
+
 namespace griffin::vulkan {
 namespace {
 
@@ -27,35 +29,72 @@ uint32_t formatCode(WeightType type) {
             return 1;
         case WeightType::F16:
             return 2;
+        case WeightType::Q8_0:
+            return 3;
+        case WeightType::Q4_0:
+            return 4;
     }
     return 0;
 }
 
-Result<DeviceMatrix> uploadMatrix(Arena& arena, const Matrix& m, VkDeviceSize maxChunkBytes) {
+Result<DeviceMatrix> uploadMatrix(Arena& arena, const Matrix& m, VkDeviceSize maxChunkBytes,
+                                  bool allowBlocks) {
     DeviceMatrix out;
-    out.type = m.type;
+    // Block types are repacked per row (scales, then quants: weights.glsl) for the shaders that
+    // read them; for the others (the RG-LRU gates) they are widened to f32.
+    const bool blocks = isBlockQuantized(m.type);
+    out.type = blocks && !allowBlocks ? WeightType::F32 : m.type;
     out.rows = m.rows;
     out.cols = m.cols;
-    const bool wide = m.type == WeightType::F32;
-    out.strideWords = static_cast<uint32_t>(wide ? m.cols : (m.cols + 1) / 2);
+    const int64_t nb = m.cols / kQuantBlock;
+    switch (out.type) {
+        case WeightType::F32:
+            out.strideWords = static_cast<uint32_t>(m.cols);
+            break;
+        case WeightType::Q8_0:
+            out.strideWords = static_cast<uint32_t>(nb * 9);
+            break;
+        case WeightType::Q4_0:
+            out.strideWords = static_cast<uint32_t>(nb * 5);
+            break;
+        default:
+            out.strideWords = static_cast<uint32_t>((m.cols + 1) / 2);
+            break;
+    }
     const VkDeviceSize rowBytes = VkDeviceSize{out.strideWords} * 4;
     if (rowBytes > maxChunkBytes) {
         return makeError(ErrorCode::Unsupported, "Vulkan: a weight row of " +
                                                      std::to_string(rowBytes) +
                                                      " bytes exceeds the storage buffer range");
     }
-    const size_t elementBytes = wide ? 4 : 2;
-    const auto* src = static_cast<const std::byte*>(m.data);
     out.ranges = planRowChunks(m.rows, rowBytes, maxChunkBytes);
     for (const RowRange& range : out.ranges) {
         auto slice = arena.allocate(rowBytes * static_cast<VkDeviceSize>(range.rows));
         if (!slice)
             return slice.error();
         for (int64_t r = 0; r < range.rows; ++r) {
-            const size_t srcRow = static_cast<size_t>(range.firstRow + r);
-            std::memcpy(slice->mapped + static_cast<size_t>(r) * rowBytes,
-                        src + srcRow * static_cast<size_t>(m.cols) * elementBytes,
-                        static_cast<size_t>(m.cols) * elementBytes);
+            const int64_t srcRow = range.firstRow + r;
+            std::byte* dst = slice->mapped + static_cast<size_t>(r) * rowBytes;
+            if (out.type != m.type) {
+                dequantizeRow(m.type, m.row(srcRow), m.cols, reinterpret_cast<float*>(dst));
+            } else if (m.type == WeightType::Q8_0 || m.type == WeightType::Q4_0) {
+                const bool q8 = m.type == WeightType::Q8_0;
+                const size_t blockBytes = q8 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
+                const size_t quantBytes = q8 ? 32 : 16;
+                const std::byte* src = m.row(srcRow);
+                for (int64_t b = 0; b < nb; ++b) {
+                    const std::byte* blk = src + static_cast<size_t>(b) * blockBytes;
+                    uint16_t d;
+                    std::memcpy(&d, blk, 2);
+                    const float scale = f16ToFloatValue(d);
+                    std::memcpy(dst + b * 4, &scale, 4);
+                    std::memcpy(
+                        dst + static_cast<size_t>(nb) * 4 + static_cast<size_t>(b) * quantBytes,
+                        blk + 2, quantBytes);
+                }
+            } else {
+                std::memcpy(dst, m.row(srcRow), griffin::rowBytes(m.type, m.cols));
+            }
         }
         out.chunks.push_back(*slice);
     }

@@ -31,7 +31,10 @@ struct DeviceMatrix {
 // The weights.glsl format code of `type`.
 uint32_t formatCode(WeightType type);
 // Copies `m` to the device in chunks of at most `maxChunkBytes` (<= maxStorageBufferRange).
-Result<DeviceMatrix> uploadMatrix(Arena& arena, const Matrix& m, VkDeviceSize maxChunkBytes);
+// Uploads `m` in row chunks of at most maxChunkBytes. Block-quantized matrices keep their type
+// (repacked, weights.glsl) when `allowBlocks`, else they are widened to f32.
+Result<DeviceMatrix> uploadMatrix(Arena& arena, const Matrix& m, VkDeviceSize maxChunkBytes,
+                                  bool allowBlocks = true);
 // A slice holding `values`.
 Result<BufferSlice> uploadFloats(Arena& arena, std::span<const float> values);
 

@@ -70,6 +70,8 @@ Status VulkanBackend::upload(const VulkanOptions& options) {
         dst = std::move(*r_);     \
     } while (false)
     auto matrix = [&](const Matrix& m) { return uploadMatrix(arena, m, chunk); };
+    // block_diag_matvec reads f32 / bf16 / f16 only.
+    auto gate = [&](const Matrix& m) { return uploadMatrix(arena, m, chunk, false); };
     auto floats = [&](const std::vector<float>& v) { return uploadFloats(arena, v); };
     auto zeros = [&](int64_t n) { return arena.allocate(static_cast<VkDeviceSize>(n) * 4); };
 
@@ -95,8 +97,8 @@ Status VulkanBackend::upload(const VulkanOptions& options) {
             GRIFFIN_UPLOAD(rd.linearX, matrix(w.linearX));
             GRIFFIN_UPLOAD(rd.linearY, matrix(w.linearY));
             GRIFFIN_UPLOAD(rd.linearOut, matrix(w.linearOut));
-            GRIFFIN_UPLOAD(rd.inputGate, matrix(w.inputGate));
-            GRIFFIN_UPLOAD(rd.recurrentGate, matrix(w.recurrentGate));
+            GRIFFIN_UPLOAD(rd.inputGate, gate(w.inputGate));
+            GRIFFIN_UPLOAD(rd.recurrentGate, gate(w.recurrentGate));
             GRIFFIN_UPLOAD(rd.linearXBias, floats(w.linearXBias));
             GRIFFIN_UPLOAD(rd.linearYBias, floats(w.linearYBias));
             GRIFFIN_UPLOAD(rd.linearOutBias, floats(w.linearOutBias));

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: Apache-2.0
+// Machine probes for `griffin bench`: the bounds that decode and prefill speeds are measured
+// against, taken with the same threads and instruction set as the engine's kernels.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace griffin {
+
+struct MachineProbe {
+    int threads = 0;
+    std::string isa;                // the kernels' instruction set: avx512, avx2 or scalar
+    double readBytesPerSecond = 0;  // streaming read of a buffer far larger than the caches
+    double fmaFlopsPerSecond = 0;   // fused multiply-adds on registers, 2 flops each
+    int64_t probeBytes = 0;         // size of the read buffer
+};
+
+// Reads a `bufferBytes` buffer with `threads` threads (0 = one per hardware thread), best of
+// `repeats` passes, and runs an FMA loop on every thread.
+MachineProbe probeMachine(int threads, int64_t bufferBytes = int64_t{1} << 30, int repeats = 5);
+
+// The instruction set the CPU kernels use now ("avx512", "avx2", "scalar").
+std::string cpuKernelIsa();
+
+}  // namespace griffin

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "griffin/bench.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "cpu/kernels.h"
+#include "cpu/thread_pool.h"
+
+namespace griffin {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double readShare(cpu::Isa isa, const float* p, int64_t n) {
+    switch (isa) {
+#if defined(GRIFFIN_X86_KERNELS)
+        case cpu::Isa::Avx512:
+            return cpu::abi::readSumAvx512(p, n);
+        case cpu::Isa::Avx2:
+            return cpu::abi::readSumAvx2(p, n);
+#endif
+        default: {
+            float acc[8] = {};
+            for (int64_t i = 0; i + 8 <= n; i += 8) {
+                for (int j = 0; j < 8; ++j) acc[j] += p[i + j];
+            }
+            double s = 0;
+            for (float v : acc) s += v;
+            return s;
+        }
+    }
+}
+
+// Flops of one fmaLoop iteration (10 chains of one vector FMA).
+double fmaShare(cpu::Isa isa, int64_t iterations, double* flops) {
+    switch (isa) {
+#if defined(GRIFFIN_X86_KERNELS)
+        case cpu::Isa::Avx512:
+            *flops = static_cast<double>(iterations) * 10 * 16 * 2;
+            return cpu::abi::fmaLoopAvx512(iterations);
+        case cpu::Isa::Avx2:
+            *flops = static_cast<double>(iterations) * 10 * 8 * 2;
+            return cpu::abi::fmaLoopAvx2(iterations);
+#endif
+        default: {
+            float a[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+            for (int64_t i = 0; i < iterations; ++i) {
+                for (float& v : a) v = v * 0.999999f + 1e-7f;
+            }
+            *flops = static_cast<double>(iterations) * 8 * 2;
+            double s = 0;
+            for (float v : a) s += v;
+            return s;
+        }
+    }
+}
+
+}  // namespace
+
+std::string cpuKernelIsa() {
+    return cpu::isaName(cpu::activeIsa());
+}
+
+MachineProbe probeMachine(int threads, int64_t bufferBytes, int repeats) {
+    cpu::ThreadPool pool(threads);
+    const cpu::Isa isa = cpu::activeIsa();
+    MachineProbe probe;
+    probe.threads = pool.size();
+    probe.isa = cpu::isaName(isa);
+    const int64_t n = std::max<int64_t>(bufferBytes / 4 / 1024, 1) * 1024;
+    probe.probeBytes = n * 4;
+    auto* raw = static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>(n) * 4));
+    std::unique_ptr<float, decltype(&std::free)> buffer(raw, &std::free);
+    // First touch on the threads that read it (NUMA placement), with non-zero data.
+    pool.parallelFor(n / 1024, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin * 1024; i < end * 1024; ++i)
+            raw[i] = 1.0f / static_cast<float>(i % 97 + 1);
+    });
+    std::atomic<double> sink{0.0};  // keeps the reads from being optimised away
+    double best = 0.0;
+    for (int r = 0; r < repeats; ++r) {
+        const auto start = Clock::now();
+        pool.parallelFor(n / 1024, 1, [&](int64_t begin, int64_t end) {
+            sink.fetch_add(readShare(isa, raw + begin * 1024, (end - begin) * 1024),
+                           std::memory_order_relaxed);
+        });
+        const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        best = std::max(best, static_cast<double>(probe.probeBytes) / seconds);
+    }
+    probe.readBytesPerSecond = best;
+
+    // FMA: each share runs the same iteration count; flops over the wall time of the slowest.
+    const int64_t iterations = 20'000'000;
+    double bestFlops = 0.0;
+    for (int r = 0; r < 3; ++r) {
+        std::vector<double> flops(static_cast<size_t>(pool.size()), 0.0);
+        const auto start = Clock::now();
+        pool.parallelFor(pool.size(), 1, [&](int64_t begin, int64_t end) {
+            for (int64_t i = begin; i < end; ++i) {
+                sink.fetch_add(fmaShare(isa, iterations, &flops[static_cast<size_t>(i)]),
+                               std::memory_order_relaxed);
+            }
+        });
+        const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        double total = 0;
+        for (double f : flops) total += f;
+        bestFlops = std::max(bestFlops, total / seconds);
+    }
+    probe.fmaFlopsPerSecond = bestFlops;
+    volatile double keep = sink.load();
+    (void)keep;
+    return probe;
+}
+
+}  // namespace griffin

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: Apache-2.0
+// AVX2 + FMA + F16C kernels: the same register tiles as kernels_avx512.cpp with 8 float lanes;
+// int8 block dot products through vpmaddubsw / vpmaddwd (no VNNI needed).
+#include <immintrin.h>
+#include <string.h>
+
+#include "cpu/kernels_abi.h"
+
+namespace griffin::cpu::abi {
+namespace {
+
+constexpr int64_t kTokenBlock = 48;
+
+template <int Type>
+inline __m256 loadW(const unsigned char* row, int64_t k) {
+    if constexpr (Type == kF32) {
+        return _mm256_loadu_ps(reinterpret_cast<const float*>(row) + k);
+    } else if constexpr (Type == kBf16) {
+        const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + k * 2));
+        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+    } else {
+        const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + k * 2));
+        return _mm256_cvtph_ps(h);
+    }
+}
+
+template <int Type>
+inline float scalarW(const unsigned char* row, int64_t k) {
+    if constexpr (Type == kF32) {
+        float f;
+        memcpy(&f, row + k * 4, 4);
+        return f;
+    } else {
+        unsigned short h;
+        memcpy(&h, row + k * 2, 2);
+        if constexpr (Type == kBf16) {
+            const unsigned int bits = static_cast<unsigned int>(h) << 16;
+            float f;
+            memcpy(&f, &bits, 4);
+            return f;
+        } else {
+            return _cvtsh_ss(h);
+        }
+    }
+}
+
+inline float hsum(__m256 v) {
+    const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    const __m128 s2 = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s2, _mm_movehdup_ps(s2)));
+}
+
+template <int Type, int R, int T>
+void tileFloat(const GemmArgs& a, int64_t r0, int64_t t0) {
+    __m256 acc[R][T];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+        for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
+    }
+    const unsigned char* rows[R];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) rows[r] = a.w + static_cast<size_t>(r0 + r) * a.rowStride;
+    const float* xs[T];
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) xs[t] = a.x + (t0 + t) * a.k;
+    int64_t k = 0;
+    for (; k + 8 <= a.k; k += 8) {
+        __m256 xv[T];
+#pragma GCC unroll 4
+        for (int t = 0; t < T; ++t) xv[t] = _mm256_loadu_ps(xs[t] + k);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) {
+            const __m256 wv = loadW<Type>(rows[r], k);
+#pragma GCC unroll 4
+            for (int t = 0; t < T; ++t) acc[r][t] = _mm256_fmadd_ps(wv, xv[t], acc[r][t]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+        for (int t = 0; t < T; ++t) {
+            float tail = 0.0f;
+            for (int64_t i = k; i < a.k; ++i) tail += scalarW<Type>(rows[r], i) * xs[t][i];
+            a.y[(t0 + t) * a.ldy + r0 + r] = hsum(acc[r][t]) + tail;
+        }
+    }
+}
+
+template <int Type>
+inline __m256i loadBlock(const unsigned char* row, int64_t b, float* d) {
+    if constexpr (Type == kQ8_0) {
+        const unsigned char* blk = row + b * 34;
+        unsigned short h;
+        memcpy(&h, blk, 2);
+        *d = _cvtsh_ss(h);
+        return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
+    } else {
+        const unsigned char* blk = row + b * 18;
+        unsigned short h;
+        memcpy(&h, blk, 2);
+        *d = _cvtsh_ss(h);
+        const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
+        const __m128i low = _mm_and_si128(packed, _mm_set1_epi8(0x0F));
+        const __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0F));
+        return _mm256_sub_epi8(_mm256_set_m128i(high, low), _mm256_set1_epi8(8));
+    }
+}
+
+template <int Type, int R, int T>
+void tileBlocks(const GemmArgs& a, int64_t r0, int64_t t0) {
+    __m256 acc[R][T];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+        for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
+    }
+    const int64_t nb = a.k / 32;
+    const unsigned char* rows[R];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) rows[r] = a.w + static_cast<size_t>(r0 + r) * a.rowStride;
+    const BlockQ8Act* xs[T];
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) xs[t] = a.xq + (t0 + t) * nb;
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int64_t b = 0; b < nb; ++b) {
+        __m256i xv[T];
+        float dx[T];
+#pragma GCC unroll 4
+        for (int t = 0; t < T; ++t) {
+            xv[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs[t][b].qs));
+            dx[t] = xs[t][b].d;
+        }
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) {
+            float dw;
+            const __m256i q = loadBlock<Type>(rows[r], b, &dw);
+            const __m256i aw = _mm256_sign_epi8(q, q);  // |q|; q >= -127 so no overflow
+#pragma GCC unroll 4
+            for (int t = 0; t < T; ++t) {
+                const __m256i sx = _mm256_sign_epi8(xv[t], q);
+                const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(aw, sx), ones);
+                acc[r][t] =
+                    _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * dx[t]), acc[r][t]);
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+        for (int t = 0; t < T; ++t) a.y[(t0 + t) * a.ldy + r0 + r] = hsum(acc[r][t]);
+    }
+}
+
+template <int Type, int R, int T>
+inline void tile(const GemmArgs& a, int64_t r0, int64_t t0) {
+    if constexpr (Type == kQ8_0 || Type == kQ4_0) {
+        tileBlocks<Type, R, T>(a, r0, t0);
+    } else {
+        tileFloat<Type, R, T>(a, r0, t0);
+    }
+}
+
+template <int Type, int R>
+void rowGroup(const GemmArgs& a, int64_t r0, int64_t tBegin, int64_t tEnd) {
+    int64_t t = tBegin;
+    for (; t + 3 <= tEnd; t += 3) tile<Type, R, 3>(a, r0, t);
+    if (tEnd - t == 2)
+        tile<Type, R, 2>(a, r0, t);
+    else if (tEnd - t == 1)
+        tile<Type, R, 1>(a, r0, t);
+}
+
+template <int Type>
+void gemm(const GemmArgs& a) {
+    for (int64_t tb = 0; tb < a.tokens; tb += kTokenBlock) {
+        const int64_t te = tb + kTokenBlock < a.tokens ? tb + kTokenBlock : a.tokens;
+        int64_t r = 0;
+        for (; r + 4 <= a.rows; r += 4) rowGroup<Type, 4>(a, r, tb, te);
+        switch (a.rows - r) {
+            case 3:
+                rowGroup<Type, 3>(a, r, tb, te);
+                break;
+            case 2:
+                rowGroup<Type, 2>(a, r, tb, te);
+                break;
+            case 1:
+                rowGroup<Type, 1>(a, r, tb, te);
+                break;
+            default:
+                break;
+        }
+    }
+}
+
+}  // namespace
+
+void gemmAvx2(const GemmArgs& a) {
+    switch (a.type) {
+        case kF32:
+            return gemm<kF32>(a);
+        case kBf16:
+            return gemm<kBf16>(a);
+        case kF16:
+            return gemm<kF16>(a);
+        case kQ8_0:
+            return gemm<kQ8_0>(a);
+        case kQ4_0:
+            return gemm<kQ4_0>(a);
+        default:
+            return;
+    }
+}
+
+double readSumAvx2(const float* p, int64_t n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm256_add_ps(s0, _mm256_load_ps(p + i));
+        s1 = _mm256_add_ps(s1, _mm256_load_ps(p + i + 8));
+        s2 = _mm256_add_ps(s2, _mm256_load_ps(p + i + 16));
+        s3 = _mm256_add_ps(s3, _mm256_load_ps(p + i + 24));
+    }
+    return hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+}
+
+double fmaLoopAvx2(int64_t iterations) {
+    __m256 a[10];
+    for (int j = 0; j < 10; ++j) a[j] = _mm256_set1_ps(1.0f + 0.001f * static_cast<float>(j));
+    const __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+    for (int64_t i = 0; i < iterations; ++i) {
+#pragma GCC unroll 10
+        for (int j = 0; j < 10; ++j) a[j] = _mm256_fmadd_ps(a[j], m, c);
+    }
+    __m256 s = a[0];
+    for (int j = 1; j < 10; ++j) s = _mm256_add_ps(s, a[j]);
+    return hsum(s);
+}
+
+}  // namespace griffin::cpu::abi

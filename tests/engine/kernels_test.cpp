@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: Apache-2.0
+// The matrix kernels of every weight type and every instruction-set path against a float64
+// reference on the same dequantized weights (and, for q8_0 / q4_0, the same 8-bit activations),
+// at odd sizes and on 1 and several threads; and the (de)quantizers against the GGUF block
+// definitions.
+#include "cpu/kernels.h"
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include <QtTest>
+
+#include "cpu/ops.h"
+#include "quant.h"
+
+using namespace griffin;
+
+Q_DECLARE_METATYPE(griffin::WeightType)
+
+namespace {
+
+struct HostMatrix {
+    std::vector<std::byte> bytes;
+    std::vector<float> dequantized;  // [rows, cols]
+    Matrix view;
+};
+
+HostMatrix randomMatrix(std::mt19937& rng, WeightType type, int64_t rows, int64_t cols) {
+    std::normal_distribution<float> dist(0.0f, 0.5f);
+    HostMatrix m;
+    const size_t perRow = rowBytes(type, cols);
+    m.bytes.resize(perRow * static_cast<size_t>(rows));
+    m.dequantized.resize(static_cast<size_t>(rows * cols));
+    std::vector<float> row(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows; ++r) {
+        for (float& v : row) v = dist(rng);
+        quantizeRow(type, row.data(), cols, m.bytes.data() + r * perRow);
+        dequantizeRow(type, m.bytes.data() + r * perRow, cols, m.dequantized.data() + r * cols);
+    }
+    m.view = Matrix{type, m.bytes.data(), rows, cols};
+    return m;
+}
+
+// What the kernels multiply for `x`: x itself, or its 8-bit blocks decoded.
+std::vector<float> effectiveActivations(WeightType type, const std::vector<float>& x,
+                                        int64_t tokens, int64_t cols) {
+    if (!isBlockQuantized(type))
+        return x;
+    std::vector<cpu::abi::BlockQ8Act> q;
+    cpu::quantizeActivations(x.data(), tokens, cols, q);
+    std::vector<float> out(x.size());
+    for (size_t b = 0; b < q.size(); ++b) {
+        for (int i = 0; i < 32; ++i) out[b * 32 + i] = q[b].d * static_cast<float>(q[b].qs[i]);
+    }
+    return out;
+}
+
+const cpu::Isa kIsas[] = {cpu::Isa::Scalar, cpu::Isa::Avx2, cpu::Isa::Avx512};
+
+}  // namespace
+
+class KernelsTest : public QObject {
+    Q_OBJECT
+
+private slots:
+    void cleanup() { cpu::setIsa(cpu::Isa::Avx512); }
+
+    void quantizersFollowTheGgufBlockDefinitions() {
+        // q8_0: d = max|x| / 127, q = round(x / d).
+        std::vector<float> x(32);
+        for (int i = 0; i < 32; ++i) x[static_cast<size_t>(i)] = static_cast<float>(i - 16) * 0.25f;
+        BlockQ8_0 q8;
+        quantizeRow(WeightType::Q8_0, x.data(), 32, &q8);
+        QCOMPARE(f16ToFloatValue(q8.d), f16ToFloatValue(floatToF16(4.0f / 127.0f)));
+        QCOMPARE(static_cast<int>(q8.qs[0]), -127);
+        QCOMPARE(static_cast<int>(q8.qs[16]), 0);
+        // q4_0: the value of largest magnitude (-4 here) maps to nibble 0, i.e. d = -4 / -8.
+        BlockQ4_0 q4;
+        quantizeRow(WeightType::Q4_0, x.data(), 32, &q4);
+        QCOMPARE(f16ToFloatValue(q4.d), 0.5f);
+        QCOMPARE(q4.qs[0] & 0x0F, 0);     // element 0 = -4 -> -8 * 0.5
+        QCOMPARE(q4.qs[0] >> 4, 8);       // element 16 = 0
+        QCOMPARE(q4.qs[15] >> 4, 8 + 7);  // element 31 = 3.75 -> 7.5 -> clamped to 7
+        std::vector<float> back(32);
+        dequantizeRow(WeightType::Q4_0, &q4, 32, back.data());
+        QCOMPARE(back[0], -4.0f);
+        QCOMPARE(back[31], 3.5f);
+        // A zero block stays zero (no division by zero).
+        std::vector<float> zeros(32, 0.0f);
+        quantizeRow(WeightType::Q8_0, zeros.data(), 32, &q8);
+        dequantizeRow(WeightType::Q8_0, &q8, 32, back.data());
+        for (float v : back) QCOMPARE(v, 0.0f);
+    }
+
+    void halfConversionRoundsToNearestEven() {
+        QCOMPARE(floatToF16(1.0f), uint16_t{0x3C00});
+        QCOMPARE(floatToF16(-2.0f), uint16_t{0xC000});
+        QCOMPARE(floatToF16(65504.0f), uint16_t{0x7BFF});
+        QCOMPARE(floatToF16(1e6f), uint16_t{0x7C00});
+        QCOMPARE(floatToF16(5.9604645e-08f), uint16_t{0x0001});         // smallest subnormal
+        QCOMPARE(floatToF16(1.0f + 1.0f / 2048.0f), uint16_t{0x3C00});  // tie -> even
+        QCOMPARE(floatToF16(1.0f + 3.0f / 2048.0f), uint16_t{0x3C02});  // tie -> even (up)
+        for (uint32_t h = 0; h < 0x7C00; h += 7) {
+            const float f = f16ToFloatValue(static_cast<uint16_t>(h));
+            QCOMPARE(floatToF16(f), static_cast<uint16_t>(h));
+        }
+    }
+
+    void everyPathMatchesTheReference_data() {
+        QTest::addColumn<WeightType>("type");
+        QTest::addColumn<int>("isa");
+        for (WeightType t : {WeightType::F32, WeightType::BF16, WeightType::F16, WeightType::Q8_0,
+                             WeightType::Q4_0}) {
+            for (cpu::Isa isa : kIsas) {
+                QTest::newRow((std::string(weightTypeName(t)) + "/" + cpu::isaName(isa)).c_str())
+                    << t << static_cast<int>(isa);
+            }
+        }
+    }
+    void everyPathMatchesTheReference() {
+        QFETCH(WeightType, type);
+        QFETCH(int, isa);
+        const cpu::Isa active = cpu::setIsa(static_cast<cpu::Isa>(isa));
+        if (active != static_cast<cpu::Isa>(isa))
+            QSKIP("this CPU lacks the instruction set");
+        std::mt19937 rng(7);
+        std::normal_distribution<float> dist(0.0f, 1.0f);
+        const bool blocks = isBlockQuantized(type);
+        // Odd row counts (tile remainders), odd token counts, column counts with SIMD tails.
+        const int64_t colsList[] = {32, 96, 160, 544};
+        const int64_t oddCols[] = {1, 7, 17, 33, 100};
+        double worst = 0.0;
+        for (int64_t rows : {1, 3, 4, 5, 13}) {
+            for (int64_t tokens : {1, 2, 3, 4, 7}) {
+                std::vector<int64_t> cols(std::begin(colsList), std::end(colsList));
+                if (!blocks)
+                    cols.insert(cols.end(), std::begin(oddCols), std::end(oddCols));
+                for (int64_t k : cols) {
+                    HostMatrix w = randomMatrix(rng, type, rows, k);
+                    std::vector<float> x(static_cast<size_t>(tokens * k));
+                    for (float& v : x) v = dist(rng);
+                    const std::vector<float> xe = effectiveActivations(type, x, tokens, k);
+                    std::vector<cpu::abi::BlockQ8Act> xq;
+                    if (blocks)
+                        cpu::quantizeActivations(x.data(), tokens, k, xq);
+                    std::vector<float> y(static_cast<size_t>(tokens * rows), NAN);
+                    cpu::gemmRows(active, w.view, 0, rows, x.data(), xq.data(), tokens, y.data(),
+                                  rows);
+                    for (int64_t t = 0; t < tokens; ++t) {
+                        for (int64_t r = 0; r < rows; ++r) {
+                            double ref = 0.0, mag = 0.0;
+                            for (int64_t i = 0; i < k; ++i) {
+                                const double p = static_cast<double>(w.dequantized[r * k + i]) *
+                                                 xe[static_cast<size_t>(t * k + i)];
+                                ref += p;
+                                mag += std::fabs(p);
+                            }
+                            const double err = std::fabs(y[t * rows + r] - ref) / (mag + 1e-30);
+                            worst = std::max(worst, err);
+                            // Float accumulation: relative to the sum of magnitudes.
+                            QVERIFY2(err < 1e-5,
+                                     qPrintable(QString("rows %1 tokens %2 k %3: %4 vs %5")
+                                                    .arg(rows)
+                                                    .arg(tokens)
+                                                    .arg(k)
+                                                    .arg(y[t * rows + r])
+                                                    .arg(ref)));
+                        }
+                    }
+                }
+            }
+        }
+        qInfo("%s on %s: max error / sum|w x| = %.2e", weightTypeName(type), cpu::isaName(active),
+              worst);
+    }
+
+    void matmulIsTheSameOnOneAndManyThreads_data() {
+        QTest::addColumn<WeightType>("type");
+        for (WeightType t : {WeightType::F32, WeightType::BF16, WeightType::Q8_0, WeightType::Q4_0})
+            QTest::newRow(weightTypeName(t)) << t;
+    }
+    void matmulIsTheSameOnOneAndManyThreads() {
+        QFETCH(WeightType, type);
+        std::mt19937 rng(11);
+        std::normal_distribution<float> dist(0.0f, 1.0f);
+        const int64_t rows = 203, k = 288, tokens = 5;
+        HostMatrix w = randomMatrix(rng, type, rows, k);
+        std::vector<float> x(static_cast<size_t>(tokens * k)), bias(static_cast<size_t>(rows));
+        for (float& v : x) v = dist(rng);
+        for (float& v : bias) v = dist(rng);
+        std::vector<float> one(static_cast<size_t>(tokens * rows)), many(one.size());
+        cpu::ThreadPool single(1), several(3);
+        cpu::matmul(single, w.view, x.data(), tokens, bias.data(), one.data());
+        cpu::matmul(several, w.view, x.data(), tokens, bias.data(), many.data());
+        QCOMPARE(one, many);  // rows are independent: bit-identical
+        // And the bias is added once.
+        std::vector<float> noBias(one.size());
+        cpu::matmul(several, w.view, x.data(), tokens, nullptr, noBias.data());
+        for (int64_t t = 0; t < tokens; ++t)
+            QCOMPARE(one[static_cast<size_t>(t * rows + 7)],
+                     noBias[static_cast<size_t>(t * rows + 7)] + bias[7]);
+    }
+
+    void quantizedProductsStayCloseToFloat_data() {
+        QTest::addColumn<WeightType>("type");
+        QTest::addColumn<double>("tolerance");
+        // Relative RMS error of a 1024-long dot product of N(0,1) values.
+        QTest::newRow("q8_0") << WeightType::Q8_0 << 0.02;
+        QTest::newRow("q4_0") << WeightType::Q4_0 << 0.12;
+    }
+    void quantizedProductsStayCloseToFloat() {
+        QFETCH(WeightType, type);
+        QFETCH(double, tolerance);
+        std::mt19937 rng(3);
+        std::normal_distribution<float> dist(0.0f, 1.0f);
+        const int64_t rows = 64, k = 1024;
+        std::vector<float> wf(static_cast<size_t>(rows * k)), x(static_cast<size_t>(k));
+        for (float& v : wf) v = dist(rng);
+        for (float& v : x) v = dist(rng);
+        std::vector<std::byte> wq(rowBytes(type, k) * rows);
+        for (int64_t r = 0; r < rows; ++r)
+            quantizeRow(type, wf.data() + r * k, k, wq.data() + r * rowBytes(type, k));
+        std::vector<float> yf(static_cast<size_t>(rows)), yq(yf.size());
+        cpu::ThreadPool pool(1);
+        cpu::matmul(pool, Matrix{WeightType::F32, wf.data(), rows, k}, x.data(), 1, nullptr,
+                    yf.data());
+        cpu::matmul(pool, Matrix{type, wq.data(), rows, k}, x.data(), 1, nullptr, yq.data());
+        double errSq = 0.0, refSq = 0.0;
+        for (int64_t r = 0; r < rows; ++r) {
+            errSq += std::pow(yq[static_cast<size_t>(r)] - yf[static_cast<size_t>(r)], 2);
+            refSq += std::pow(yf[static_cast<size_t>(r)], 2);
+        }
+        const double rel = std::sqrt(errSq / refSq);
+        qInfo("%s: relative RMS error vs f32 = %.4f", weightTypeName(type), rel);
+        QVERIFY(rel < tolerance);
+        QVERIFY(rel > 0.0);  // it is really quantized
+    }
+};
+
+QTEST_APPLESS_MAIN(KernelsTest)
+#include "kernels_test.moc"
