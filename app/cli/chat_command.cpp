@@ -200,7 +200,8 @@ private:
 
 int runChat(int argc, char** argv) {
     ArgSpec spec;
-    spec.valued = {"--model", "--system", "--max-tokens", "--backend"};
+    spec.valued = {"--model", "--system", "--max-tokens"};
+    addLoadOptions(spec);
     addSamplingOptions(spec);
     auto args = Args::parse(argc, argv, 2, spec);
     if (!args)

@@ -29,8 +29,9 @@ nlohmann::json statsJson(const GenerationStats& s, uint64_t seed) {
 
 int runGenerate(int argc, char** argv) {
     ArgSpec spec;
-    spec.valued = {"--model", "--prompt",     "--system",           "--max-tokens",
-                   "--stop",  "--stats-json", "--top-alternatives", "--backend"};
+    spec.valued = {"--model", "--prompt",     "--system",          "--max-tokens",
+                   "--stop",  "--stats-json", "--top-alternatives"};
+    addLoadOptions(spec);
     spec.flags = {"--chat", "--json"};
     spec.repeatable = {"--stop"};
     addSamplingOptions(spec);
@@ -40,9 +41,6 @@ int runGenerate(int argc, char** argv) {
     auto prompt = args->get("--prompt");
     if (!prompt)
         return fail("generate", "--prompt TEXT is required");
-    if (auto b = args->get("--backend"); b && *b != "cpu" && *b != "auto") {
-        return fail("generate", "--backend " + *b + " is not available (this build has: cpu)");
-    }
     auto sampling = samplingFromArgs(*args);
     if (!sampling)
         return fail("generate", sampling.error().message);

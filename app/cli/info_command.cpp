@@ -65,7 +65,8 @@ std::string human(int64_t bytes) {
 
 int runInfo(int argc, char** argv) {
     ArgSpec spec;
-    spec.valued = {"--model", "--backend", "--device"};
+    spec.valued = {"--model"};
+    addLoadOptions(spec);
     spec.flags = {"--json"};
     auto args = Args::parse(argc, argv, 2, spec);
     if (!args)
@@ -73,14 +74,10 @@ int runInfo(int argc, char** argv) {
     auto path = resolveModel(*args);
     if (!path)
         return fail("info", path.error().message);
-    LoadOptions loadOptions;
-    if (auto b = args->get("--backend"); b && *b == "vulkan") {
-        loadOptions.backend = BackendKind::Vulkan;
-        loadOptions.device = args->get("--device").value_or("");
-    } else if (b && *b != "cpu") {
-        return fail("info", "--backend must be cpu or vulkan (got '" + *b + "')");
-    }
-    auto model = Model::load(*path, loadOptions);
+    auto loadOptions = loadOptionsFromArgs(*args);
+    if (!loadOptions)
+        return fail("info", loadOptions.error().message);
+    auto model = Model::load(*path, *loadOptions);
     if (!model)
         return fail("info", model.error().message);
     const ModelInfo& info = (*model)->info();

@@ -40,7 +40,8 @@ Result<std::vector<float>> runTokens(Model& model, std::span<const int32_t> toke
 
 int runLogits(int argc, char** argv) {
     ArgSpec spec;
-    spec.valued = {"--model", "--tokens", "--mode", "--out", "--backend", "--device"};
+    spec.valued = {"--model", "--tokens", "--mode", "--out"};
+    addLoadOptions(spec);
     auto args = Args::parse(argc, argv, 2, spec);
     if (!args)
         return fail("logits", args.error().message);
@@ -52,13 +53,9 @@ int runLogits(int argc, char** argv) {
     auto path = resolveModel(*args);
     if (!path)
         return fail("logits", path.error().message);
-    LoadOptions loadOptions;
-    if (auto b = args->get("--backend"); b && *b == "vulkan") {
-        loadOptions.backend = BackendKind::Vulkan;
-        loadOptions.device = args->get("--device").value_or("");
-    } else if (b && *b != "cpu") {
-        return fail("logits", "--backend must be cpu or vulkan (got '" + *b + "')");
-    }
+    auto loadOptions = loadOptionsFromArgs(*args);
+    if (!loadOptions)
+        return fail("logits", loadOptions.error().message);
     auto tokens = parseTokenList(*tokenText);
     if (!tokens)
         return fail("logits", tokens.error().message);
@@ -81,7 +78,7 @@ int runLogits(int argc, char** argv) {
         return fail("logits", "--mode must be prefill, step or split:K (got '" + mode + "')");
     }
 
-    auto model = Model::load(*path, loadOptions);
+    auto model = Model::load(*path, *loadOptions);
     if (!model)
         return fail("logits", model.error().message);
     auto logits = runTokens(**model, *tokens, prefillCount);

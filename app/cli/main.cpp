@@ -26,10 +26,19 @@ commands:
                                             terminal chat (/help inside for commands)
   safety  [--rules FILE] [--direction input|output] [--stream] --in FILE.jsonl [--out FILE]
                                             safety decisions for {"text": ...} lines
+  bench   (--model PATH | --synthetic 2b|9b|demo) [--type f32|bf16|f16|q8_0|q4_0]
+          [--backend cpu|vulkan] [--threads N] [--decode-tokens N] [--contexts 16,1024,...]
+          [--prefill 512,4096|none] [--reach auto|prefill|synthetic] [--json]
+                                            decode/prefill speed vs measured bandwidth and peak
+  quantize --model PATH --type q8_0|q4_0|bf16|f16 --out FILE.gguf [--threads N]
+                                            one GGUF file: matrices converted, tokenizer embedded
   --version                                 print the version and exit
 
+model loading (info, logits, generate, chat): [--backend cpu|vulkan|auto] [--device N|NAME]
+  [--threads N] [--quantize f32|bf16|f16|q8_0|q4_0]  (convert the matrices while loading)
+
 PATH is a Hugging Face model folder (config.json, model.safetensors or a sharded index,
-tokenizer.model for the text commands).
+tokenizer.model for the text commands) or a .gguf file made by `griffin quantize`.
 )";
 
 }  // namespace
@@ -54,6 +63,7 @@ int main(int argc, char** argv) {
         {"info", griffin::cli::runInfo},         {"logits", griffin::cli::runLogits},
         {"tokenize", griffin::cli::runTokenize}, {"generate", griffin::cli::runGenerate},
         {"chat", griffin::cli::runChat},         {"safety", griffin::cli::runSafety},
+        {"quantize", griffin::cli::runQuantize}, {"bench", griffin::cli::runBench},
     };
     for (const auto& [name, run] : commands) {
         if (command == name)

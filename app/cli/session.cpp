@@ -18,22 +18,65 @@ Result<std::filesystem::path> resolveModel(const Args& args) {
     return *path;
 }
 
+void addLoadOptions(ArgSpec& spec) {
+    spec.valued.insert({"--backend", "--device", "--threads", "--quantize"});
+}
+
+Result<LoadOptions> loadOptionsFromArgs(const Args& args) {
+    LoadOptions options;
+    const std::string backend = args.get("--backend").value_or("cpu");
+    if (backend == "vulkan") {
+        options.backend = BackendKind::Vulkan;
+    } else if (backend == "auto") {
+        for (const ComputeDevice& d : listComputeDevices()) {
+            if (d.unsuitable.empty() && (d.type == "discrete GPU" || d.type == "integrated GPU")) {
+                options.backend = BackendKind::Vulkan;
+                options.device = std::to_string(d.index);
+                break;
+            }
+        }
+    } else if (backend != "cpu") {
+        return makeError(ErrorCode::InvalidArgument,
+                         "--backend must be cpu, vulkan or auto (got '" + backend + "')");
+    }
+    if (auto device = args.get("--device")) {
+        if (options.backend != BackendKind::Vulkan)
+            return makeError(ErrorCode::InvalidArgument, "--device needs --backend vulkan");
+        options.device = *device;
+    }
+    auto threads = args.getInt("--threads", 0, 0, 1024);
+    if (!threads)
+        return threads.error();
+    options.threads = static_cast<int>(*threads);
+    if (auto q = args.get("--quantize")) {
+        options.quantize = parseWeightType(*q);
+        if (!options.quantize) {
+            return makeError(ErrorCode::InvalidArgument,
+                             "--quantize must be f32, bf16, f16, q8_0 or q4_0 (got '" + *q + "')");
+        }
+    }
+    return options;
+}
+
 Result<LoadedModel> loadModelWithTokenizer(const Args& args) {
     auto path = resolveModel(args);
     if (!path)
         return path.error();
+    auto options = loadOptionsFromArgs(args);
+    if (!options)
+        return options.error();
     LoadedModel loaded;
-    auto model = Model::load(*path);
+    auto model = Model::load(*path, *options);
     if (!model)
         return model.error();
     loaded.model = std::move(*model);
-    auto tokenizer = Tokenizer::load(loaded.model->info().path / "tokenizer.model");
+    auto tokenizer = Tokenizer::loadForModel(loaded.model->info().path);
     if (!tokenizer)
         return tokenizer.error();
     loaded.tokenizer = std::move(*tokenizer);
     if (loaded.tokenizer->vocabSize() > loaded.model->logitsSize()) {
         return makeError(ErrorCode::Corrupt,
-                         (loaded.model->info().path / "tokenizer.model").string() + ": " +
+                         loaded.model->info().path.string() + ": the tokenizer has " +
                              std::to_string(loaded.tokenizer->vocabSize()) +
                              " pieces, but the model has only " +
                              std::to_string(loaded.model->logitsSize()) + " embedding rows");

@@ -21,7 +21,14 @@ struct LoadedModel {
 // The folder `--model` names; "default" or no --model means the embedded demo model.
 Result<std::filesystem::path> resolveModel(const Args& args);
 
-// Loads the model that `--model` names and its tokenizer.model.
+// The model-loading flags: --backend cpu|vulkan|auto, --device N|NAME, --threads N and
+// --quantize f32|bf16|f16|q8_0|q4_0 (convert the matrices while loading).
+void addLoadOptions(ArgSpec& spec);
+// "auto" picks the first Vulkan GPU (discrete or integrated) and otherwise the CPU backend.
+Result<LoadOptions> loadOptionsFromArgs(const Args& args);
+
+// Loads the model that `--model` names and its tokenizer (tokenizer.model in a folder, or the
+// one a .gguf file embeds), with the flags of addLoadOptions.
 Result<LoadedModel> loadModelWithTokenizer(const Args& args);
 
 // The sampling flags: --temperature --top-k --top-p --min-p --repeat-penalty --seed.

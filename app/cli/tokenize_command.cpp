@@ -22,9 +22,7 @@ int runTokenize(int argc, char** argv) {
     auto model = resolveModel(*args);
     if (!model)
         return fail("tokenize", model.error().message);
-    std::error_code ec;
-    const auto dir = std::filesystem::is_directory(*model, ec) ? *model : model->parent_path();
-    auto tokenizer = Tokenizer::load(dir / "tokenizer.model");
+    auto tokenizer = Tokenizer::loadForModel(*model);
     if (!tokenizer)
         return fail("tokenize", tokenizer.error().message);
     const auto ids = (*tokenizer)->encode(*text);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -34,6 +35,21 @@ uint64_t hashIds(const std::vector<int32_t>& ids, size_t count) {
         h *= 0x100000001b3ull;
     }
     return h;
+}
+
+// Why a model cannot chat: a folder without tokenizer.model, or a .gguf without one embedded.
+QString missingTokenizerMessage(const QString& path) {
+    if (path.endsWith(QLatin1String(".gguf"))) {
+        return QCoreApplication::translate("EngineWorker",
+                                           "%1 has no embedded tokenizer; convert the model again "
+                                           "with griffin quantize from a folder holding "
+                                           "tokenizer.model.")
+            .arg(path);
+    }
+    return QCoreApplication::translate("EngineWorker",
+                                       "%1 has no tokenizer.model; copy it from the model's "
+                                       "download into the folder.")
+        .arg(path);
 }
 
 size_t commonPrefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
@@ -90,9 +106,7 @@ void EngineWorker::inspectModel(const QString& path) {
         return;
     }
     if (!inspection->hasTokenizer) {
-        emit modelInspectionFailed(path, tr("%1 has no tokenizer.model; copy it from the model's "
-                                            "download into the folder.")
-                                             .arg(path));
+        emit modelInspectionFailed(path, missingTokenizerMessage(path));
         return;
     }
     const griffin::ModelConfig& c = inspection->config;
@@ -118,8 +132,8 @@ void EngineWorker::loadModel(const QString& path, const QString& backend, std::s
         return;
     }
     if (!inspection->hasTokenizer) {
-        emit modelLoadFailed(tr("%1 has no tokenizer.model; copy it from the model's download.")
-                                 .arg(QString::fromStdString(inspection->path.string())));
+        emit modelLoadFailed(
+            missingTokenizerMessage(QString::fromStdString(inspection->path.string())));
         return;
     }
     griffin::LoadOptions options;
@@ -137,7 +151,7 @@ void EngineWorker::loadModel(const QString& path, const QString& backend, std::s
         emit modelLoadFailed(QString::fromStdString(model.error().message));
         return;
     }
-    auto tokenizer = griffin::Tokenizer::load((*model)->info().path / "tokenizer.model");
+    auto tokenizer = griffin::Tokenizer::loadForModel((*model)->info().path);
     if (!tokenizer) {
         emit modelLoadFailed(QString::fromStdString(tokenizer.error().message));
         return;
@@ -149,7 +163,7 @@ void EngineWorker::loadModel(const QString& path, const QString& backend, std::s
         return;
     }
     if ((*tokenizer)->vocabSize() > (*model)->logitsSize()) {
-        emit modelLoadFailed(tr("tokenizer.model does not belong to this model (%1 pieces, the "
+        emit modelLoadFailed(tr("The tokenizer does not belong to this model (%1 pieces, the "
                                 "model has %2 rows).")
                                  .arg((*tokenizer)->vocabSize())
                                  .arg((*model)->logitsSize()));

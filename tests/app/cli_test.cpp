@@ -235,6 +235,57 @@ private slots:
         QVERIFY2(third.err.contains("turns: 0"), third.err.constData());
     }
 
+    void quantizeWritesAGgufThatInfoAndGenerateRead() {
+        test::TempDir dir;
+        test::makeTinyChatModel(dir.path() / "model");
+        const QString out = QString::fromStdString((dir.path() / "tiny.gguf").string());
+        Run q = runGriffin({"quantize", "--model",
+                            QString::fromStdString((dir.path() / "model").string()), "--type",
+                            "q8_0", "--out", out});
+        QVERIFY2(q.exitCode == 0, q.err.constData());
+        QVERIFY(q.out.isEmpty());
+        QVERIFY2(q.err.contains("quantize: wrote"), q.err.constData());
+        QVERIFY2(q.err.contains("100%"), q.err.constData());
+
+        Run info = runGriffin({"info", "--model", out, "--json"});
+        QVERIFY2(info.exitCode == 0, info.err.constData());
+        const auto j = nlohmann::json::parse(info.out.toStdString());
+        QCOMPARE(j.at("path").get<std::string>(), out.toStdString());
+        QVERIFY(j.at("weight_type").get<std::string>().find("q8_0") != std::string::npos);
+        QCOMPARE(j.at("config").at("mlp_width").get<int64_t>(), 192);
+
+        // The tokenizer travels inside the file.
+        Run gen = runGriffin({"generate", "--model", out, "--prompt", "The tower", "--max-tokens",
+                              "4", "--seed", "1"});
+        QVERIFY2(gen.exitCode == 0, gen.err.constData());
+        QVERIFY(!gen.out.isEmpty());
+    }
+
+    void failedQuantizeLeavesNoFile_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("mentions");
+        // The conformance folder has no tokenizer.model, which a GGUF must embed.
+        QTest::newRow("no tokenizer")
+            << QStringList{"--model", tinyModel(), "--type", "q8_0"} << "tokenizer.model";
+        QTest::newRow("bad type") << QStringList{"--model", tinyModel(), "--type", "q5_1"}
+                                  << "--type";
+        QTest::newRow("missing model")
+            << QStringList{"--model", "/nonexistent", "--type", "q8_0"} << "/nonexistent";
+    }
+    void failedQuantizeLeavesNoFile() {
+        QFETCH(QStringList, args);
+        QFETCH(QString, mentions);
+        test::TempDir dir;
+        const QString out = QString::fromStdString((dir.path() / "out.gguf").string());
+        Run r = runGriffin(QStringList{"quantize", "--out", out} + args);
+        QVERIFY(r.exitCode != 0);
+        QVERIFY(r.out.isEmpty());
+        QVERIFY2(QString(r.err).contains(mentions), r.err.constData());
+        QCOMPARE(std::distance(std::filesystem::directory_iterator(dir.path()),
+                               std::filesystem::directory_iterator()),
+                 0);
+    }
+
     void versionPrintsTheProjectVersion() {
         Run r = runGriffin({"--version"});
         QCOMPARE(r.exitCode, 0);

@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: Apache-2.0
+// `griffin bench`: decode and prefill speed against this machine's own measured bounds.
+// Decoding reads every weight once per token, so the headline is achieved bytes/s (weight bytes
+// per token x tokens/s) over the measured streaming-read bandwidth; prefill is a GEMM, measured
+// against the FMA peak. Contexts are reached by real prefill where affordable, otherwise by a
+// synthetic state (attention ring and recurrences filled as if `context` tokens had been read),
+// which costs a step exactly what a real state does: Griffin's state has a fixed size.
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <sys/resource.h>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/session.h"
+#include "griffin/bench.h"
+#include "griffin/model.h"
+#include "griffin/model_config.h"
+
+namespace griffin::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+int64_t peakRssBytes() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<int64_t>(usage.ru_maxrss) * 1024;
+}
+
+// The official shapes (griffin-spec.md §1.1) as config.json text, validated by the same parser.
+Result<ModelConfig> syntheticConfig(const std::string& name, const Args& args) {
+    if (name == "demo") {
+        auto folder = resolveModel(args);  // --model is not given: the embedded demo model
+        if (!folder)
+            return folder.error();
+        return loadModelConfig(*folder / "config.json");
+    }
+    int width = 0, mlp = 0, layers = 0, heads = 0;
+    if (name == "2b") {
+        width = 2560, mlp = 15360, layers = 26, heads = 10;
+    } else if (name == "9b") {
+        width = 4096, mlp = 24576, layers = 38, heads = 16;
+    } else {
+        return makeError(ErrorCode::InvalidArgument,
+                         "--synthetic must be 2b, 9b or demo (got '" + name + "')");
+    }
+    std::ostringstream json;
+    json << R"({"model_type": "recurrent_gemma", "vocab_size": 256000, "hidden_size": )" << width
+         << R"(, "intermediate_size": )" << mlp << R"(, "num_hidden_layers": )" << layers
+         << R"(, "num_attention_heads": )" << heads
+         << R"(, "num_key_value_heads": 1, "head_dim": 256, "lru_width": )" << width
+         << R"(, "attention_window_size": 2048, "conv1d_width": 4, "logits_soft_cap": 30.0,)"
+         << R"( "rms_norm_eps": 1e-06, "block_types": ["recurrent", "recurrent", "attention"],)"
+         << R"( "partial_rotary_factor": 0.5, "rope_theta": 10000.0})";
+    return parseModelConfig(json.str(), "synthetic " + name);
+}
+
+Result<std::vector<int64_t>> parseList(const Args& args, const std::string& name,
+                                       std::vector<int64_t> fallback) {
+    auto text = args.get(name);
+    if (!text)
+        return fallback;
+    std::vector<int64_t> out;
+    if (*text == "none" || text->empty())
+        return out;
+    auto tokens = parseTokenList(*text);
+    if (!tokens)
+        return makeError(ErrorCode::InvalidArgument, name + ": " + tokens.error().message);
+    for (int32_t v : *tokens) {
+        if (v <= 0)
+            return makeError(ErrorCode::InvalidArgument, name + " values must be positive");
+        out.push_back(v);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// Moves `state` to `context` as if that many tokens had been read: the attention ring holds
+// the last `window` positions with random keys and values, the recurrences random values.
+void fillSyntheticState(State& state, int64_t context, std::mt19937& rng) {
+    std::normal_distribution<float> dist(0.0f, 0.5f);
+    for (State::RecurrentLayer& r : state.recurrentLayers()) {
+        for (float& v : r.h) v = dist(rng);
+        for (float& v : r.convTail) v = dist(rng);
+    }
+    for (State::AttentionLayer& a : state.attentionLayers()) {
+        const int64_t window = static_cast<int64_t>(a.slotPositions.size());
+        for (float& v : a.keys) v = dist(rng);
+        for (float& v : a.values) v = dist(rng);
+        for (int64_t p = std::max<int64_t>(0, context - window); p < context; ++p) {
+            a.slotPositions[static_cast<size_t>(p % window)] = p;
+        }
+    }
+    state.setPosition(context);
+}
+
+struct PrefillResult {
+    int64_t tokens = 0;
+    double tokensPerSecond = 0, gflops = 0, peakRatio = 0;
+};
+struct DecodeResult {
+    int64_t context = 0;
+    std::string howReached;
+    double tokensPerSecond = 0, achievedGbps = 0, bandwidthRatio = 0;
+    int64_t stateBytes = 0;
+};
+
+std::vector<int32_t> randomTokens(std::mt19937& rng, int64_t n, int64_t vocab) {
+    std::uniform_int_distribution<int32_t> dist(3, static_cast<int32_t>(vocab - 1));
+    std::vector<int32_t> out(static_cast<size_t>(n));
+    for (int32_t& t : out) t = dist(rng);
+    return out;
+}
+
+}  // namespace
+
+int runBench(int argc, char** argv) {
+    ArgSpec spec;
+    spec.valued = {"--model",   "--synthetic", "--type",          "--backend",
+                   "--device",  "--threads",   "--decode-tokens", "--contexts",
+                   "--prefill", "--probe-mib", "--reach",         "--seed"};
+    spec.flags = {"--json"};
+    auto args = Args::parse(argc, argv, 2, spec);
+    if (!args)
+        return fail("bench", args.error().message);
+    const bool synthetic = args->has("--synthetic");
+    if (synthetic == args->has("--model"))
+        return fail("bench", "give either --model PATH or --synthetic 2b|9b|demo");
+    std::optional<WeightType> type;
+    if (auto t = args->get("--type")) {
+        type = parseWeightType(*t);
+        if (!type)
+            return fail("bench", "--type must be f32, bf16, f16, q8_0 or q4_0 (got '" + *t + "')");
+    }
+    auto threads = args->getInt("--threads", 0, 0, 1024);
+    auto decodeTokens = args->getInt("--decode-tokens", 0, 0, 100000);
+    auto probeMib = args->getInt("--probe-mib", 1024, 16, 65536);
+    auto seed = args->getInt("--seed", 1, 0, INT32_MAX);
+    if (!threads || !decodeTokens || !probeMib || !seed) {
+        for (const auto* r : {&threads, &decodeTokens, &probeMib, &seed}) {
+            if (!*r)
+                return fail("bench", r->error().message);
+        }
+    }
+    auto contexts = parseList(*args, "--contexts", {16, 1024, 2048, 8192, 32768});
+    if (!contexts)
+        return fail("bench", contexts.error().message);
+    auto prefills = parseList(*args, "--prefill", {512, 4096});
+    if (!prefills)
+        return fail("bench", prefills.error().message);
+    const std::string reach = args->get("--reach").value_or("auto");
+    if (reach != "auto" && reach != "prefill" && reach != "synthetic")
+        return fail("bench", "--reach must be auto, prefill or synthetic");
+
+    LoadOptions load;
+    load.threads = static_cast<int>(*threads);
+    if (auto b = args->get("--backend"); b && *b == "vulkan") {
+        load.backend = BackendKind::Vulkan;
+        load.device = args->get("--device").value_or("");
+    } else if (b && *b != "cpu") {
+        return fail("bench", "--backend must be cpu or vulkan (got '" + *b + "')");
+    }
+
+    std::cerr << "bench: measuring memory read bandwidth and FMA peak...\n";
+    const MachineProbe probe = probeMachine(load.threads, *probeMib << 20);
+
+    std::cerr << "bench: loading...\n";
+    const auto loadStart = Clock::now();
+    Result<std::unique_ptr<Model>> model = makeError(ErrorCode::Internal, "not loaded");
+    std::string source;
+    if (synthetic) {
+        const std::string name = *args->get("--synthetic");
+        auto config = syntheticConfig(name, *args);
+        if (!config)
+            return fail("bench", config.error().message);
+        model = Model::createSynthetic(*config, type.value_or(WeightType::Q8_0),
+                                       static_cast<uint64_t>(*seed), load);
+        source = "synthetic " + name;
+    } else {
+        auto path = resolveModel(*args);
+        if (!path)
+            return fail("bench", path.error().message);
+        load.quantize = type;
+        model = Model::load(*path, load);
+        source = path->string();
+    }
+    if (!model)
+        return fail("bench", model.error().message);
+    const double loadSeconds = secondsSince(loadStart);
+    Model& m = **model;
+    const ModelInfo& info = m.info();
+    const int64_t weightBytes = info.weightBytes;
+    // Matrix flops per token: every non-embedding weight once (multiply + add); the LM head only
+    // where logits are computed (every decode step, the last token of a prefill).
+    const double flopsPerToken = 2.0 * static_cast<double>(info.nonEmbeddingParams);
+    const double headFlops = 2.0 * static_cast<double>(info.embeddingParams);
+    const int64_t steps =
+        *decodeTokens > 0 ? *decodeTokens : (info.nonEmbeddingParams > 500'000'000 ? 8 : 64);
+    std::mt19937 rng(static_cast<uint32_t>(*seed));
+
+    std::vector<PrefillResult> prefillResults;
+    for (int64_t n : *prefills) {
+        std::cerr << "bench: prefill " << n << " tokens...\n";
+        State state = m.newState();
+        const auto tokens = randomTokens(rng, n, info.config.vocabSize);
+        const auto start = Clock::now();
+        auto out = m.prefill(state, tokens);
+        if (!out)
+            return fail("bench", out.error().message);
+        const double s = secondsSince(start);
+        PrefillResult r;
+        r.tokens = n;
+        r.tokensPerSecond = static_cast<double>(n) / s;
+        r.gflops = (flopsPerToken * static_cast<double>(n) + headFlops) / s / 1e9;
+        r.peakRatio = r.gflops * 1e9 / probe.fmaFlopsPerSecond;
+        prefillResults.push_back(r);
+    }
+
+    // Contexts in increasing order, each reached from the previous one.
+    std::vector<DecodeResult> decodeResults;
+    State state = m.newState();
+    int64_t reached = 0;
+    bool allReal = true;
+    const double affordableFlops = 3e12;  // about half a minute of prefill on a small machine
+    for (int64_t context : *contexts) {
+        const int64_t delta = context - reached;
+        const bool byPrefill =
+            reach == "prefill" || (reach == "auto" && allReal &&
+                                   flopsPerToken * static_cast<double>(delta) <= affordableFlops);
+        if (byPrefill) {
+            if (delta > 0) {
+                std::cerr << "bench: prefill to context " << context << "...\n";
+                const auto tokens = randomTokens(rng, delta, info.config.vocabSize);
+                ForwardOptions fo;
+                fo.chunkSize = 512;
+                if (auto out = m.prefill(state, tokens, fo); !out)
+                    return fail("bench", out.error().message);
+            }
+        } else {
+            allReal = false;
+            fillSyntheticState(state, context, rng);
+        }
+        reached = context;
+        std::cerr << "bench: decode " << steps << " tokens at context " << context << "...\n";
+        State work = state.clone();
+        int32_t token = randomTokens(rng, 1, info.config.vocabSize)[0];
+        if (auto warm = m.step(work, token); !warm)  // first step: page in, warm caches
+            return fail("bench", warm.error().message);
+        const auto start = Clock::now();
+        for (int64_t i = 0; i < steps; ++i) {
+            auto logits = m.step(work, token);
+            if (!logits)
+                return fail("bench", logits.error().message);
+            token = static_cast<int32_t>(
+                std::max_element(logits->begin(), logits->begin() + info.config.vocabSize) -
+                logits->begin());
+        }
+        const double s = secondsSince(start);
+        DecodeResult d;
+        d.context = context;
+        d.howReached = byPrefill ? "prefill" : "synthetic state";
+        d.tokensPerSecond = static_cast<double>(steps) / s;
+        d.achievedGbps = static_cast<double>(weightBytes) * d.tokensPerSecond / 1e9;
+        d.bandwidthRatio = d.achievedGbps * 1e9 / probe.readBytesPerSecond;
+        d.stateBytes = static_cast<int64_t>(work.bytes());
+        decodeResults.push_back(d);
+    }
+
+    nlohmann::ordered_json j;
+    j["model"] = source;
+    j["weight_types"] = info.weightTypes;
+    j["backend"] = backendKindName(info.backend);
+    if (!info.device.empty())
+        j["device"] = info.device;
+    j["threads"] = probe.threads;
+    j["cpu_kernels"] = probe.isa;
+    j["measured_read_gbps"] = probe.readBytesPerSecond / 1e9;
+    j["measured_fma_gflops"] = probe.fmaFlopsPerSecond / 1e9;
+    j["load_seconds"] = loadSeconds;
+    j["weight_bytes_per_token"] = weightBytes;
+    j["parameters"] = info.embeddingParams + info.nonEmbeddingParams;
+    j["prefill"] = nlohmann::json::array();
+    for (const PrefillResult& r : prefillResults) {
+        j["prefill"].push_back({{"tokens", r.tokens},
+                                {"tokens_per_s", r.tokensPerSecond},
+                                {"gflops", r.gflops},
+                                {"peak_ratio", r.peakRatio}});
+    }
+    j["decode_tokens"] = steps;
+    j["decode"] = nlohmann::json::array();
+    for (const DecodeResult& d : decodeResults) {
+        j["decode"].push_back({{"context", d.context},
+                               {"how_reached", d.howReached},
+                               {"tokens_per_s", d.tokensPerSecond},
+                               {"achieved_gbps", d.achievedGbps},
+                               {"bandwidth_ratio", d.bandwidthRatio},
+                               {"state_bytes", d.stateBytes}});
+    }
+    j["peak_rss_bytes"] = peakRssBytes();
+    if (args->has("--json")) {
+        std::cout << j.dump(2) << "\n";
+        return 0;
+    }
+    char line[256];
+    std::cout << "model:      " << source << " (" << info.weightTypes << ", "
+              << backendKindName(info.backend) << (info.device.empty() ? "" : ", " + info.device)
+              << ")\n";
+    std::snprintf(line, sizeof line,
+                  "machine:    %d threads, %s kernels, read %.1f GB/s, FMA peak %.1f GFLOP/s\n",
+                  probe.threads, probe.isa.c_str(), probe.readBytesPerSecond / 1e9,
+                  probe.fmaFlopsPerSecond / 1e9);
+    std::cout << line;
+    std::snprintf(line, sizeof line, "load:       %.2f s, %.1f MB of weights read per token\n",
+                  loadSeconds, static_cast<double>(weightBytes) / 1e6);
+    std::cout << line;
+    for (const PrefillResult& r : prefillResults) {
+        std::snprintf(line, sizeof line,
+                      "prefill %6lld tokens: %9.1f tok/s  %7.1f GFLOP/s  %.2f of FMA peak\n",
+                      static_cast<long long>(r.tokens), r.tokensPerSecond, r.gflops, r.peakRatio);
+        std::cout << line;
+    }
+    for (const DecodeResult& d : decodeResults) {
+        std::snprintf(line, sizeof line,
+                      "decode at %6lld: %9.2f tok/s  %7.2f GB/s  %.2f of read bandwidth  state "
+                      "%lld bytes (%s)\n",
+                      static_cast<long long>(d.context), d.tokensPerSecond, d.achievedGbps,
+                      d.bandwidthRatio, static_cast<long long>(d.stateBytes), d.howReached.c_str());
+        std::cout << line;
+    }
+    std::snprintf(line, sizeof line, "peak RSS:   %.1f MB\n",
+                  static_cast<double>(peakRssBytes()) / 1e6);
+    std::cout << line;
+    return 0;
+}
+
+}  // namespace griffin::cli
