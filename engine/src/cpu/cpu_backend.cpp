@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cpu/kernels.h"
 #include "cpu/ops.h"
 
 namespace griffin::cpu {
@@ -22,6 +23,26 @@ CpuBackend::CpuBackend(const ModelConfig& config, const ModelWeights& weights, i
     : m_config(config), m_weights(weights), m_pool(threads) {
     m_invFreq.resize(static_cast<size_t>(config.ropeDims() / 2));
     ropeInverseFrequencies(config.ropeDims(), config.ropeTheta, m_invFreq.data());
+    const int64_t bw = config.lruBlockWidth(), heads = config.numHeads;
+    m_gates.resize(weights.layers.size());
+    std::vector<float> row(static_cast<size_t>(bw));
+    for (size_t layer = 0; layer < weights.layers.size(); ++layer) {
+        if (weights.layers[layer].type != BlockType::Recurrent)
+            continue;
+        const RecurrentWeights& w = weights.layers[layer].recurrent;
+        for (auto [src, dst] : {std::pair{&w.inputGate, &m_gates[layer].input},
+                                std::pair{&w.recurrentGate, &m_gates[layer].recurrent}}) {
+            dst->assign(static_cast<size_t>(heads * bw * bw), 0.0f);
+            for (int64_t h = 0; h < heads; ++h) {
+                float* block = dst->data() + h * bw * bw;
+                for (int64_t i = 0; i < bw; ++i) {
+                    loadRow(*src, h * bw + i, row.data());  // input i to every output
+                    for (int64_t o = 0; o < bw; ++o)
+                        block[o * bw + i] = row[static_cast<size_t>(o)];
+                }
+            }
+        }
+    }
 }
 
 // griffin-spec.md §2.2-2.3: embedding, residual blocks, final norm, tied LM head, soft cap.
@@ -50,7 +71,8 @@ Status CpuBackend::forward(State& state, std::span<const int32_t> tokens, bool a
         // Temporal block with its residual.
         rmsNorm(x.data(), lw.temporalNormGain.data(), T, D, eps, normed.data());
         if (lw.type == BlockType::Recurrent) {
-            recurrentBlock(lw.recurrent, state.recurrentLayers()[slot], normed.data(), firstPos, T,
+            recurrentBlock(lw.recurrent, m_gates[static_cast<size_t>(layer)],
+                           state.recurrentLayers()[slot], normed.data(), firstPos, T,
                            branch.data());
         } else {
             attentionBlock(lw.attention, state.attentionLayers()[slot], normed.data(), firstPos, T,
@@ -78,8 +100,9 @@ Status CpuBackend::forward(State& state, std::span<const int32_t> tokens, bool a
 }
 
 // griffin-spec.md §2.6: linear_y + GeLU, linear_x, causal Conv1D, RG-LRU, gated linear_out.
-void CpuBackend::recurrentBlock(const RecurrentWeights& w, State::RecurrentLayer& s, const float* u,
-                                int64_t firstPos, int64_t T, float* out) {
+void CpuBackend::recurrentBlock(const RecurrentWeights& w, const Gates& gates,
+                                State::RecurrentLayer& s, const float* u, int64_t firstPos,
+                                int64_t T, float* out) {
     const int64_t L = m_config.lruWidth, K = m_config.convWidth;
     Vec yb = zeros(T * L), xb = zeros(T * L);
     matmul(m_pool, w.linearY, u, T, w.linearYBias.data(), yb.data());
@@ -104,13 +127,27 @@ void CpuBackend::recurrentBlock(const RecurrentWeights& w, State::RecurrentLayer
     std::copy(ext.end() - (K - 1) * L, ext.end(), s.convTail.begin());
 
     // RG-LRU gate pre-activations depend only on the conv output: computed for all t first.
+    // Block-diagonal (griffin-spec.md §2.6.2): head h's outputs read only head h's inputs; one
+    // job per (head, gate), each a [bw, bw] product over all T tokens.
     Vec gateXPre = zeros(T * L), gateAPre = zeros(T * L);
-    m_pool.parallelFor(T, 1, [&](int64_t begin, int64_t end) {
-        for (int64_t t = begin; t < end; ++t) {
-            blockDiagonal(w.inputGate, w.inputGateBias.data(), xc.data() + t * L,
-                          gateXPre.data() + t * L);
-            blockDiagonal(w.recurrentGate, w.recurrentGateBias.data(), xc.data() + t * L,
-                          gateAPre.data() + t * L);
+    const int64_t heads = m_config.numHeads, bw = m_config.lruBlockWidth();
+    const Isa isa = activeIsa();
+    m_pool.parallelFor(2 * heads, 1, [&](int64_t begin, int64_t end) {
+        Vec in = zeros(T * bw), res = zeros(T * bw);
+        for (int64_t job = begin; job < end; ++job) {
+            const int64_t h = job / 2;
+            const bool inputGate = job % 2 == 0;
+            for (int64_t t = 0; t < T; ++t)
+                std::copy_n(xc.data() + t * L + h * bw, bw, in.data() + t * bw);
+            const Matrix block{WeightType::F32,
+                               (inputGate ? gates.input : gates.recurrent).data() + h * bw * bw, bw,
+                               bw};
+            gemmRows(isa, block, 0, bw, in.data(), nullptr, T, res.data(), bw);
+            const float* bias = (inputGate ? w.inputGateBias : w.recurrentGateBias).data() + h * bw;
+            float* dst = (inputGate ? gateXPre : gateAPre).data() + h * bw;
+            for (int64_t t = 0; t < T; ++t) {
+                for (int64_t j = 0; j < bw; ++j) dst[t * L + j] = bias[j] + res[t * bw + j];
+            }
         }
     });
     // griffin-spec.md §2.6.2: the scan, sequential in t, f32 state; position 0 resets.

@@ -22,8 +22,13 @@ public:
 
 private:
     // Each block reads u [T, D] (normalised input) and writes its output [T, D] to `out`.
-    void recurrentBlock(const RecurrentWeights& w, State::RecurrentLayer& s, const float* u,
-                        int64_t firstPos, int64_t T, float* out);
+    // The RG-LRU gates of one layer transposed to [head][output][input] in f32, so that each
+    // head's block is an ordinary matrix for the kernels (rows = outputs).
+    struct Gates {
+        std::vector<float> input, recurrent;
+    };
+    void recurrentBlock(const RecurrentWeights& w, const Gates& gates, State::RecurrentLayer& s,
+                        const float* u, int64_t firstPos, int64_t T, float* out);
     void attentionBlock(const AttentionWeights& w, State::AttentionLayer& s, const float* u,
                         int64_t firstPos, int64_t T, float* out);
     void mlpBlock(const LayerWeights& w, const float* v, int64_t T, float* out);
@@ -32,6 +37,7 @@ private:
     const ModelWeights& m_weights;
     ThreadPool m_pool;
     std::vector<float> m_invFreq;  // [ropeDims / 2]
+    std::vector<Gates> m_gates;    // per layer (empty for attention layers)
 };
 
 }  // namespace griffin::cpu
