@@ -215,8 +215,9 @@ void MainWindow::buildMenus() {
     QAction* newAction =
         file->addAction(tr("&New conversation"), this, &MainWindow::newConversation);
     newAction->setShortcut(QKeySequence::New);
-    file->addAction(tr("&Open model…"), this, &MainWindow::openModelDialog)
+    file->addAction(tr("&Open model folder…"), this, &MainWindow::openModelDialog)
         ->setShortcut(QKeySequence::Open);
+    file->addAction(tr("Open &GGUF model file…"), this, &MainWindow::openGgufDialog);
     m_recentMenu = file->addMenu(tr("Recent models"));
     rebuildRecentMenu();
     file->addAction(tr("Use the &demo model"), this, [this] { loadModel(QString()); });
@@ -336,6 +337,14 @@ void MainWindow::onModelFailed(const QString& message) {
     updateStatus();
     updateActions();
     emit modelLoadFailed(message);
+}
+
+void MainWindow::openGgufDialog() {
+    const QString file = QFileDialog::getOpenFileName(
+        this, tr("Open a RecurrentGemma GGUF file (made by griffin quantize)"), QString(),
+        tr("GGUF models (*.gguf)"));
+    if (!file.isEmpty())
+        emit inspectModelRequested(file);
 }
 
 void MainWindow::openModelDialog() {

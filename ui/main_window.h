@@ -57,6 +57,7 @@ public slots:
     void renameCurrentConversation();
     void copyLastReply();
     void openModelDialog();
+    void openGgufDialog();
     void openSettingsDialog();
     // Asks for a file and writes the open conversation as Markdown or JSON.
     void exportCurrent(bool markdown);

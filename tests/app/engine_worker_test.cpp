@@ -7,6 +7,7 @@
 #include <QThread>
 #include <QtTest>
 
+#include "griffin/gguf.h"
 #include "services/runtime.h"
 #include "test_files.h"
 
@@ -187,6 +188,25 @@ private slots:
         QVERIFY2(
             a.stats.promptTokens < b.stats.promptTokens,
             qPrintable(QString("%1 vs %2").arg(a.stats.promptTokens).arg(b.stats.promptTokens)));
+    }
+
+    // A quantized single-file model (what `griffin quantize` writes) is inspected, loaded and
+    // chats like the folder it came from: its tokenizer comes from inside the file.
+    void ggufFileLoadsAndAnswers() {
+        const auto file = m_dir.path() / "model-q8_0.gguf";
+        auto written =
+            griffin::quantizeModel(m_model.toStdString(), griffin::WeightType::Q8_0, file);
+        QVERIFY2(written.has_value(), written ? "" : written.error().message.c_str());
+        Harness h(QString{});
+        const QString path = QString::fromStdString(file.string());
+        QSignalSpy inspected(h.worker, &EngineWorker::modelInspected);
+        QMetaObject::invokeMethod(h.worker, "inspectModel", Q_ARG(QString, path));
+        QTRY_COMPARE_WITH_TIMEOUT(inspected.count(), 1, 10000);
+        QVERIFY2(inspected.first()[1].toString().contains("q8_0"),
+                 qPrintable(inspected.first()[1].toString()));
+        QVERIFY(h.loadModel(path));
+        const auto reply = h.ask("g", {user("the quick brown fox")}, 6);
+        QVERIFY(reply.stats.generatedTokens > 0);
     }
 
     void badModelFolderFailsInPlainWords() {
