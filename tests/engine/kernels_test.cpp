@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The matrix kernels of every weight type and every instruction-set path against a float64
-// reference on the same dequantized weights (and, for q8_0 / q4_0, the same 8-bit activations),
-// at odd sizes and on 1 and several threads; and the (de)quantizers against the GGUF block
+// reference on the same dequantized weights (and, for q8_0 / q4_0, the same 16-bit activation
+// blocks), at odd sizes and on 1 and several threads; and the (de)quantizers against the GGUF block
 // definitions.
 #include "cpu/kernels.h"
 
@@ -42,12 +42,12 @@ HostMatrix randomMatrix(std::mt19937& rng, WeightType type, int64_t rows, int64_
     return m;
 }
 
-// What the kernels multiply for `x`: x itself, or its 8-bit blocks decoded.
+// What the kernels multiply for `x`: x itself, or its 16-bit blocks decoded.
 std::vector<float> effectiveActivations(WeightType type, const std::vector<float>& x,
                                         int64_t tokens, int64_t cols) {
     if (!isBlockQuantized(type))
         return x;
-    std::vector<cpu::abi::BlockQ8Act> q;
+    std::vector<cpu::abi::BlockAct> q;
     cpu::quantizeActivations(x.data(), tokens, cols, q);
     std::vector<float> out(x.size());
     for (size_t b = 0; b < q.size(); ++b) {
@@ -141,7 +141,7 @@ private slots:
                     std::vector<float> x(static_cast<size_t>(tokens * k));
                     for (float& v : x) v = dist(rng);
                     const std::vector<float> xe = effectiveActivations(type, x, tokens, k);
-                    std::vector<cpu::abi::BlockQ8Act> xq;
+                    std::vector<cpu::abi::BlockAct> xq;
                     if (blocks)
                         cpu::quantizeActivations(x.data(), tokens, k, xq);
                     std::vector<float> y(static_cast<size_t>(tokens * rows), NAN);

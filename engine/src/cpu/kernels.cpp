@@ -22,8 +22,8 @@ Isa detect() {
 #if defined(GRIFFIN_X86_KERNELS)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
-        __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma")) {
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("f16c") &&
+        __builtin_cpu_supports("fma")) {
         return Isa::Avx512;
     }
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
@@ -85,26 +85,27 @@ Isa setIsa(Isa wanted) {
 }
 
 void quantizeActivations(const float* x, int64_t rows, int64_t cols,
-                         std::vector<abi::BlockQ8Act>& out) {
+                         std::vector<abi::BlockAct>& out) {
     const int64_t blocks = cols / kQuantBlock;
     out.resize(static_cast<size_t>(rows * blocks));
     for (int64_t t = 0; t < rows; ++t) {
         for (int64_t b = 0; b < blocks; ++b) {
             const float* v = x + t * cols + b * kQuantBlock;
-            abi::BlockQ8Act& blk = out[static_cast<size_t>(t * blocks + b)];
+            abi::BlockAct& blk = out[static_cast<size_t>(t * blocks + b)];
             float amax = 0.0f;
             for (int i = 0; i < kQuantBlock; ++i) amax = std::max(amax, std::fabs(v[i]));
-            blk.d = amax / 127.0f;
-            const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+            // 32767 * 2 products per vpmaddwd lane stay far inside int32.
+            blk.d = amax / 32767.0f;
+            const float inv = amax > 0.0f ? 32767.0f / amax : 0.0f;
             for (int i = 0; i < kQuantBlock; ++i) {
-                blk.qs[i] = static_cast<int8_t>(std::lrintf(v[i] * inv));
+                blk.qs[i] = static_cast<int16_t>(std::lrintf(v[i] * inv));
             }
         }
     }
 }
 
 void gemmRows(Isa isa, const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
-              const abi::BlockQ8Act* xq, int64_t tokens, float* y, int64_t ldy) {
+              const abi::BlockAct* xq, int64_t tokens, float* y, int64_t ldy) {
     abi::GemmArgs args;
     args.type = static_cast<int>(w.type);
     args.w = reinterpret_cast<const unsigned char*>(w.row(rowBegin));

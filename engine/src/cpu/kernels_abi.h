@@ -14,10 +14,12 @@ namespace griffin::cpu::abi {
 // Weight type codes (the values of griffin::WeightType).
 enum : int { kF32 = 0, kBf16 = 1, kF16 = 2, kQ8_0 = 3, kQ4_0 = 4 };
 
-// Activations quantized for the block types: 32 values, value i = d * qs[i].
-struct BlockQ8Act {
+// Activations quantized for the block types: 32 values, value i = d * qs[i], 16-bit so that
+// their rounding (about 1/65000 of the block's largest value) is negligible next to the
+// weights' 8 or 4 bits.
+struct BlockAct {
     float d;
-    int8_t qs[32];
+    int16_t qs[32];
 };
 
 // y[t * ldy + r] = dot(weight row r, activation row t) for r < rows, t < tokens.
@@ -31,7 +33,7 @@ struct GemmArgs {
     int64_t rows;
     int64_t k;
     const float* x;
-    const BlockQ8Act* xq;
+    const BlockAct* xq;
     int64_t tokens;
     float* y;
     int64_t ldy;

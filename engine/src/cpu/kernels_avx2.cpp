@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // AVX2 + FMA + F16C kernels: the same register tiles as kernels_avx512.cpp with 8 float lanes;
-// int8 block dot products through vpmaddubsw / vpmaddwd (no VNNI needed).
+// block dot products through vpmaddwd on int16 (weights widened from int8).
 #include <immintrin.h>
 #include <string.h>
 
@@ -10,6 +10,7 @@ namespace griffin::cpu::abi {
 namespace {
 
 constexpr int64_t kTokenBlock = 48;
+constexpr int64_t kKBlock = 512;  // a multiple of 32 (blocks) and 16 (lanes)
 
 template <int Type>
 inline __m256 loadW(const unsigned char* row, int64_t k) {
@@ -51,7 +52,7 @@ inline float hsum(__m256 v) {
 }
 
 template <int Type, int R, int T>
-void tileFloat(const GemmArgs& a, int64_t r0, int64_t t0) {
+void tileFloat(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k1, bool add) {
     __m256 acc[R][T];
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
@@ -64,8 +65,8 @@ void tileFloat(const GemmArgs& a, int64_t r0, int64_t t0) {
     const float* xs[T];
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) xs[t] = a.x + (t0 + t) * a.k;
-    int64_t k = 0;
-    for (; k + 8 <= a.k; k += 8) {
+    int64_t k = k0;
+    for (; k + 8 <= k1; k += 8) {
         __m256 xv[T];
 #pragma GCC unroll 4
         for (int t = 0; t < T; ++t) xv[t] = _mm256_loadu_ps(xs[t] + k);
@@ -81,8 +82,9 @@ void tileFloat(const GemmArgs& a, int64_t r0, int64_t t0) {
 #pragma GCC unroll 4
         for (int t = 0; t < T; ++t) {
             float tail = 0.0f;
-            for (int64_t i = k; i < a.k; ++i) tail += scalarW<Type>(rows[r], i) * xs[t][i];
-            a.y[(t0 + t) * a.ldy + r0 + r] = hsum(acc[r][t]) + tail;
+            for (int64_t i = k; i < k1; ++i) tail += scalarW<Type>(rows[r], i) * xs[t][i];
+            float* dst = a.y + (t0 + t) * a.ldy + r0 + r;
+            *dst = (add ? *dst : 0.0f) + (hsum(acc[r][t]) + tail);
         }
     }
 }
@@ -108,7 +110,7 @@ inline __m256i loadBlock(const unsigned char* row, int64_t b, float* d) {
 }
 
 template <int Type, int R, int T>
-void tileBlocks(const GemmArgs& a, int64_t r0, int64_t t0) {
+void tileBlocks(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k1, bool add) {
     __m256 acc[R][T];
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
@@ -119,27 +121,28 @@ void tileBlocks(const GemmArgs& a, int64_t r0, int64_t t0) {
     const unsigned char* rows[R];
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) rows[r] = a.w + static_cast<size_t>(r0 + r) * a.rowStride;
-    const BlockQ8Act* xs[T];
+    const BlockAct* xs[T];
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) xs[t] = a.xq + (t0 + t) * nb;
-    const __m256i ones = _mm256_set1_epi16(1);
-    for (int64_t b = 0; b < nb; ++b) {
-        __m256i xv[T];
+    for (int64_t b = k0 / 32; b < k1 / 32; ++b) {
+        __m256i xlo[T], xhi[T];
         float dx[T];
 #pragma GCC unroll 4
         for (int t = 0; t < T; ++t) {
-            xv[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs[t][b].qs));
+            xlo[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs[t][b].qs));
+            xhi[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs[t][b].qs + 16));
             dx[t] = xs[t][b].d;
         }
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
             float dw;
             const __m256i q = loadBlock<Type>(rows[r], b, &dw);
-            const __m256i aw = _mm256_sign_epi8(q, q);  // |q|; q >= -127 so no overflow
+            const __m256i wlo = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(q));
+            const __m256i whi = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(q, 1));
 #pragma GCC unroll 4
             for (int t = 0; t < T; ++t) {
-                const __m256i sx = _mm256_sign_epi8(xv[t], q);
-                const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(aw, sx), ones);
+                const __m256i p = _mm256_add_epi32(_mm256_madd_epi16(wlo, xlo[t]),
+                                                   _mm256_madd_epi16(whi, xhi[t]));
                 acc[r][t] =
                     _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * dx[t]), acc[r][t]);
             }
@@ -148,47 +151,58 @@ void tileBlocks(const GemmArgs& a, int64_t r0, int64_t t0) {
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 4
-        for (int t = 0; t < T; ++t) a.y[(t0 + t) * a.ldy + r0 + r] = hsum(acc[r][t]);
+        for (int t = 0; t < T; ++t) {
+            float* dst = a.y + (t0 + t) * a.ldy + r0 + r;
+            *dst = (add ? *dst : 0.0f) + hsum(acc[r][t]);
+        }
     }
 }
 
 template <int Type, int R, int T>
-inline void tile(const GemmArgs& a, int64_t r0, int64_t t0) {
+inline void tile(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k1, bool add) {
     if constexpr (Type == kQ8_0 || Type == kQ4_0) {
-        tileBlocks<Type, R, T>(a, r0, t0);
+        tileBlocks<Type, R, T>(a, r0, t0, k0, k1, add);
     } else {
-        tileFloat<Type, R, T>(a, r0, t0);
+        tileFloat<Type, R, T>(a, r0, t0, k0, k1, add);
     }
 }
 
 template <int Type, int R>
-void rowGroup(const GemmArgs& a, int64_t r0, int64_t tBegin, int64_t tEnd) {
+void rowGroup(const GemmArgs& a, int64_t r0, int64_t tBegin, int64_t tEnd, int64_t k0, int64_t k1,
+              bool add) {
     int64_t t = tBegin;
-    for (; t + 3 <= tEnd; t += 3) tile<Type, R, 3>(a, r0, t);
+    for (; t + 3 <= tEnd; t += 3) tile<Type, R, 3>(a, r0, t, k0, k1, add);
     if (tEnd - t == 2)
-        tile<Type, R, 2>(a, r0, t);
+        tile<Type, R, 2>(a, r0, t, k0, k1, add);
     else if (tEnd - t == 1)
-        tile<Type, R, 1>(a, r0, t);
+        tile<Type, R, 1>(a, r0, t, k0, k1, add);
 }
 
 template <int Type>
 void gemm(const GemmArgs& a) {
+    // Several tokens: columns in slices of kKBlock, so that a row group's slice stays in L1
+    // while every token of the block passes over it. One token: whole rows, as streams.
+    const int64_t kc = a.tokens > 1 ? kKBlock : a.k;
     for (int64_t tb = 0; tb < a.tokens; tb += kTokenBlock) {
         const int64_t te = tb + kTokenBlock < a.tokens ? tb + kTokenBlock : a.tokens;
-        int64_t r = 0;
-        for (; r + 4 <= a.rows; r += 4) rowGroup<Type, 4>(a, r, tb, te);
-        switch (a.rows - r) {
-            case 3:
-                rowGroup<Type, 3>(a, r, tb, te);
-                break;
-            case 2:
-                rowGroup<Type, 2>(a, r, tb, te);
-                break;
-            case 1:
-                rowGroup<Type, 1>(a, r, tb, te);
-                break;
-            default:
-                break;
+        for (int64_t k0 = 0; k0 < a.k; k0 += kc) {
+            const int64_t k1 = k0 + kc < a.k ? k0 + kc : a.k;
+            const bool add = k0 > 0;
+            int64_t r = 0;
+            for (; r + 4 <= a.rows; r += 4) rowGroup<Type, 4>(a, r, tb, te, k0, k1, add);
+            switch (a.rows - r) {
+                case 3:
+                    rowGroup<Type, 3>(a, r, tb, te, k0, k1, add);
+                    break;
+                case 2:
+                    rowGroup<Type, 2>(a, r, tb, te, k0, k1, add);
+                    break;
+                case 1:
+                    rowGroup<Type, 1>(a, r, tb, te, k0, k1, add);
+                    break;
+                default:
+                    break;
+            }
         }
     }
 }

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// AVX-512 kernels (F, BW, VL, VNNI; built with those -m flags, called only when the CPU has
-// them). Register tiles of up to 4 weight rows x 3 tokens: each weight vector loaded once feeds
-// every token of the tile, so prefill is a GEMM and decode (one token) streams 4 rows at once.
-// Float types: 16 lanes, bf16/f16 widened in registers. Block types: int8 dot products with
-// vpdpbusd on 32-value blocks (|w| times x with w's sign), scaled per block in float.
-// g++ 12's own avx512fintrin.h (_mm512_reduce_add_ps -> _mm512_extractf64x4_pd) trips
-// -Wuninitialized on its deliberately undefined registers: silenced for this file only.
+// AVX-512 kernels (F, BW, VL; built with those -m flags, called only when the CPU has them).
+// Register tiles of up to 4 weight rows x 3 tokens: each weight vector loaded once feeds every
+// token of the tile, so prefill is a GEMM and decode (one token) streams 4 rows at once. Float
+// types: 16 lanes, bf16/f16 widened in registers. Block types: integer dot products of the int8
+// weights (widened to int16) with 16-bit activation blocks, scaled per block in float. g++ 12's own
+// avx512fintrin.h (_mm512_reduce_add_ps -> _mm512_extractf64x4_pd) trips -Wuninitialized on its
+// deliberately undefined registers: silenced for this file only.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
@@ -15,7 +15,9 @@
 namespace griffin::cpu::abi {
 namespace {
 
-constexpr int64_t kTokenBlock = 48;  // activations of a token block stay in L2
+constexpr int64_t kTokenBlock = 48;
+constexpr int64_t kKBlock =
+    512;  // a multiple of 32 (blocks) and 16 (lanes)  // activations of a token block stay in L2
 
 template <int Type>
 inline __m512 loadW(const unsigned char* row, int64_t k) {
@@ -44,7 +46,7 @@ inline __m512 loadWMasked(const unsigned char* row, int64_t k, __mmask16 m) {
 }
 
 template <int Type, int R, int T>
-void tileFloat(const GemmArgs& a, int64_t r0, int64_t t0) {
+void tileFloat(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k1, bool add) {
     __m512 acc[R][T];
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
@@ -57,8 +59,8 @@ void tileFloat(const GemmArgs& a, int64_t r0, int64_t t0) {
     const float* xs[T];
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) xs[t] = a.x + (t0 + t) * a.k;
-    int64_t k = 0;
-    for (; k + 16 <= a.k; k += 16) {
+    int64_t k = k0;
+    for (; k + 16 <= k1; k += 16) {
         __m512 xv[T];
 #pragma GCC unroll 4
         for (int t = 0; t < T; ++t) xv[t] = _mm512_loadu_ps(xs[t] + k);
@@ -69,8 +71,8 @@ void tileFloat(const GemmArgs& a, int64_t r0, int64_t t0) {
             for (int t = 0; t < T; ++t) acc[r][t] = _mm512_fmadd_ps(wv, xv[t], acc[r][t]);
         }
     }
-    if (k < a.k) {
-        const __mmask16 m = static_cast<__mmask16>((1u << (a.k - k)) - 1u);
+    if (k < k1) {
+        const __mmask16 m = static_cast<__mmask16>((1u << (k1 - k)) - 1u);
         __m512 xv[T];
 #pragma GCC unroll 4
         for (int t = 0; t < T; ++t) xv[t] = _mm512_maskz_loadu_ps(m, xs[t] + k);
@@ -84,8 +86,10 @@ void tileFloat(const GemmArgs& a, int64_t r0, int64_t t0) {
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 4
-        for (int t = 0; t < T; ++t)
-            a.y[(t0 + t) * a.ldy + r0 + r] = _mm512_reduce_add_ps(acc[r][t]);
+        for (int t = 0; t < T; ++t) {
+            float* dst = a.y + (t0 + t) * a.ldy + r0 + r;
+            *dst = (add ? *dst : 0.0f) + _mm512_reduce_add_ps(acc[r][t]);
+        }
     }
 }
 
@@ -107,41 +111,40 @@ inline __m256i loadBlock(const unsigned char* row, int64_t b, float* d) {
     }
 }
 
+// Block types: the 32 int8 weights of a block widened to int16 and multiplied with the
+// activations' int16 block by vpmaddwd (pairs summed into 16 int32 lanes), then scaled in float.
 template <int Type, int R, int T>
-void tileBlocks(const GemmArgs& a, int64_t r0, int64_t t0) {
-    __m256 acc[R][T];
+void tileBlocks(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k1, bool add) {
+    __m512 acc[R][T];
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 4
-        for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
+        for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
     }
     const int64_t nb = a.k / 32;
     const unsigned char* rows[R];
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) rows[r] = a.w + static_cast<size_t>(r0 + r) * a.rowStride;
-    const BlockQ8Act* xs[T];
+    const BlockAct* xs[T];
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) xs[t] = a.xq + (t0 + t) * nb;
-    const __m256i zero = _mm256_setzero_si256();
-    for (int64_t b = 0; b < nb; ++b) {
-        __m256i xv[T];
+    for (int64_t b = k0 / 32; b < k1 / 32; ++b) {
+        __m512i xv[T];
         float dx[T];
 #pragma GCC unroll 4
         for (int t = 0; t < T; ++t) {
-            xv[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs[t][b].qs));
+            xv[t] = _mm512_loadu_si512(xs[t][b].qs);
             dx[t] = xs[t][b].d;
         }
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
             float dw;
-            const __m256i q = loadBlock<Type>(rows[r], b, &dw);
-            const __m256i aw = _mm256_abs_epi8(q);
+            const __m512i w16 = _mm512_cvtepi8_epi16(loadBlock<Type>(rows[r], b, &dw));
 #pragma GCC unroll 4
             for (int t = 0; t < T; ++t) {
-                const __m256i sx = _mm256_sign_epi8(xv[t], q);
-                const __m256i p = _mm256_dpbusd_epi32(zero, aw, sx);
+                const __m512i p = _mm512_madd_epi16(w16, xv[t]);
                 acc[r][t] =
-                    _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * dx[t]), acc[r][t]);
+                    _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_set1_ps(dw * dx[t]), acc[r][t]);
             }
         }
     }
@@ -149,109 +152,57 @@ void tileBlocks(const GemmArgs& a, int64_t r0, int64_t t0) {
     for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 4
         for (int t = 0; t < T; ++t) {
-            const __m128 s =
-                _mm_add_ps(_mm256_castps256_ps128(acc[r][t]), _mm256_extractf128_ps(acc[r][t], 1));
-            const __m128 s2 = _mm_add_ps(s, _mm_movehl_ps(s, s));
-            const __m128 s3 = _mm_add_ss(s2, _mm_movehdup_ps(s2));
-            a.y[(t0 + t) * a.ldy + r0 + r] = _mm_cvtss_f32(s3);
+            float* dst = a.y + (t0 + t) * a.ldy + r0 + r;
+            *dst = (add ? *dst : 0.0f) + _mm512_reduce_add_ps(acc[r][t]);
         }
     }
-}
-
-// Decode (one token): two blocks per 512-bit register halves the instructions per block.
-// AVX-512 has no vpsignb, so x takes w's sign through a mask subtract.
-template <int Type, int R>
-void tileBlocksDecode(const GemmArgs& a, int64_t r0, int64_t t0) {
-    __m512 acc[R];
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
-    const int64_t nb = a.k / 32;
-    const unsigned char* rows[R];
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) rows[r] = a.w + static_cast<size_t>(r0 + r) * a.rowStride;
-    const BlockQ8Act* xs = a.xq + t0 * nb;
-    const __m512i zero = _mm512_setzero_si512();
-    int64_t b = 0;
-    for (; b + 2 <= nb; b += 2) {
-        const __m512i xv = _mm512_inserti64x4(
-            _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs[b].qs))),
-            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs[b + 1].qs)), 1);
-        const __m512 dx = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(xs[b].d)),
-                                             _mm256_set1_ps(xs[b + 1].d), 1);
-#pragma GCC unroll 4
-        for (int r = 0; r < R; ++r) {
-            float d0, d1;
-            const __m256i q0 = loadBlock<Type>(rows[r], b, &d0);
-            const __m256i q1 = loadBlock<Type>(rows[r], b + 1, &d1);
-            const __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(q0), q1, 1);
-            const __m512 dw = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(d0)),
-                                                 _mm256_set1_ps(d1), 1);
-            const __m512i aw = _mm512_abs_epi8(q);
-            const __m512i sx = _mm512_mask_sub_epi8(xv, _mm512_movepi8_mask(q), zero, xv);
-            const __m512i p = _mm512_dpbusd_epi32(zero, aw, sx);
-            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(dw, dx), acc[r]);
-        }
-    }
-    float tail[R];
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) tail[r] = 0.0f;
-    if (b < nb) {
-        const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs[b].qs));
-#pragma GCC unroll 4
-        for (int r = 0; r < R; ++r) {
-            float dw;
-            const __m256i q = loadBlock<Type>(rows[r], b, &dw);
-            const __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_abs_epi8(q),
-                                                  _mm256_sign_epi8(xv, q));
-            const __m256 s = _mm256_mul_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * xs[b].d));
-            const __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
-            const __m128 h2 = _mm_add_ps(h, _mm_movehl_ps(h, h));
-            tail[r] = _mm_cvtss_f32(_mm_add_ss(h2, _mm_movehdup_ps(h2)));
-        }
-    }
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) a.y[t0 * a.ldy + r0 + r] = _mm512_reduce_add_ps(acc[r]) + tail[r];
 }
 
 template <int Type, int R, int T>
-inline void tile(const GemmArgs& a, int64_t r0, int64_t t0) {
-    if constexpr ((Type == kQ8_0 || Type == kQ4_0) && T == 1) {
-        tileBlocksDecode<Type, R>(a, r0, t0);
-    } else if constexpr (Type == kQ8_0 || Type == kQ4_0) {
-        tileBlocks<Type, R, T>(a, r0, t0);
+inline void tile(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k1, bool add) {
+    if constexpr (Type == kQ8_0 || Type == kQ4_0) {
+        tileBlocks<Type, R, T>(a, r0, t0, k0, k1, add);
     } else {
-        tileFloat<Type, R, T>(a, r0, t0);
+        tileFloat<Type, R, T>(a, r0, t0, k0, k1, add);
     }
 }
 
 template <int Type, int R>
-void rowGroup(const GemmArgs& a, int64_t r0, int64_t tBegin, int64_t tEnd) {
+void rowGroup(const GemmArgs& a, int64_t r0, int64_t tBegin, int64_t tEnd, int64_t k0, int64_t k1,
+              bool add) {
     int64_t t = tBegin;
-    for (; t + 3 <= tEnd; t += 3) tile<Type, R, 3>(a, r0, t);
+    for (; t + 3 <= tEnd; t += 3) tile<Type, R, 3>(a, r0, t, k0, k1, add);
     if (tEnd - t == 2)
-        tile<Type, R, 2>(a, r0, t);
+        tile<Type, R, 2>(a, r0, t, k0, k1, add);
     else if (tEnd - t == 1)
-        tile<Type, R, 1>(a, r0, t);
+        tile<Type, R, 1>(a, r0, t, k0, k1, add);
 }
 
 template <int Type>
 void gemm(const GemmArgs& a) {
+    // Several tokens: columns in slices of kKBlock, so that a row group's slice stays in L1
+    // while every token of the block passes over it. One token: whole rows, as streams.
+    const int64_t kc = a.tokens > 1 ? kKBlock : a.k;
     for (int64_t tb = 0; tb < a.tokens; tb += kTokenBlock) {
         const int64_t te = tb + kTokenBlock < a.tokens ? tb + kTokenBlock : a.tokens;
-        int64_t r = 0;
-        for (; r + 4 <= a.rows; r += 4) rowGroup<Type, 4>(a, r, tb, te);
-        switch (a.rows - r) {
-            case 3:
-                rowGroup<Type, 3>(a, r, tb, te);
-                break;
-            case 2:
-                rowGroup<Type, 2>(a, r, tb, te);
-                break;
-            case 1:
-                rowGroup<Type, 1>(a, r, tb, te);
-                break;
-            default:
-                break;
+        for (int64_t k0 = 0; k0 < a.k; k0 += kc) {
+            const int64_t k1 = k0 + kc < a.k ? k0 + kc : a.k;
+            const bool add = k0 > 0;
+            int64_t r = 0;
+            for (; r + 4 <= a.rows; r += 4) rowGroup<Type, 4>(a, r, tb, te, k0, k1, add);
+            switch (a.rows - r) {
+                case 3:
+                    rowGroup<Type, 3>(a, r, tb, te, k0, k1, add);
+                    break;
+                case 2:
+                    rowGroup<Type, 2>(a, r, tb, te, k0, k1, add);
+                    break;
+                case 1:
+                    rowGroup<Type, 1>(a, r, tb, te, k0, k1, add);
+                    break;
+                default:
+                    break;
+            }
         }
     }
 }

@@ -51,7 +51,7 @@ float dotFloat(int type, const unsigned char* row, const float* x, int64_t k) {
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
-float dotBlocks(int type, const unsigned char* row, const BlockQ8Act* x, int64_t blocks) {
+float dotBlocks(int type, const unsigned char* row, const BlockAct* x, int64_t blocks) {
     float acc = 0.0f;
     for (int64_t b = 0; b < blocks; ++b) {
         int32_t sum = 0;

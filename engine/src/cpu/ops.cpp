@@ -19,7 +19,7 @@ float gelu(float x) {
 void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t rows, const float* bias,
             float* y) {
     const int64_t out = w.rows;
-    std::vector<abi::BlockQ8Act> xq;
+    std::vector<abi::BlockAct> xq;
     if (isBlockQuantized(w.type))
         quantizeActivations(x, rows, w.cols, xq);
     const Isa isa = activeIsa();
