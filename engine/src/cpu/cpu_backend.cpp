@@ -187,8 +187,9 @@ void CpuBackend::attentionBlock(const AttentionWeights& w, State::AttentionLayer
     // Keys visible to this chunk: the ring as it was before the chunk, then the chunk's own.
     const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
     Vec attended = zeros(T * qDim);
+    const Isa isa = activeIsa();
     m_pool.parallelFor(T * H, 1, [&](int64_t begin, int64_t end) {
-        std::vector<float> scores;
+        std::vector<float> scores, dots;
         std::vector<const float*> values;
         for (int64_t job = begin; job < end; ++job) {
             const int64_t t = job / H, h = job % H, kvh = h / groupSize;
@@ -196,9 +197,24 @@ void CpuBackend::attentionBlock(const AttentionWeights& w, State::AttentionLayer
             const float* query = q.data() + t * qDim + h * hd;
             scores.clear();
             values.clear();
-            auto visit = [&](const float* key, const float* value) {
+            const int64_t firstOwn = std::max<int64_t>(0, t - W);
+            if (KV == 1) {
+                // One key/value head (multi-query, as both RecurrentGemma sizes): the ring and
+                // the chunk's keys are plain [rows, hd] matrices, scored by the SIMD kernels.
+                dots.resize(static_cast<size_t>(W + t - firstOwn + 1));
+                gemmRows(isa, Matrix{WeightType::F32, s.keys.data(), W, hd}, 0, W, query, nullptr,
+                         1, dots.data(), W);
+                gemmRows(isa,
+                         Matrix{WeightType::F32, k.data() + firstOwn * kvDim, t - firstOwn + 1, hd},
+                         0, t - firstOwn + 1, query, nullptr, 1, dots.data() + W, t - firstOwn + 1);
+            }
+            auto visit = [&](const float* key, const float* value, size_t dotIndex) {
                 float dotp = 0.0f;
-                for (int64_t i = 0; i < hd; ++i) dotp += query[i] * key[i];
+                if (KV == 1) {
+                    dotp = dots[dotIndex];
+                } else {
+                    for (int64_t i = 0; i < hd; ++i) dotp += query[i] * key[i];
+                }
                 scores.push_back(dotp * scale);
                 values.push_back(value);
             };
@@ -206,11 +222,12 @@ void CpuBackend::attentionBlock(const AttentionWeights& w, State::AttentionLayer
                 const int64_t p = s.slotPositions[static_cast<size_t>(slot)];
                 if (p >= 0 && p >= pos - W) {
                     visit(s.keys.data() + slot * kvDim + kvh * hd,
-                          s.values.data() + slot * kvDim + kvh * hd);
+                          s.values.data() + slot * kvDim + kvh * hd, static_cast<size_t>(slot));
                 }
             }
-            for (int64_t j = std::max<int64_t>(0, t - W); j <= t; ++j) {
-                visit(k.data() + j * kvDim + kvh * hd, v.data() + j * kvDim + kvh * hd);
+            for (int64_t j = firstOwn; j <= t; ++j) {
+                visit(k.data() + j * kvDim + kvh * hd, v.data() + j * kvDim + kvh * hd,
+                      static_cast<size_t>(W + j - firstOwn));
             }
             const float maxScore = *std::max_element(scores.begin(), scores.end());
             double sum = 0.0;

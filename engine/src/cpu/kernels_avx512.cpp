@@ -15,9 +15,10 @@
 namespace griffin::cpu::abi {
 namespace {
 
-constexpr int64_t kTokenBlock = 48;
-constexpr int64_t kKBlock =
-    512;  // a multiple of 32 (blocks) and 16 (lanes)  // activations of a token block stay in L2
+constexpr int64_t kTokenBlock = 48;       // activations of a token block stay in L2
+constexpr int64_t kKBlock = 512;          // a multiple of 32 (blocks) and 16 (lanes)
+constexpr int64_t kPrefetchBlocks = 24;   // about 800 bytes ahead in each q8_0 row
+constexpr int64_t kPrefetchValues = 512;  // 1-2 KB ahead in each float row
 
 template <int Type>
 inline __m512 loadW(const unsigned char* row, int64_t k) {
@@ -66,6 +67,11 @@ void tileFloat(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k1
         for (int t = 0; t < T; ++t) xv[t] = _mm512_loadu_ps(xs[t] + k);
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
+            if constexpr (T == 1) {  // decode: keep more of each streamed row in flight
+                _mm_prefetch(reinterpret_cast<const char*>(rows[r]) +
+                                 (k + kPrefetchValues) * (Type == kF32 ? 4 : 2),
+                             _MM_HINT_T0);
+            }
             const __m512 wv = loadW<Type>(rows[r], k);
 #pragma GCC unroll 4
             for (int t = 0; t < T; ++t) acc[r][t] = _mm512_fmadd_ps(wv, xv[t], acc[r][t]);
@@ -138,6 +144,13 @@ void tileBlocks(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k
         }
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
+            if constexpr (T == 1) {
+                // Decode streams R rows from memory: ask for them well ahead, so that more
+                // lines are in flight than the hardware prefetcher keeps on its own.
+                _mm_prefetch(reinterpret_cast<const char*>(rows[r] + (b + kPrefetchBlocks) *
+                                                                         (Type == kQ8_0 ? 34 : 18)),
+                             _MM_HINT_T0);
+            }
             float dw;
             const __m512i w16 = _mm512_cvtepi8_epi16(loadBlock<Type>(rows[r], b, &dw));
 #pragma GCC unroll 4
