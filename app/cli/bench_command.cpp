@@ -172,9 +172,6 @@ int runBench(int argc, char** argv) {
         return fail("bench", "--backend must be cpu or vulkan (got '" + *b + "')");
     }
 
-    std::cerr << "bench: measuring memory read bandwidth and FMA peak...\n";
-    const MachineProbe probe = probeMachine(load.threads, *probeMib << 20);
-
     std::cerr << "bench: loading...\n";
     const auto loadStart = Clock::now();
     Result<std::unique_ptr<Model>> model = makeError(ErrorCode::Internal, "not loaded");
@@ -223,7 +220,6 @@ int runBench(int argc, char** argv) {
         r.tokens = n;
         r.tokensPerSecond = static_cast<double>(n) / s;
         r.gflops = (flopsPerToken * static_cast<double>(n) + headFlops) / s / 1e9;
-        r.peakRatio = r.gflops * 1e9 / probe.fmaFlopsPerSecond;
         prefillResults.push_back(r);
     }
 
@@ -272,10 +268,17 @@ int runBench(int argc, char** argv) {
         d.howReached = byPrefill ? "prefill" : "synthetic state";
         d.tokensPerSecond = static_cast<double>(steps) / s;
         d.achievedGbps = static_cast<double>(weightBytes) * d.tokensPerSecond / 1e9;
-        d.bandwidthRatio = d.achievedGbps * 1e9 / probe.readBytesPerSecond;
         d.stateBytes = static_cast<int64_t>(work.bytes());
         decodeResults.push_back(d);
     }
+
+    // The machine's bounds last, so that the probe's 1 GiB buffer is not in the model's peak RSS.
+    const int64_t peakRss = peakRssBytes();
+    std::cerr << "bench: measuring memory read bandwidth and FMA peak...\n";
+    const MachineProbe probe = probeMachine(load.threads, *probeMib << 20);
+    for (PrefillResult& r : prefillResults) r.peakRatio = r.gflops * 1e9 / probe.fmaFlopsPerSecond;
+    for (DecodeResult& d : decodeResults)
+        d.bandwidthRatio = d.achievedGbps * 1e9 / probe.readBytesPerSecond;
 
     nlohmann::ordered_json j;
     j["model"] = source;
@@ -307,7 +310,7 @@ int runBench(int argc, char** argv) {
                                {"bandwidth_ratio", d.bandwidthRatio},
                                {"state_bytes", d.stateBytes}});
     }
-    j["peak_rss_bytes"] = peakRssBytes();
+    j["peak_rss_bytes"] = peakRss;
     if (args->has("--json")) {
         std::cout << j.dump(2) << "\n";
         return 0;
@@ -338,8 +341,7 @@ int runBench(int argc, char** argv) {
                       d.bandwidthRatio, static_cast<long long>(d.stateBytes), d.howReached.c_str());
         std::cout << line;
     }
-    std::snprintf(line, sizeof line, "peak RSS:   %.1f MB\n",
-                  static_cast<double>(peakRssBytes()) / 1e6);
+    std::snprintf(line, sizeof line, "peak RSS:   %.1f MB\n", static_cast<double>(peakRss) / 1e6);
     std::cout << line;
     return 0;
 }

@@ -139,6 +139,46 @@ private slots:
         QCOMPARE(info.at("config").at("mlp_width").get<int64_t>(), 192);
     }
 
+    // griffin bench on the conformance model (tiny, so the test is quick): every key the issue
+    // names, contexts reached in order, the state size the same at every context.
+    void benchJsonHasEveryFigure() {
+        Run r = runGriffin({"bench", "--model", tinyModel(), "--type", "q8_0", "--json",
+                            "--contexts", "16,300", "--prefill", "64", "--decode-tokens", "4",
+                            "--probe-mib", "32", "--threads", "2"});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const auto j = nlohmann::json::parse(r.out.toStdString());
+        for (const char* key : {"measured_read_gbps", "measured_fma_gflops",
+                                "weight_bytes_per_token", "peak_rss_bytes"}) {
+            QVERIFY2(j.at(key).get<double>() > 0, key);
+        }
+        QVERIFY(j.at("weight_types").get<std::string>().find("q8_0") != std::string::npos);
+        QCOMPARE(j.at("prefill").size(), size_t{1});
+        QCOMPARE(j.at("prefill")[0].at("tokens").get<int64_t>(), int64_t{64});
+        QVERIFY(j.at("prefill")[0].at("peak_ratio").get<double>() > 0);
+        const auto& decode = j.at("decode");
+        QCOMPARE(decode.size(), size_t{2});
+        QCOMPARE(decode[1].at("context").get<int64_t>(), int64_t{300});
+        QCOMPARE(decode[1].at("how_reached").get<std::string>(), std::string("prefill"));
+        QCOMPARE(decode[0].at("state_bytes"), decode[1].at("state_bytes"));
+        for (const auto& d : decode) {
+            QVERIFY(d.at("tokens_per_s").get<double>() > 0);
+            QVERIFY(d.at("bandwidth_ratio").get<double>() > 0);
+        }
+        // A synthetic state is said as such.
+        Run s = runGriffin({"bench", "--model", tinyModel(), "--json", "--contexts", "5000",
+                            "--prefill", "none", "--decode-tokens", "2", "--probe-mib", "16",
+                            "--reach", "synthetic"});
+        QVERIFY2(s.exitCode == 0, s.err.constData());
+        QCOMPARE(nlohmann::json::parse(s.out.toStdString())
+                     .at("decode")[0]
+                     .at("how_reached")
+                     .get<std::string>(),
+                 std::string("synthetic state"));
+        // Bad input is an error, not a crash.
+        QVERIFY(runGriffin({"bench", "--synthetic", "7b"}).exitCode != 0);
+        QVERIFY(runGriffin({"bench", "--model", tinyModel(), "--type", "q3"}).exitCode != 0);
+    }
+
     void generateIsReproducibleAndWritesStats() {
         test::TempDir dir;
         test::makeTinyChatModel(dir.path() / "model");
