@@ -15,8 +15,6 @@
 namespace griffin::cpu::abi {
 namespace {
 
-constexpr int64_t kTokenBlock = 48;       // activations of a token block stay in L2
-constexpr int64_t kKBlock = 512;          // a multiple of 32 (blocks) and 16 (lanes)
 constexpr int64_t kPrefetchBlocks = 24;   // about 800 bytes ahead in each q8_0 row
 constexpr int64_t kPrefetchValues = 512;  // 1-2 KB ahead in each float row
 
@@ -180,63 +178,12 @@ inline void tile(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t 
     }
 }
 
-template <int Type, int R>
-void rowGroup(const GemmArgs& a, int64_t r0, int64_t tBegin, int64_t tEnd, int64_t k0, int64_t k1,
-              bool add) {
-    int64_t t = tBegin;
-    for (; t + 3 <= tEnd; t += 3) tile<Type, R, 3>(a, r0, t, k0, k1, add);
-    if (tEnd - t == 2)
-        tile<Type, R, 2>(a, r0, t, k0, k1, add);
-    else if (tEnd - t == 1)
-        tile<Type, R, 1>(a, r0, t, k0, k1, add);
-}
-
-template <int Type>
-void gemm(const GemmArgs& a) {
-    // Several tokens: columns in slices of kKBlock, so that a row group's slice stays in L1
-    // while every token of the block passes over it. One token: whole rows, as streams.
-    const int64_t kc = a.tokens > 1 ? kKBlock : a.k;
-    for (int64_t tb = 0; tb < a.tokens; tb += kTokenBlock) {
-        const int64_t te = tb + kTokenBlock < a.tokens ? tb + kTokenBlock : a.tokens;
-        for (int64_t k0 = 0; k0 < a.k; k0 += kc) {
-            const int64_t k1 = k0 + kc < a.k ? k0 + kc : a.k;
-            const bool add = k0 > 0;
-            int64_t r = 0;
-            for (; r + 4 <= a.rows; r += 4) rowGroup<Type, 4>(a, r, tb, te, k0, k1, add);
-            switch (a.rows - r) {
-                case 3:
-                    rowGroup<Type, 3>(a, r, tb, te, k0, k1, add);
-                    break;
-                case 2:
-                    rowGroup<Type, 2>(a, r, tb, te, k0, k1, add);
-                    break;
-                case 1:
-                    rowGroup<Type, 1>(a, r, tb, te, k0, k1, add);
-                    break;
-                default:
-                    break;
-            }
-        }
-    }
-}
+#include "cpu/kernels_tiling.h"  // here: its templates get this file's instruction set
 
 }  // namespace
 
 void gemmAvx512(const GemmArgs& a) {
-    switch (a.type) {
-        case kF32:
-            return gemm<kF32>(a);
-        case kBf16:
-            return gemm<kBf16>(a);
-        case kF16:
-            return gemm<kF16>(a);
-        case kQ8_0:
-            return gemm<kQ8_0>(a);
-        case kQ4_0:
-            return gemm<kQ4_0>(a);
-        default:
-            return;
-    }
+    gemmAnyType(a);
 }
 
 double readSumAvx512(const float* p, int64_t n) {
