@@ -106,7 +106,10 @@ void CpuBackend::recurrentBlock(const RecurrentWeights& w, const Gates& gates,
     const int64_t L = m_config.lruWidth, K = m_config.convWidth;
     Vec yb = zeros(T * L), xb = zeros(T * L);
     matmul(m_pool, w.linearY, u, T, w.linearYBias.data(), yb.data());
-    for (float& v : yb) v = gelu(v);
+    m_pool.parallelFor(T * L, 4096, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i)
+            yb[static_cast<size_t>(i)] = gelu(yb[static_cast<size_t>(i)]);
+    });
     matmul(m_pool, w.linearX, u, T, w.linearXBias.data(), xb.data());
 
     // Conv1D over [tail (K-1 rows, oldest first) ++ xb]; tap K-1 is the current token.
@@ -150,18 +153,21 @@ void CpuBackend::recurrentBlock(const RecurrentWeights& w, const Gates& gates,
             }
         }
     });
-    // griffin-spec.md §2.6.2: the scan, sequential in t, f32 state; position 0 resets.
+    // griffin-spec.md §2.6.2: the scan, sequential in t, f32 state; position 0 resets. Channels
+    // are independent: split across the pool, each running its channels through every t.
     Vec gated = zeros(T * L);
-    for (int64_t t = 0; t < T; ++t) {
-        const bool reset = firstPos + t == 0;
-        for (int64_t ch = 0; ch < L; ++ch) {
-            const size_t i = static_cast<size_t>(t * L + ch);
-            float& h = s.h[static_cast<size_t>(ch)];
-            h = rgLruStep(xc[i], gateXPre[i], gateAPre[i], w.logA[static_cast<size_t>(ch)], h,
-                          reset);
-            gated[i] = h * yb[i];
+    m_pool.parallelFor(L, 64, [&](int64_t chBegin, int64_t chEnd) {
+        for (int64_t t = 0; t < T; ++t) {
+            const bool reset = firstPos + t == 0;
+            for (int64_t ch = chBegin; ch < chEnd; ++ch) {
+                const size_t i = static_cast<size_t>(t * L + ch);
+                float& h = s.h[static_cast<size_t>(ch)];
+                h = rgLruStep(xc[i], gateXPre[i], gateAPre[i], w.logA[static_cast<size_t>(ch)], h,
+                              reset);
+                gated[i] = h * yb[i];
+            }
         }
-    }
+    });
     matmul(m_pool, w.linearOut, gated.data(), T, w.linearOutBias.data(), out);
 }
 
@@ -259,7 +265,12 @@ void CpuBackend::mlpBlock(const LayerWeights& w, const float* v, int64_t T, floa
     Vec gate = zeros(T * M), up = zeros(T * M);
     matmul(m_pool, w.mlpGate, v, T, w.mlpGateBias.data(), gate.data());
     matmul(m_pool, w.mlpUp, v, T, w.mlpUpBias.data(), up.data());
-    for (size_t i = 0; i < gate.size(); ++i) gate[i] = gelu(gate[i]) * up[i];
+    m_pool.parallelFor(T * M, 4096, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+            const size_t j = static_cast<size_t>(i);
+            gate[j] = gelu(gate[j]) * up[j];
+        }
+    });
     matmul(m_pool, w.mlpDown, gate.data(), T, w.mlpDownBias.data(), out);
 }
 

@@ -41,7 +41,27 @@ void ThreadPool::runShare(int index, int parts) {
         (*m_fn)(begin, end);
 }
 
-void ThreadPool::workerLoop(int index) {
+void ThreadPool::runClaimed(uint64_t generation, int parts) {
+    const uint64_t tag = (generation & 0xFFFFFFFFu) << 32;
+    uint64_t claim = m_claim.load(std::memory_order_acquire);
+    for (;;) {
+        if ((claim & ~uint64_t{0xFFFFFFFFu}) != tag)
+            return;  // a newer job: this one is finished
+        const int index = static_cast<int>(claim & 0xFFFFFFFFu);
+        if (index >= parts)
+            return;
+        if (!m_claim.compare_exchange_weak(claim, claim + 1, std::memory_order_acq_rel))
+            continue;  // `claim` was reloaded
+        runShare(index, parts);
+        if (m_completed.fetch_add(1, std::memory_order_acq_rel) + 1 == parts) {
+            std::lock_guard lock(m_mutex);
+            m_done.notify_one();
+        }
+        claim = m_claim.load(std::memory_order_acquire);
+    }
+}
+
+void ThreadPool::workerLoop(int /*index*/) {
     uint64_t seen = 0;
     for (;;) {
         uint64_t job = m_job.load(std::memory_order_acquire);
@@ -62,14 +82,7 @@ void ThreadPool::workerLoop(int index) {
             job = m_job.load(std::memory_order_acquire);
         }
         seen = job;
-        const int parts = static_cast<int>(job & 0xFFFF);
-        if (index >= parts)
-            continue;
-        runShare(index, parts);
-        if (m_pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-            std::lock_guard lock(m_mutex);
-            m_done.notify_one();
-        }
+        runClaimed(job >> 16, static_cast<int>(job & 0xFFFF));
     }
 }
 
@@ -85,19 +98,22 @@ void ThreadPool::parallelFor(int64_t n, int64_t grain,
     }
     m_fn = &fn;
     m_n = n;
-    m_pending.store(parts - 1, std::memory_order_relaxed);
+    m_completed.store(0, std::memory_order_relaxed);
+    uint64_t generation;
     {
         std::lock_guard lock(m_mutex);
-        const uint64_t generation = (m_job.load(std::memory_order_relaxed) >> 16) + 1;
+        generation = (m_job.load(std::memory_order_relaxed) >> 16) + 1;
+        m_claim.store((generation & 0xFFFFFFFFu) << 32, std::memory_order_relaxed);
         m_job.store(generation << 16 | static_cast<uint64_t>(parts), std::memory_order_release);
     }
     m_wake.notify_all();
-    runShare(0, parts);
-    for (int spin = 0; m_pending.load(std::memory_order_acquire) != 0 && spin < kSpins; ++spin)
+    runClaimed(generation, parts);
+    for (int spin = 0; m_completed.load(std::memory_order_acquire) != parts && spin < kSpins;
+         ++spin)
         relax();
-    if (m_pending.load(std::memory_order_acquire) != 0) {
+    if (m_completed.load(std::memory_order_acquire) != parts) {
         std::unique_lock lock(m_mutex);
-        m_done.wait(lock, [&] { return m_pending.load(std::memory_order_acquire) == 0; });
+        m_done.wait(lock, [&] { return m_completed.load(std::memory_order_acquire) == parts; });
     }
     m_fn = nullptr;
 }
