@@ -24,6 +24,11 @@ commands:
           [--seed S] [--top-alternatives N --json]
   chat    --model PATH [--system TEXT] [--max-tokens N] [sampling flags]
                                             terminal chat (/help inside for commands)
+  summarize [--model PATH] FILE [--strategy auto|stream|map-reduce|refine]
+          [--length short|page|bullets|detailed] [--focus TEXT] [--out FILE] [--json]
+          [--session DIR] [--restart] [--max-tokens N] [--chunk-tokens N] [sampling flags]
+                                            summarize a .txt, .md or .html file (greedy by
+                                            default); Ctrl-C keeps the session, rerun resumes
   safety  [--rules FILE] [--direction input|output] [--stream] --in FILE.jsonl [--out FILE]
                                             safety decisions for {"text": ...} lines
   bench   (--model PATH | --synthetic 2b|9b|demo) [--type f32|bf16|f16|q8_0|q4_0]
@@ -34,8 +39,9 @@ commands:
                                             one GGUF file: matrices converted, tokenizer embedded
   --version                                 print the version and exit
 
-model loading (info, logits, generate, chat): [--backend cpu|vulkan|auto] [--device N|NAME]
-  [--threads N] [--quantize f32|bf16|f16|q8_0|q4_0]  (convert the matrices while loading)
+model loading (info, logits, generate, chat, summarize): [--backend cpu|vulkan|auto]
+  [--device N|NAME] [--threads N] [--quantize f32|bf16|f16|q8_0|q4_0]  (convert the matrices
+  while loading)
 
 PATH is a Hugging Face model folder (config.json, model.safetensors or a sharded index,
 tokenizer.model for the text commands) or a .gguf file made by `griffin quantize`.
@@ -60,10 +66,11 @@ int main(int argc, char** argv) {
     }
     using Command = int (*)(int, char**);
     const std::pair<const char*, Command> commands[] = {
-        {"info", griffin::cli::runInfo},         {"logits", griffin::cli::runLogits},
-        {"tokenize", griffin::cli::runTokenize}, {"generate", griffin::cli::runGenerate},
-        {"chat", griffin::cli::runChat},         {"safety", griffin::cli::runSafety},
-        {"quantize", griffin::cli::runQuantize}, {"bench", griffin::cli::runBench},
+        {"info", griffin::cli::runInfo},           {"logits", griffin::cli::runLogits},
+        {"tokenize", griffin::cli::runTokenize},   {"generate", griffin::cli::runGenerate},
+        {"chat", griffin::cli::runChat},           {"safety", griffin::cli::runSafety},
+        {"quantize", griffin::cli::runQuantize},   {"bench", griffin::cli::runBench},
+        {"summarize", griffin::cli::runSummarize},
     };
     for (const auto& [name, run] : commands) {
         if (command == name)
