@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // EngineWorker on its own thread, driven through queued signals as the GUI does: signal order,
-// stop, regenerate and edit (snapshots), and a persisted state that continues exactly.
+// stop, regenerate and edit (snapshots), and a persisted state that continues exactly, on the
+// shipped demo model.
 #include "services/engine_worker.h"
 
 #include <QSignalSpy>
@@ -97,11 +98,15 @@ private slots:
     void initTestCase() {
         griffin::test::makeTinyChatModel(m_dir.path() / "model");
         m_model = QString::fromStdString((m_dir.path() / "model").string());
+        // Chat behaviour is tested on the model the app ships and opens by default.
+        const auto demo = std::filesystem::path(GRIFFIN_RESOURCES_DIR) / "models" / "demo";
+        QVERIFY2(std::filesystem::exists(demo / "model.safetensors"), "the demo model is missing");
+        m_demo = QString::fromStdString(demo.string());
     }
 
     void signalsArriveInOrder() {
         Harness h(QString{});
-        QVERIFY(h.loadModel(m_model));
+        QVERIFY(h.loadModel(m_demo));
         QStringList order;
         connect(h.worker, &EngineWorker::generationStarted, this, [&] { order << "started"; });
         connect(h.worker, &EngineWorker::prefillProgress, this, [&] {
@@ -125,7 +130,7 @@ private slots:
 
     void stopEndsTheReplyWithinOneToken() {
         Harness h(QString{});
-        QVERIFY(h.loadModel(m_model));
+        QVERIFY(h.loadModel(m_demo));
         std::stop_source stop;
         int chunks = 0;
         connect(
@@ -144,7 +149,7 @@ private slots:
     // prompt id is fed again, and greedy decoding reproduces the first reply.
     void regenerateAndEditReuseSnapshots() {
         Harness h(QString{});
-        QVERIFY(h.loadModel(m_model));
+        QVERIFY(h.loadModel(m_demo));
         const auto first = h.ask("c", {user("what does quick mean")}, 10);
         const auto again = h.ask("c", {user("what does quick mean")}, 10);
         QCOMPARE(again.tokens, first.tokens);
@@ -172,17 +177,17 @@ private slots:
         QVector<ChatMessageData> history = {user("the lighthouse keeper")};
         {
             Harness h(dir);
-            QVERIFY(h.loadModel(m_model));
+            QVERIFY(h.loadModel(m_demo));
             const auto r = h.ask("d", history, 9);
             history.push_back(model(r.text, r.tokens));
         }
         QVERIFY(QFile::exists(dir + "/d.state") && QFile::exists(dir + "/d.state.meta"));
         history.push_back(user("what happened next"));
         Harness restored(dir);
-        QVERIFY(restored.loadModel(m_model));
+        QVERIFY(restored.loadModel(m_demo));
         const auto a = restored.ask("d", history, 9);
         Harness fresh(QString{});
-        QVERIFY(fresh.loadModel(m_model));
+        QVERIFY(fresh.loadModel(m_demo));
         const auto b = fresh.ask("d", history, 9);
         QCOMPARE(a.tokens, b.tokens);
         QVERIFY2(
@@ -230,7 +235,8 @@ private slots:
 
 private:
     griffin::test::TempDir m_dir;
-    QString m_model;
+    QString m_model;  // a tiny random model (fast), for file-format cases
+    QString m_demo;   // the shipped demo model
 };
 
 QTEST_GUILESS_MAIN(EngineWorkerTest)
