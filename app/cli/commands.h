@@ -17,6 +17,7 @@ int runSafety(int argc, char** argv);
 int runQuantize(int argc, char** argv);
 int runBench(int argc, char** argv);
 int runSummarize(int argc, char** argv);
+int runPerplexity(int argc, char** argv);
 
 // Prints "griffin: <message>" to stderr and returns the exit code for an error.
 int fail(const char* command, const std::string& message);

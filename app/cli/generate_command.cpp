@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // `griffin generate --prompt TEXT [--chat] [--system TEXT] [--max-tokens N] [sampling flags]
-// [--stop STR]... [--stats-json FILE] [--top-alternatives N --json]`: streams the continuation to
-// stdout as it is generated.
+// [--stop STR]... [--stats-json FILE] [--top-alternatives N] [--json]`: streams the continuation
+// to stdout as it is generated, or with --json prints one object with every token's probability
+// (and its top alternatives) once generation ends.
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -85,34 +86,42 @@ int runGenerate(int argc, char** argv) {
     options.stopStrings = args->getAll("--stop");
     options.stopAtEndOfTurn = args->has("--chat");
     options.stop = interrupt.arm();
+    // --json: one object at the end, {"text", "tokens": [{"id", "text", "prob",
+    // "alternatives"}], "stats"}; otherwise the text streams as it is generated.
+    nlohmann::json tokens = nlohmann::json::array();
     options.onToken = [&](const TokenEvent& e) {
         if (!json) {
             std::cout << e.text << std::flush;
             return;
         }
-        nlohmann::json line = {{"text", e.text}};
-        if (e.id >= 0) {
-            line["id"] = e.id;
-            line["piece"] = tokenizer.piece(e.id);
-            line["probability"] = e.probability;
+        if (e.id < 0) {  // held-back text released at the end belongs to the last token
+            if (!tokens.empty())
+                tokens.back()["text"] = tokens.back()["text"].get<std::string>() + e.text;
+            return;
+        }
+        nlohmann::json token = {{"id", e.id}, {"text", e.text}, {"prob", e.probability}};
+        if (*alternatives > 0) {
             nlohmann::json alts = nlohmann::json::array();
             for (const TokenProbability& a : e.alternatives) {
-                alts.push_back({{"id", a.id},
-                                {"piece", tokenizer.piece(a.id)},
-                                {"probability", a.probability}});
+                alts.push_back(
+                    {{"id", a.id}, {"text", tokenizer.pieceBytes(a.id)}, {"prob", a.probability}});
             }
-            if (!e.alternatives.empty())
-                line["alternatives"] = alts;
+            token["alternatives"] = std::move(alts);
         }
-        std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n"
-                  << std::flush;
+        tokens.push_back(std::move(token));
     };
     State state = loaded->model->newState();
     auto result = Generator(*loaded->model, tokenizer).generate(state, ids, options);
     if (!result)
         return fail("generate", result.error().message);
-    if (!json)
+    if (json) {
+        const nlohmann::json out = {{"text", result->text},
+                                    {"tokens", std::move(tokens)},
+                                    {"stats", statsJson(result->stats, sampling->seed)}};
+        std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    } else {
         std::cout << "\n";
+    }
     if (auto file = args->get("--stats-json")) {
         const std::string text = statsJson(result->stats, sampling->seed).dump(2) + "\n";
         if (auto s = writeFileAtomically(*file, text); !s)

@@ -21,7 +21,10 @@ commands:
   generate --model PATH --prompt TEXT       stream a continuation to stdout
           [--chat] [--system TEXT] [--max-tokens N] [--stop STR]... [--stats-json FILE]
           [--temperature T] [--top-k K] [--top-p P] [--min-p M] [--repeat-penalty R]
-          [--seed S] [--top-alternatives N --json]
+          [--seed S] [--top-alternatives N] [--json]  (--json: one object with every
+                                            token's probability and its top N alternatives)
+  perplexity --model PATH --file TEXT [--json]
+                                            token count, negative log-likelihood, perplexity
   chat    --model PATH [--system TEXT] [--max-tokens N] [sampling flags]
                                             terminal chat (/help inside for commands)
   summarize [--model PATH] FILE [--strategy auto|stream|map-reduce|refine]
@@ -39,7 +42,7 @@ commands:
                                             one GGUF file: matrices converted, tokenizer embedded
   --version                                 print the version and exit
 
-model loading (info, logits, generate, chat, summarize): [--backend cpu|vulkan|auto]
+model loading (info, logits, generate, chat, summarize, perplexity): [--backend cpu|vulkan|auto]
   [--device N|NAME] [--threads N] [--quantize f32|bf16|f16|q8_0|q4_0]  (convert the matrices
   while loading)
 
@@ -70,7 +73,7 @@ int main(int argc, char** argv) {
         {"tokenize", griffin::cli::runTokenize},   {"generate", griffin::cli::runGenerate},
         {"chat", griffin::cli::runChat},           {"safety", griffin::cli::runSafety},
         {"quantize", griffin::cli::runQuantize},   {"bench", griffin::cli::runBench},
-        {"summarize", griffin::cli::runSummarize},
+        {"summarize", griffin::cli::runSummarize}, {"perplexity", griffin::cli::runPerplexity},
     };
     for (const auto& [name, run] : commands) {
         if (command == name)

@@ -82,6 +82,14 @@ Result<GenerationResult> Generator::generate(State& state, std::span<const int32
                              " pieces but the model only " + std::to_string(m_model.logitsSize()) +
                              " embedding rows: they do not belong together");
     }
+    for (int32_t id : options.forced) {
+        if (id < 0 || id >= m_tokenizer.vocabSize()) {
+            return makeError(ErrorCode::InvalidArgument,
+                             "generate: forced token id " + std::to_string(id) +
+                                 " is outside the vocabulary (0.." +
+                                 std::to_string(m_tokenizer.vocabSize() - 1) + ")");
+        }
+    }
     const auto started = Clock::now();
     GenerationResult result;
     GenerationStats& stats = result.stats;
@@ -104,7 +112,8 @@ Result<GenerationResult> Generator::generate(State& state, std::span<const int32
     Sampler sampler(options.sampling, m_tokenizer.vocabSize());
     IncrementalDecoder decoder(m_tokenizer);
     StopStringMatcher matcher(options.stopStrings);
-    std::vector<int32_t> recent(prompt.begin(), prompt.end());
+    std::vector<int32_t> recent(options.context.begin(), options.context.end());
+    recent.insert(recent.end(), prompt.begin(), prompt.end());
     const auto endOfTurn = m_tokenizer.endOfTurnId();
     Clock::time_point firstTokenAt;
     stats.stopReason = StopReason::MaxTokens;
@@ -114,7 +123,12 @@ Result<GenerationResult> Generator::generate(State& state, std::span<const int32
             stats.stopReason = StopReason::Cancelled;
             break;
         }
-        SampledToken token = sampler.sample(*logits, recent);
+        if (options.beforeToken)
+            options.beforeToken(n, state);
+        const size_t index = static_cast<size_t>(n);
+        SampledToken token = index < options.forced.size()
+                                 ? sampler.force(*logits, recent, options.forced[index])
+                                 : sampler.sample(*logits, recent);
         ++stats.generatedTokens;
         if (n == 0) {
             firstTokenAt = Clock::now();

@@ -18,6 +18,16 @@ double Sampler::uniform() {
 }
 
 SampledToken Sampler::sample(std::span<const float> logits, std::span<const int32_t> recent) {
+    return choose(logits, recent, -1);
+}
+
+SampledToken Sampler::force(std::span<const float> logits, std::span<const int32_t> recent,
+                            int32_t forced) {
+    return choose(logits, recent, std::clamp(forced, 0, m_vocabLimit - 1));
+}
+
+SampledToken Sampler::choose(std::span<const float> logits, std::span<const int32_t> recent,
+                             int32_t forced) {
     const size_t n = static_cast<size_t>(m_vocabLimit);
     m_work.assign(logits.begin(), logits.begin() + static_cast<ptrdiff_t>(n));
 
@@ -62,11 +72,13 @@ SampledToken Sampler::sample(std::span<const float> logits, std::span<const int3
                       m_order.end(), byProbability);
 
     SampledToken result;
-    for (size_t i = 0; i < std::min(keepForReport, n); ++i) {
-        result.alternatives.push_back({m_order[i], m_work[static_cast<size_t>(m_order[i])]});
-    }
     if (greedy) {
-        result.id = m_order[0];
+        // Greedy takes the most likely token; probabilities are the model's (softmax of the
+        // penalised logits), which is what the choice ranks by.
+        for (size_t i = 0; i < std::min(keepForReport, n); ++i) {
+            result.alternatives.push_back({m_order[i], m_work[static_cast<size_t>(m_order[i])]});
+        }
+        result.id = forced >= 0 ? forced : m_order[0];
         result.probability = m_work[static_cast<size_t>(result.id)];
         return result;
     }
@@ -88,6 +100,27 @@ SampledToken Sampler::sample(std::span<const float> logits, std::span<const int3
     kept = std::max<size_t>(kept, 1);
     double keptMass = 0.0;
     for (size_t i = 0; i < kept; ++i) keptMass += m_work[static_cast<size_t>(m_order[i])];
+
+    // Alternatives carry their probability under the distribution actually sampled from: the
+    // kept candidates renormalised, zero for those truncation removed (still listed, in order).
+    for (size_t i = 0; i < std::min(keepForReport, n); ++i) {
+        const float p = i < kept
+                            ? static_cast<float>(m_work[static_cast<size_t>(m_order[i])] / keptMass)
+                            : 0.0f;
+        result.alternatives.push_back({m_order[i], p});
+    }
+
+    if (forced >= 0) {
+        result.id = forced;
+        result.probability = 0.0f;
+        for (size_t i = 0; i < kept; ++i) {
+            if (m_order[i] == forced) {
+                result.probability =
+                    static_cast<float>(m_work[static_cast<size_t>(forced)] / keptMass);
+            }
+        }
+        return result;
+    }
 
     double r = uniform() * keptMass;
     size_t chosen = kept - 1;

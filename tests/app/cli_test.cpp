@@ -5,6 +5,7 @@
 #include <QProcess>
 #include <QtTest>
 
+#include "griffin/tokenizer.h"
 #include "test_files.h"
 
 using namespace griffin;
@@ -203,18 +204,111 @@ private slots:
         QVERIFY(other.out != a.out);
     }
 
+    // --json prints one object: the text, every token with its probability under the
+    // distribution sampled from and its top alternatives (sorted, summing to at most 1), stats.
+    void generateJsonListsAlternatives_data() {
+        QTest::addColumn<QStringList>("sampling");
+        QTest::newRow("greedy") << QStringList{"--temperature", "0"};
+        QTest::newRow("sampled") << QStringList{"--temperature", "0.9", "--top-k", "3",
+                                                "--seed",        "11"};
+    }
     void generateJsonListsAlternatives() {
-        test::TempDir dir;
-        test::makeTinyChatModel(dir.path());
-        Run r = runGriffin({"generate", "--model", QString::fromStdString(dir.path().string()),
-                            "--prompt", "hello", "--chat", "--temperature", "0", "--max-tokens",
-                            "3", "--top-alternatives", "4", "--json"});
+        QFETCH(QStringList, sampling);
+        const QString demo = QStringLiteral(GRIFFIN_RESOURCES_DIR "/models/demo");
+        Run r = runGriffin(QStringList{"generate", "--model", demo, "--prompt",
+                                       "What does 'harbour' mean?", "--chat", "--max-tokens", "8",
+                                       "--top-alternatives", "5", "--json"} +
+                           sampling);
         QVERIFY2(r.exitCode == 0, r.err.constData());
-        const QList<QByteArray> lines = r.out.trimmed().split('\n');
-        QVERIFY(!lines.isEmpty());
-        const auto first = nlohmann::json::parse(lines.first().toStdString());
-        QCOMPARE(first.at("alternatives").size(), size_t{4});
-        QCOMPARE(first.at("alternatives")[0].at("id"), first.at("id"));  // greedy
+        QCOMPARE(r.out.trimmed().count('\n'), 0);  // one object, one line
+        const auto j = nlohmann::json::parse(r.out.toStdString());
+        const auto& tokens = j.at("tokens");
+        QVERIFY(!tokens.empty());
+        QCOMPARE(static_cast<int64_t>(tokens.size()),
+                 j.at("stats").at("generated_tokens").get<int64_t>() -
+                     (j.at("stats").at("stop_reason") == "max_tokens" ? 0 : 1));
+        std::string joined;
+        for (const auto& t : tokens) {
+            joined += t.at("text").get<std::string>();
+            const float prob = t.at("prob");
+            QVERIFY(prob > 0.0f && prob <= 1.0f);
+            const auto& alts = t.at("alternatives");
+            QCOMPARE(alts.size(), size_t{5});
+            double sum = 0.0;
+            bool chosenListed = false;
+            for (size_t a = 0; a < alts.size(); ++a) {
+                const float p = alts[a].at("prob");
+                sum += p;
+                if (a > 0)
+                    QVERIFY(p <= alts[a - 1].at("prob").get<float>());
+                if (alts[a].at("id") == t.at("id")) {
+                    chosenListed = true;
+                    QCOMPARE(p, prob);
+                }
+            }
+            QVERIFY(sum <= 1.0 + 1e-5);
+            QVERIFY(chosenListed);  // greedy takes the first; top-k 3 keeps it within 5
+        }
+        QCOMPARE(joined, j.at("text").get<std::string>());
+        if (sampling.contains("0")) {
+            for (const auto& t : tokens) QCOMPARE(t.at("alternatives")[0].at("id"), t.at("id"));
+        } else {  // top-k 3: the 4th and 5th alternatives have no probability
+            for (const auto& t : tokens) QCOMPARE(t.at("alternatives")[4].at("prob"), 0.0f);
+        }
+    }
+
+    // perplexity = exp(mean NLL), and the NLL is the sum of log-softmax values read from
+    // `griffin logits` for the same ids (BOS prepended), across several forward chunks.
+    void perplexityMatchesTheLogits() {
+        const QString demo = QStringLiteral(GRIFFIN_RESOURCES_DIR "/models/demo");
+        test::TempDir dir;
+        const std::string text =
+            "A harbour is a sheltered stretch of water where ships can stay safely. The word "
+            "lucid means clear and easy to understand, and a lighthouse is a tower with a "
+            "bright light that guides ships at night. To wander is to walk slowly without a "
+            "particular purpose, and a meadow is a field of grass and flowers.";
+        const auto file = dir.path() / "text.txt";
+        test::writeFile(file, text);
+        Run r = runGriffin({"perplexity", "--model", demo, "--file",
+                            QString::fromStdString(file.string()), "--json"});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const auto j = nlohmann::json::parse(r.out.toStdString());
+
+        auto tokenizer = Tokenizer::loadForModel(demo.toStdString());
+        QVERIFY(tokenizer.has_value());
+        std::vector<int32_t> ids = (*tokenizer)->encode(text);
+        ids.insert(ids.begin(), (*tokenizer)->bosId());
+        QVERIFY(ids.size() > 70);  // more than one 64-token chunk
+        QCOMPARE(j.at("tokens").get<int64_t>(), static_cast<int64_t>(ids.size() - 1));
+        QStringList list;
+        for (int32_t id : ids) list << QString::number(id);
+        const QString npy = QString::fromStdString((dir.path() / "logits.npy").string());
+        Run l = runGriffin({"logits", "--model", demo, "--tokens", list.join(','), "--out", npy});
+        QVERIFY2(l.exitCode == 0, l.err.constData());
+        QFile f(npy);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QString shape;
+        std::vector<float> logits;
+        QVERIFY(readNpy(f.readAll().toStdString(), shape, logits));
+        const size_t vocab = logits.size() / ids.size();
+        double nll = 0.0;
+        for (size_t t = 0; t + 1 < ids.size(); ++t) {
+            const float* row = logits.data() + t * vocab;
+            const double m = *std::max_element(row, row + vocab);
+            double sum = 0.0;
+            for (size_t v = 0; v < vocab; ++v) sum += std::exp(row[v] - m);
+            nll -= row[ids[t + 1]] - m - std::log(sum);
+        }
+        const double got = j.at("nll");
+        QVERIFY2(std::abs(got - nll) < 1e-3 * std::max(1.0, nll),
+                 qPrintable(QString("%1 vs %2").arg(got).arg(nll)));
+        QVERIFY(std::abs(j.at("perplexity").get<double>() -
+                         std::exp(got / static_cast<double>(ids.size() - 1))) < 1e-6 * got);
+
+        Run missing = runGriffin({"perplexity", "--model", demo, "--file", "/nonexistent.txt"});
+        QVERIFY(missing.exitCode != 0);
+        QVERIFY(missing.out.isEmpty());
+        QVERIFY2(missing.err.contains("/nonexistent.txt"), missing.err.constData());
     }
 
     void tokenizeListsIdsAndPieces() {

@@ -162,6 +162,40 @@ private slots:
         Sampler s1(k1, 3);
         QCOMPARE(s1.sample(logits, {}).probability, 1.0f);
     }
+
+    // Alternatives carry the probability of the distribution sampled from: top-k 2 keeps 0.5
+    // and 0.3 (renormalised to 0.625 / 0.375) and gives the rest zero, still listed in order.
+    void alternativesUseTheTruncatedDistribution() {
+        const auto logits = logitsOf({0.5, 0.3, 0.15, 0.05});
+        SamplingParams p = plain();
+        p.topK = 2;
+        p.topAlternatives = 4;
+        Sampler s(p, 4);
+        const SampledToken t = s.sample(logits, {});
+        QCOMPARE(t.alternatives.size(), size_t{4});
+        QVERIFY(std::abs(t.alternatives[0].probability - 0.625f) < 1e-5f);
+        QVERIFY(std::abs(t.alternatives[1].probability - 0.375f) < 1e-5f);
+        QCOMPARE(t.alternatives[2].id, 2);
+        QCOMPARE(t.alternatives[2].probability, 0.0f);
+        QCOMPARE(t.alternatives[3].probability, 0.0f);
+        QCOMPARE(t.probability, t.alternatives[static_cast<size_t>(t.id)].probability);
+    }
+
+    // force() reports the forced token's probability and draws no random number: the next
+    // sample equals the first sample of a fresh sampler with the same seed.
+    void forcedTokensDrawNothing() {
+        const auto logits = logitsOf({0.4, 0.3, 0.2, 0.1});
+        SamplingParams p = plain();
+        p.seed = 99;
+        p.topK = 3;
+        Sampler forced(p, 4), fresh(p, 4);
+        const SampledToken f = forced.force(logits, {}, 1);
+        QCOMPARE(f.id, 1);
+        QVERIFY(std::abs(f.probability - 0.3f / 0.9f) < 1e-5f);
+        QCOMPARE(forced.force(logits, {}, 3).probability, 0.0f);  // cut by top-k
+        for (int i = 0; i < 20; ++i)
+            QCOMPARE(forced.sample(logits, {}).id, fresh.sample(logits, {}).id);
+    }
 };
 
 QTEST_APPLESS_MAIN(SamplerTest)

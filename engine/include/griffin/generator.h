@@ -52,6 +52,16 @@ struct GenerateOptions {
     int64_t prefillChunk = 256;
     std::function<void(int64_t, int64_t)> prefillProgress;  // (tokens done, total)
     std::function<void(const TokenEvent&)> onToken;         // every sampled token, in order
+    // Tokens already in the state before `prompt` (earlier turns, the part of a reply a branch
+    // keeps): the repetition penalty sees them as if they were part of the prompt.
+    std::vector<int32_t> context;
+    // The reply's first tokens, taken instead of sampled (no random number is drawn for them;
+    // their events report their probability). Sampling continues after them, so a generation
+    // with a forced prefix equals a branch that restores the state at that point.
+    std::vector<int32_t> forced;
+    // Called before reply token n is chosen, with the state that holds the prompt and reply
+    // tokens [0, n): where snapshots for branching are taken. May be empty.
+    std::function<void(int64_t, const State&)> beforeToken;
 };
 
 struct GenerationResult {

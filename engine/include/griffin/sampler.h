@@ -33,7 +33,9 @@ struct SampledToken {
     // Probability of `id` under the distribution it was drawn from (after penalty, temperature
     // and truncation; for greedy the softmax of the penalised logits).
     float probability = 0.0f;
-    // The most likely tokens, most likely first, under the distribution before truncation.
+    // The most likely tokens, most likely first (params.topAlternatives of them), with their
+    // probability under the same distribution as `probability` (zero when truncation removed
+    // them).
     std::vector<TokenProbability> alternatives;
 };
 
@@ -46,11 +48,18 @@ public:
     // Requires: logits.size() >= vocabLimit. `recent` are the latest tokens of the sequence (for
     // the repetition penalty; only the last repeatWindow are used).
     SampledToken sample(std::span<const float> logits, std::span<const int32_t> recent);
+    // The same distribution, but `forced` is taken instead of drawing (no random number is
+    // used): its probability under the distribution (zero when truncation removed it) and the
+    // alternatives are reported as for a sampled token.
+    SampledToken force(std::span<const float> logits, std::span<const int32_t> recent,
+                       int32_t forced);
 
     const SamplingParams& params() const { return m_params; }
 
 private:
-    double uniform();  // in [0, 1), identical on every platform for a given seed
+    SampledToken choose(std::span<const float> logits, std::span<const int32_t> recent,
+                        int32_t forced);  // forced < 0: draw
+    double uniform();                     // in [0, 1), identical on every platform for a given seed
     SamplingParams m_params;
     int32_t m_vocabLimit;
     std::mt19937_64 m_rng;
