@@ -60,6 +60,11 @@ public:
     // moving the worker to its thread.
     void setEmitIntervalMs(int ms) { m_emitIntervalMs = ms; }
 
+    // For other workers on the same thread (the prompt lab): the loaded model, or null.
+    griffin::Model* model() const { return m_model.get(); }
+    const griffin::Tokenizer* tokenizer() const { return m_tokenizer.get(); }
+    const ModelSummary& summary() const { return m_summary; }
+
 public slots:
     // Lists the Vulkan devices; answers with devicesFound.
     void findDevices();

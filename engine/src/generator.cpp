@@ -112,6 +112,7 @@ Result<GenerationResult> Generator::generate(State& state, std::span<const int32
     Sampler sampler(options.sampling, m_tokenizer.vocabSize());
     IncrementalDecoder decoder(m_tokenizer);
     StopStringMatcher matcher(options.stopStrings);
+    for (int32_t id : options.emitted) matcher.push(decoder.push(id));  // already shown
     std::vector<int32_t> recent(options.context.begin(), options.context.end());
     recent.insert(recent.end(), prompt.begin(), prompt.end());
     const auto endOfTurn = m_tokenizer.endOfTurnId();

@@ -59,6 +59,10 @@ struct GenerateOptions {
     // their events report their probability). Sampling continues after them, so a generation
     // with a forced prefix equals a branch that restores the state at that point.
     std::vector<int32_t> forced;
+    // Reply tokens already shown before this call (a branch continuing a reply from a restored
+    // state): the text decoder and the stop-string matcher continue after them, so the text of
+    // the new tokens is what one uninterrupted generation would have released.
+    std::vector<int32_t> emitted;
     // Called before reply token n is chosen, with the state that holds the prompt and reply
     // tokens [0, n): where snapshots for branching are taken. May be empty.
     std::function<void(int64_t, const State&)> beforeToken;
