@@ -3,6 +3,7 @@
 // service threads, the conversation store and the main window. Also the headless smoke test:
 //   griffin-chat --smoke-test "PROMPT" [--screenshot FILE.png] [--model PATH]
 #include <cstdio>
+#include <string_view>
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -21,6 +22,7 @@
 #include "main_window.h"
 #include "services/conversation_store.h"
 #include "services/runtime.h"
+#include "version.h"
 
 namespace {
 
@@ -128,13 +130,30 @@ int runSmokeTest(QApplication& app, MainWindow& window, ServiceRuntime& runtime,
     return exitCode;
 }
 
+// Whether the command line asks for --version (or -v). Answered before QApplication exists, so it
+// works without a display; the values of options that take one are skipped.
+bool asksForVersion(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg == "--version" || arg == "-v")
+            return true;
+        if (arg == "--model" || arg == "--smoke-test" || arg == "--screenshot")
+            ++i;
+    }
+    return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (asksForVersion(argc, argv)) {
+        std::printf("%s\n", griffin::app::versionLine("griffin-chat").c_str());
+        return 0;
+    }
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("griffin-chat"));
     QApplication::setApplicationVersion(
-        QStringLiteral(GRIFFIN_VERSION " (" GRIFFIN_GIT_COMMIT ")"));
+        QStringLiteral(GRIFFIN_VERSION " (%1)").arg(QLatin1String(griffin::app::gitCommit())));
     QApplication::setDesktopFileName(QStringLiteral("griffin-chat"));
 
     QCommandLineParser parser;

@@ -6,8 +6,8 @@
 #include <utility>
 
 #include "cli/commands.h"
-#include "griffin_version.h"
 #include "logging.h"
+#include "version.h"
 
 namespace {
 
@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
     }
     const std::string command = argv[1];
     if (command == "--version" || command == "version") {
-        std::cout << "griffin " << GRIFFIN_VERSION << " (" << GRIFFIN_GIT_COMMIT << ")\n";
+        std::cout << griffin::app::versionLine("griffin") << '\n';
         return 0;
     }
     if (command == "--help" || command == "-h" || command == "help") {
