@@ -6,6 +6,7 @@
 #include <QClipboard>
 #include <QCloseEvent>
 #include <QDesktopServices>
+#include <QDir>
 #include <QFile>
 #include <QFileDialog>
 #include <QHBoxLayout>
@@ -21,6 +22,7 @@
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QStyleFactory>
+#include <QThread>
 #include <QTimer>
 #include <QUrl>
 #include <QUuid>
@@ -33,6 +35,7 @@
 #include "message_input.h"
 #include "message_widget.h"
 #include "parameters_panel.h"
+#include "prompt_lab_window.h"
 #include "services/runtime.h"
 #include "settings_dialog.h"
 
@@ -259,10 +262,34 @@ void MainWindow::buildMenus() {
     m_undoDelete = conversation->addAction(tr("Undo delete"), this, &MainWindow::undoDelete);
     m_undoDelete->setShortcut(QKeySequence::Undo);
     m_undoDelete->setEnabled(false);
+
+    QMenu* tools = menuBar()->addMenu(tr("&Tools"));
+    tools->addAction(tr("&Prompt lab"), this, [this] { openPromptLab(); })
+        ->setShortcut(QKeySequence(QStringLiteral("Ctrl+L")));
+}
+
+PromptLabWindow* MainWindow::openPromptLab() {
+    if (m_lab == nullptr) {
+        const QString dataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+        const QString configDir =
+            QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation);
+        QDir().mkpath(dataDir + QStringLiteral("/lab"));
+        QDir().mkpath(configDir);
+        m_lab = new PromptLabWindow(m_labWorker, dataDir + QStringLiteral("/lab/history.json"),
+                                    configDir + QStringLiteral("/presets.json"), this);
+    }
+    m_lab->show();
+    m_lab->raise();
+    m_lab->activateWindow();
+    return m_lab;
 }
 
 void MainWindow::connectServices(ServiceRuntime& runtime) {
     EngineWorker* w = runtime.worker();
+    m_labWorker = new LabWorker(w);
+    m_labWorker->moveToThread(w->thread());
+    connect(w->thread(), &QThread::finished, m_labWorker, &QObject::deleteLater);
+    connect(w, &EngineWorker::modelLoaded, m_labWorker, &LabWorker::forgetTrails);
     connect(this, &MainWindow::inspectModelRequested, w, &EngineWorker::inspectModel);
     connect(this, &MainWindow::findDevicesRequested, w, &EngineWorker::findDevices);
     connect(w, &EngineWorker::devicesFound, this,

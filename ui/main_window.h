@@ -35,6 +35,9 @@ public:
                QVector<Conversation> conversations, QWidget* parent = nullptr);
     ~MainWindow() override;
 
+    // Opens (or raises) the prompt lab window (Tools → Prompt lab, Ctrl+L).
+    class PromptLabWindow* openPromptLab();
+
     // State, for the smoke test and UI tests.
     bool isModelLoaded() const { return m_model.has_value(); }
     bool isGenerating() const { return m_activeId.has_value(); }
@@ -144,4 +147,6 @@ private:
     QMenu* m_recentMenu = nullptr;
     QTimer* m_streamSave;
     QAction* m_undoDelete = nullptr;
+    class LabWorker* m_labWorker = nullptr;  // on the engine thread, beside EngineWorker
+    class PromptLabWindow* m_lab = nullptr;
 };
