@@ -48,6 +48,89 @@ void readString(const json& obj, const char* k, QString& out, QStringList& warni
     out = QString::fromStdString(v);
 }
 
+bool isCategoryId(const std::string& id) {
+    return !id.empty() && id.size() <= 64 &&
+           id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos;
+}
+
+// The "safety" object; like the rest, a bad value is reported and replaced by its default.
+void readSafety(const json& obj, SafetySettings& s, QStringList& w) {
+    read(obj, "enabled", s.enabled, w, any);
+    if (auto it = obj.find("category_actions"); it != obj.end()) {
+        if (!it->is_object()) {
+            w << QStringLiteral("settings: 'category_actions' = %1 is invalid; using the default")
+                     .arg(QString::fromStdString(it->dump()));
+        } else {
+            for (auto c = it->begin(); c != it->end(); ++c) {
+                const bool ok = isCategoryId(c.key()) && c->is_string() &&
+                                SafetySettings::kActions.contains(
+                                    QString::fromStdString(c->get<std::string>()));
+                if (!ok) {
+                    w << QStringLiteral(
+                             "settings: safety action '%1' = %2 is invalid; the category keeps "
+                             "its rules' own actions")
+                             .arg(QString::fromStdString(c.key()),
+                                  QString::fromStdString(c->dump()));
+                    continue;
+                }
+                s.categoryActions[QString::fromStdString(c.key())] =
+                    QString::fromStdString(c->get<std::string>());
+            }
+        }
+    }
+    if (auto it = obj.find("pii"); it != obj.end()) {
+        if (!it->is_object()) {
+            w << QStringLiteral("settings: 'pii' = %1 is invalid; using the default")
+                     .arg(QString::fromStdString(it->dump()));
+        } else {
+            QStringList on;
+            for (const QString& type : SafetySettings::kPiiTypes) {
+                bool enabled = true;
+                read(*it, type.toStdString().c_str(), enabled, w, any);
+                if (enabled)
+                    on << type;
+            }
+            for (auto p = it->begin(); p != it->end(); ++p) {
+                if (!SafetySettings::kPiiTypes.contains(QString::fromStdString(p.key()))) {
+                    w << QStringLiteral("settings: unknown PII type '%1' is ignored")
+                             .arg(QString::fromStdString(p.key()));
+                }
+            }
+            s.piiTypes = on;
+        }
+    }
+    auto oneOf = [](const QStringList& allowed) {
+        return [&allowed](const std::string& v) {
+            return allowed.contains(QString::fromStdString(v));
+        };
+    };
+    std::string mode = s.inputMode.toStdString(), action = s.inputAction.toStdString();
+    read(obj, "input_mode", mode, w, oneOf(SafetySettings::kInputModes));
+    read(obj, "input_action", action, w, oneOf(SafetySettings::kInputActions));
+    s.inputMode = QString::fromStdString(mode);
+    s.inputAction = QString::fromStdString(action);
+    readString(obj, "user_rules_file", s.userRulesFile, w);
+    read(obj, "judge_enabled", s.judgeEnabled, w, any);
+    read(obj, "judge_threshold", s.judgeThreshold, w, [](double v) { return v > 0 && v < 1; });
+}
+
+json safetyToJson(const SafetySettings& s) {
+    json actions = json::object();
+    for (auto it = s.categoryActions.begin(); it != s.categoryActions.end(); ++it)
+        actions[it.key().toStdString()] = it.value().toStdString();
+    json pii = json::object();
+    for (const QString& type : SafetySettings::kPiiTypes)
+        pii[type.toStdString()] = s.piiTypes.contains(type);
+    return {{"enabled", s.enabled},
+            {"category_actions", actions},
+            {"pii", pii},
+            {"input_mode", s.inputMode.toStdString()},
+            {"input_action", s.inputAction.toStdString()},
+            {"user_rules_file", s.userRulesFile.toStdString()},
+            {"judge_enabled", s.judgeEnabled},
+            {"judge_threshold", s.judgeThreshold}};
+}
+
 }  // namespace
 
 void AppSettings::addRecentModel(const QString& path) {
@@ -127,14 +210,23 @@ SettingsLoad loadSettings(const QString& file) {
         read(*it, "max_tokens", p.maxTokens, w, [](int v) { return v >= 1 && v <= 1000000; });
         read(*it, "seed", p.seed, w, [](qint64 v) { return v >= 0; });
     }
+    if (auto it = root.find("safety"); it != root.end()) {
+        if (it->is_object()) {
+            readSafety(*it, s.safety, w);
+        } else {
+            w << QStringLiteral("settings: 'safety' = %1 is invalid; using the defaults")
+                     .arg(QString::fromStdString(it->dump()));
+        }
+    }
     std::vector<std::string> recent;
     read(root, "recent_models", recent, w, any);
     for (auto it = recent.rbegin(); it != recent.rend(); ++it) {
         s.addRecentModel(QString::fromStdString(*it));
     }
     json unknown = json::object();
-    static const char* kKnown[] = {"schema", "model_path",      "backend",  "system_prompt",
-                                   "theme",  "font_point_size", "sampling", "recent_models"};
+    static const char* kKnown[] = {"schema",        "model_path", "backend",
+                                   "system_prompt", "theme",      "font_point_size",
+                                   "sampling",      "safety",     "recent_models"};
     for (auto it = root.begin(); it != root.end(); ++it) {
         if (std::find(std::begin(kKnown), std::end(kKnown), it.key()) == std::end(kKnown)) {
             unknown[it.key()] = it.value();
@@ -164,6 +256,7 @@ griffin::Status saveSettings(const AppSettings& s, const QString& file) {
                         {"repeat_penalty", p.repeatPenalty},
                         {"max_tokens", p.maxTokens},
                         {"seed", p.seed}};
+    root["safety"] = safetyToJson(s.safety);
     root["recent_models"] = recent;
     QDir().mkpath(QFileInfo(file).absolutePath());
     return writeFileAtomically(

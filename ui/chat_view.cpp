@@ -36,6 +36,7 @@ void ChatView::setMessages(const QVector<ChatMessageData>& messages) {
 MessageWidget* ChatView::appendMessage(const ChatMessageData& message) {
     auto* w = new MessageWidget(static_cast<int>(m_widgets.size()), message, m_container);
     connect(w, &MessageWidget::editRequested, this, &ChatView::editRequested);
+    connect(w, &MessageWidget::versionRequested, this, &ChatView::versionRequested);
     m_layout->insertWidget(m_layout->count() - 1, w);
     m_widgets.push_back(w);
     scrollToEndIfFollowing();

@@ -28,6 +28,7 @@ public:
 
 signals:
     void editRequested(int index);
+    void versionRequested(int index, int version);
 
 private:
     void scrollToEndIfFollowing();

@@ -38,6 +38,7 @@
 #include "prompt_lab_window.h"
 #include "services/runtime.h"
 #include "settings_dialog.h"
+#include "summarize_window.h"
 
 namespace {
 
@@ -74,6 +75,7 @@ MainWindow::MainWindow(ServiceRuntime& runtime, AppSettings settings, QString se
     buildUi();
     buildMenus();
     connectServices(runtime);
+    emit safetySettingsChanged(m_settings.safety);
     applyAppearance();
     emit findDevicesRequested();
     if (m_conversations->rowCount() > 0) {
@@ -130,6 +132,7 @@ void MainWindow::buildUi() {
     centerLayout->setContentsMargins(4, 4, 4, 4);
     m_chat = new ChatView(center);
     connect(m_chat, &ChatView::editRequested, this, &MainWindow::startEdit);
+    connect(m_chat, &ChatView::versionRequested, this, &MainWindow::showVersion);
     m_error = new QLabel(center);
     m_error->setObjectName(QStringLiteral("errorBanner"));
     m_error->setWordWrap(true);
@@ -180,6 +183,7 @@ void MainWindow::buildUi() {
         if (Conversation* c = mutableCurrent()) {
             c->systemPrompt = m_parameters->systemPrompt();
             c->params = m_parameters->params();
+            c->safetyEnabled = m_parameters->safetyEnabled();
             commit(*c);
         }
     });
@@ -266,6 +270,27 @@ void MainWindow::buildMenus() {
     QMenu* tools = menuBar()->addMenu(tr("&Tools"));
     tools->addAction(tr("&Prompt lab"), this, [this] { openPromptLab(); })
         ->setShortcut(QKeySequence(QStringLiteral("Ctrl+L")));
+    tools->addAction(tr("&Summarise a document…"), this, [this] { openSummarizer(); })
+        ->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+M")));
+}
+
+SummarizeWindow* MainWindow::openSummarizer() {
+    if (m_summarizer == nullptr) {
+        m_summarizer = new SummarizeWindow(m_summarizeWorker, this);
+        connect(m_summarizer, &SummarizeWindow::openAsConversation, this,
+                [this](const SummarizeOutcome& outcome) {
+                    Conversation c = summaryConversation(outcome, m_settings.sampling,
+                                                         m_model ? m_model->name : QString());
+                    commit(c);
+                    selectConversation(c.id);
+                    raise();
+                    activateWindow();
+                });
+    }
+    m_summarizer->show();
+    m_summarizer->raise();
+    m_summarizer->activateWindow();
+    return m_summarizer;
 }
 
 PromptLabWindow* MainWindow::openPromptLab() {
@@ -290,6 +315,11 @@ void MainWindow::connectServices(ServiceRuntime& runtime) {
     m_labWorker->moveToThread(w->thread());
     connect(w->thread(), &QThread::finished, m_labWorker, &QObject::deleteLater);
     connect(w, &EngineWorker::modelLoaded, m_labWorker, &LabWorker::forgetTrails);
+    m_summarizeWorker =
+        new SummarizeWorker(w, QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
+                                   QStringLiteral("/summaries"));
+    m_summarizeWorker->moveToThread(w->thread());
+    connect(w->thread(), &QThread::finished, m_summarizeWorker, &QObject::deleteLater);
     connect(this, &MainWindow::inspectModelRequested, w, &EngineWorker::inspectModel);
     connect(this, &MainWindow::findDevicesRequested, w, &EngineWorker::findDevices);
     connect(w, &EngineWorker::devicesFound, this,
@@ -313,6 +343,9 @@ void MainWindow::connectServices(ServiceRuntime& runtime) {
     connect(w, &EngineWorker::prefillProgress, this, &MainWindow::onPrefill);
     connect(w, &EngineWorker::generationFinished, this, &MainWindow::onFinished);
     connect(w, &EngineWorker::generationFailed, this, &MainWindow::onFailed);
+    connect(this, &MainWindow::safetySettingsChanged, w, &EngineWorker::applySafetySettings);
+    connect(w, &EngineWorker::inputFiltered, this, &MainWindow::onInputFiltered);
+    connect(w, &EngineWorker::safetyProblem, this, &MainWindow::showError);
     StoreWriter* s = runtime.writer();
     connect(this, &MainWindow::saveRequested, s, &StoreWriter::save);
     connect(this, &MainWindow::removeRequested, s, &StoreWriter::remove);
@@ -454,6 +487,7 @@ void MainWindow::showConversation(const Conversation& c) {
         m_chat->last()->setStreaming(true);
     }
     m_parameters->setValues(c.systemPrompt, c.params);
+    m_parameters->setSafetyEnabled(c.safetyEnabled);
     setWindowTitle(tr("%1 — Griffin Chat").arg(c.title));
 }
 
@@ -564,12 +598,15 @@ void MainWindow::openSettingsDialog() {
     if (dialog.exec() != QDialog::Accepted)
         return;
     const AppSettings updated = dialog.settings();
+    const bool safetyChanged = updated.safety != m_settings.safety;
     const bool modelChanged =
         updated.modelPath != m_settings.modelPath || updated.backend != m_settings.backend;
     m_settings = updated;
     if (auto s = saveSettings(m_settings, m_settingsPath); !s)
         showError(QString::fromStdString(s.error().message));
     applyAppearance();
+    if (safetyChanged)
+        emit safetySettingsChanged(m_settings.safety);  // rebuilt on the worker thread
     if (modelChanged && !isGenerating())
         loadModel(m_settings.modelPath);
 }

@@ -37,6 +37,10 @@ public:
 
     // Opens (or raises) the prompt lab window (Tools → Prompt lab, Ctrl+L).
     class PromptLabWindow* openPromptLab();
+    // Shows another version of the current conversation from message `index` on (‹ / ›).
+    void showVersion(int index, int version);
+    // Opens (or raises) the summarise window (Tools → Summarise a document, Ctrl+Shift+M).
+    class SummarizeWindow* openSummarizer();
 
     // State, for the smoke test and UI tests.
     bool isModelLoaded() const { return m_model.has_value(); }
@@ -81,6 +85,7 @@ signals:
     void forgetRequested(const QString& conversationId);
     void saveRequested(const Conversation& conversation);
     void removeRequested(const QString& conversationId);
+    void safetySettingsChanged(const SafetySettings& settings);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -110,6 +115,7 @@ private:
     void onFinished(const QString& id, const QString& text, const MessageStats& stats,
                     const std::vector<int32_t>& tokens, const QStringList& safety);
     void onFailed(const QString& id, const QString& message);
+    void onInputFiltered(const QString& id, bool refused, const QStringList& safety);
 
     AppSettings m_settings;
     QString m_settingsPath;
@@ -149,4 +155,8 @@ private:
     QAction* m_undoDelete = nullptr;
     class LabWorker* m_labWorker = nullptr;  // on the engine thread, beside EngineWorker
     class PromptLabWindow* m_lab = nullptr;
+    // Older versions of the reply being regenerated, attached to the new reply.
+    std::vector<std::vector<ChatMessageData>> m_replyVersions;
+    class SummarizeWorker* m_summarizeWorker = nullptr;  // on the engine thread
+    class SummarizeWindow* m_summarizer = nullptr;
 };

@@ -27,15 +27,16 @@ void MainWindow::sendMessage() {
     Conversation* c = mutableCurrent();
     if (c == nullptr)
         return;
-    if (m_editIndex) {
-        // The conversation from the edited message on is replaced.
-        c->messages.resize(std::min<qsizetype>(*m_editIndex, c->messages.size()));
-        m_editIndex.reset();
-    }
     ChatMessageData user;
     user.role = ChatMessageData::Role::User;
     user.text = text;
     user.time = QDateTime::currentDateTimeUtc();
+    if (m_editIndex) {
+        // The conversation from the edited message on becomes an older version (‹ / ›).
+        if (*m_editIndex < c->messages.size())
+            attachVersions(user, detachVersions(c->messages, *m_editIndex));
+        m_editIndex.reset();
+    }
     c->messages.push_back(user);
     if (c->messages.size() == 1)
         c->title = Conversation::titleFrom(text);
@@ -50,7 +51,8 @@ void MainWindow::regenerate() {
         c->messages.back().role != ChatMessageData::Role::Model) {
         return;
     }
-    c->messages.pop_back();
+    // The reply so far stays as an older version of this one.
+    m_replyVersions = detachVersions(c->messages, c->messages.size() - 1);
     clearError();
     startGeneration(*c);
 }
@@ -74,17 +76,21 @@ void MainWindow::startGeneration(Conversation& c) {
     request.systemPrompt = c.systemPrompt;
     request.messages = c.messages;
     request.params = c.params;
+    request.safetyEnabled = c.safetyEnabled;
     m_stop = std::stop_source();
     request.stop = m_stop.get_token();
 
     ChatMessageData reply;
     reply.role = ChatMessageData::Role::Model;
     reply.time = QDateTime::currentDateTimeUtc();
+    attachVersions(reply, std::move(m_replyVersions));
+    m_replyVersions.clear();
     c.messages.push_back(reply);
     m_activeId = c.id;
     m_streamText.clear();
-    Conversation saved = c;     // (c aliases the model's row: copy before anything replaces it)
-    saved.messages.pop_back();  // the empty reply is not saved
+    Conversation saved = c;  // (c aliases the model's row: copy before anything replaces it)
+    if (reply.otherBranches.empty())
+        saved.messages.pop_back();  // the empty reply is not saved (unless it holds versions)
     emit saveRequested(saved);
     const Conversation current(c);
     m_conversations->upsert(current);
@@ -140,8 +146,10 @@ void MainWindow::onFinished(const QString& id, const QString& text, const Messag
             reply.tokens = tokens;
             reply.safety.clear();
             for (const QString& note : safety) reply.safety.push_back(note.toStdString());
-            if (text.isEmpty() && tokens.empty())
-                c.messages.pop_back();  // stopped before any token
+            if (text.isEmpty() && tokens.empty()) {  // stopped before any token
+                if (!dropVersion(c.messages, c.messages.size() - 1))
+                    c.messages.pop_back();
+            }
         }
         c.updated = QDateTime::currentDateTimeUtc();
         commit(c);
@@ -156,7 +164,8 @@ void MainWindow::onFinished(const QString& id, const QString& text, const Messag
             }
         }
     }
-    m_lastStats = stats;
+    if (stats.stopReason != QLatin1String("refused"))  // the model did not run
+        m_lastStats = stats;
     updateStatus();
     updateActions();
     emit replyFinished(id);
@@ -172,7 +181,8 @@ void MainWindow::onFailed(const QString& id, const QString& message) {
             // The partial reply is kept; an empty one is dropped.
             if (!c.messages.isEmpty() && c.messages.back().role == ChatMessageData::Role::Model) {
                 if (m_streamText.isEmpty()) {
-                    c.messages.pop_back();
+                    if (!dropVersion(c.messages, c.messages.size() - 1))
+                        c.messages.pop_back();
                 } else {
                     c.messages.back().text = m_streamText;
                 }
@@ -184,4 +194,38 @@ void MainWindow::onFailed(const QString& id, const QString& message) {
     }
     showError(message);
     updateActions();
+}
+
+// The input filter matched the message just sent: it is marked (and, when refused, the worker
+// answers with an empty "refused" reply, which onFinished drops; the banner tells why).
+void MainWindow::onInputFiltered(const QString& id, bool /*refused*/, const QStringList& safety) {
+    const int row = m_conversations->rowOf(id);
+    if (m_activeId != id || row < 0)
+        return;
+    Conversation c = m_conversations->conversations()[row];
+    qsizetype index = c.messages.size() - 1;
+    while (index >= 0 && c.messages[index].role != ChatMessageData::Role::User) --index;
+    if (index < 0)
+        return;
+    ChatMessageData& message = c.messages[index];
+    message.safety.clear();
+    for (const QString& note : safety) message.safety.push_back(note.toStdString());
+    commit(c, false);  // saved with the reply (or its absence) by onFinished
+    if (id == m_currentId) {
+        if (MessageWidget* w = m_chat->at(static_cast<int>(index)))
+            w->setSafety(message.safety);  // a refusal says so here: "Not sent to the model"
+    }
+}
+
+void MainWindow::showVersion(int index, int version) {
+    Conversation* c = mutableCurrent();
+    if (c == nullptr || isGenerating())
+        return;
+    Conversation updated = *c;  // (c aliases the model's row)
+    if (!switchVersion(updated.messages, index, version))
+        return;
+    // The worker restores the state of the longest matching prefix from its turn snapshots
+    // when the next message is sent, so nothing is re-read here.
+    commit(updated);
+    showConversation(updated);
 }

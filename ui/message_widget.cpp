@@ -86,6 +86,30 @@ MessageWidget::MessageWidget(int index, const ChatMessageData& message, QWidget*
         m_buttons->addWidget(edit);
     }
     m_buttons->addStretch();
+    if (message.branchCount() > 1) {
+        // "‹ 2 / 3 ›": the versions of the conversation from this message on.
+        const int count = message.branchCount(), shown = message.branchIndex;
+        auto* previous = new QPushButton(QStringLiteral("‹"), this);
+        previous->setObjectName(QStringLiteral("previousVersion"));
+        previous->setAccessibleName(tr("Previous version"));
+        previous->setEnabled(shown > 0);
+        previous->setMaximumWidth(28);
+        auto* position = new QLabel(QStringLiteral("%1 / %2").arg(shown + 1).arg(count), this);
+        position->setObjectName(QStringLiteral("versionPosition"));
+        position->setAccessibleName(tr("Version %1 of %2").arg(shown + 1).arg(count));
+        auto* next = new QPushButton(QStringLiteral("›"), this);
+        next->setObjectName(QStringLiteral("nextVersion"));
+        next->setAccessibleName(tr("Next version"));
+        next->setEnabled(shown + 1 < count);
+        next->setMaximumWidth(28);
+        connect(previous, &QPushButton::clicked, this,
+                [this, shown] { emit versionRequested(m_index, shown - 1); });
+        connect(next, &QPushButton::clicked, this,
+                [this, shown] { emit versionRequested(m_index, shown + 1); });
+        m_buttons->addWidget(previous);
+        m_buttons->addWidget(position);
+        m_buttons->addWidget(next);
+    }
     layout->addLayout(m_buttons);
 
     setText(message.text);
@@ -188,15 +212,30 @@ void MessageWidget::setSafety(const std::vector<std::string>& notes) {
         const QString action = QString::fromStdString(j.value("action", std::string()));
         const QString readable =
             QString(category).replace(QLatin1String("pii_"), QString()).replace('_', ' ');
-        if (action == QLatin1String("block")) {
+        const bool judged = j.value("filter", std::string()) == "judge";
+        const double probability = j.value("probability", 0.0);
+        if (action == QLatin1String("refuse")) {
+            lines << tr("Not sent to the model: it matches the safety rules for %1").arg(readable);
+        } else if (judged) {
+            lines << tr("Flagged by the model's own judgement (P(Yes) = %1)")
+                         .arg(probability, 0, 'f', 2);
+        } else if (action == QLatin1String("block")) {
             lines << tr("Reply stopped: %1").arg(readable);
         } else if (action == QLatin1String("redact")) {
             redacted[readable] += 1;
         } else {
             lines << tr("Flagged: %1").arg(readable);
         }
-        why << tr("rule %1 (%2, %3)")
-                   .arg(QString::fromStdString(j.value("rule", std::string())), category, action);
+        if (judged) {
+            why << tr("the model answered Yes to the policy question with probability %1 "
+                      "(threshold %2)")
+                       .arg(probability, 0, 'f', 3)
+                       .arg(j.value("threshold", 0.0), 0, 'f', 2);
+        } else {
+            why << tr("rule %1 (%2, %3)")
+                       .arg(QString::fromStdString(j.value("rule", std::string())), category,
+                            action);
+        }
     }
     for (auto it = redacted.begin(); it != redacted.end(); ++it) {
         lines << tr("%n %1 redacted", nullptr, it.value()).arg(it.key());

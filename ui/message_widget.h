@@ -33,6 +33,8 @@ public:
 
 signals:
     void editRequested(int index);
+    // Show version `version` of the conversation from this message on.
+    void versionRequested(int index, int version);
 
 private:
     void rebuildCodeButtons();

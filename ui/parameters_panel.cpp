@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "parameters_panel.h"
 
+#include <QCheckBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QLabel>
+#include <QMessageBox>
 #include <QPlainTextEdit>
+#include <QPushButton>
 #include <QSpinBox>
 #include <QVBoxLayout>
 
@@ -58,6 +61,11 @@ ParametersPanel::ParametersPanel(QWidget* parent) : QWidget(parent) {
     form->addRow(tr("Repetition penalty"), m_repeat);
     form->addRow(tr("Max tokens"), m_maxTokens);
     form->addRow(tr("Seed"), m_seed);
+    m_safety = new QCheckBox(tr("Safety filters for this conversation"), this);
+    m_safety->setObjectName(QStringLiteral("conversationSafety"));
+    m_safety->setAccessibleName(tr("Safety filters for this conversation"));
+    m_safety->setChecked(true);
+    form->addRow(m_safety);
     auto changed = [this] {
         if (!m_updating)
             emit edited();
@@ -68,6 +76,40 @@ ParametersPanel::ParametersPanel(QWidget* parent) : QWidget(parent) {
     }
     for (QSpinBox* b : {m_topK, m_maxTokens, m_seed})
         connect(b, &QSpinBox::valueChanged, this, changed);
+    connect(m_safety, &QCheckBox::toggled, this, [this, changed](bool on) {
+        if (!on && !m_updating) {
+            QMessageBox confirm(QMessageBox::Warning, tr("Turn off the safety filters?"),
+                                tr("Replies in this conversation will no longer be checked: "
+                                   "nothing is blocked, redacted or flagged, and your messages "
+                                   "are not checked either. Other conversations keep their "
+                                   "filters."),
+                                QMessageBox::Cancel, this);
+            confirm.setObjectName(QStringLiteral("confirmSafetyOff"));
+            QPushButton* off = confirm.addButton(tr("Turn off"), QMessageBox::DestructiveRole);
+            confirm.setDefaultButton(QMessageBox::Cancel);
+            confirm.exec();
+            if (confirm.clickedButton() != off) {
+                setSafetyEnabled(true);
+                return;
+            }
+        }
+        changed();
+    });
+}
+
+void ParametersPanel::setSafetyEnabled(bool enabled) {
+    const bool was = m_updating;
+    m_updating = true;
+    m_safety->setChecked(enabled);
+    m_updating = was;
+}
+
+bool ParametersPanel::safetyEnabled() const {
+    return m_safety->isChecked();
+}
+
+void ParametersPanel::setSafetySwitchVisible(bool visible) {
+    m_safety->setVisible(visible);
 }
 
 void ParametersPanel::setValues(const QString& systemPrompt, const GenerationParams& p) {

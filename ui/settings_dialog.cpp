@@ -11,16 +11,22 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 #include "parameters_panel.h"
+#include "safety_settings_page.h"
 
 SettingsDialog::SettingsDialog(const AppSettings& settings, const QStringList& deviceLabels,
                                const QStringList& deviceValues, QWidget* parent)
     : QDialog(parent), m_original(settings) {
     setObjectName(QStringLiteral("settingsDialog"));
     setWindowTitle(tr("Settings"));
-    auto* layout = new QVBoxLayout(this);
+    auto* outer = new QVBoxLayout(this);
+    auto* tabs = new QTabWidget(this);
+    tabs->setObjectName(QStringLiteral("settingsTabs"));
+    auto* general = new QWidget(tabs);
+    auto* layout = new QVBoxLayout(general);
     auto* form = new QFormLayout();
 
     m_modelPath = new QLineEdit(settings.modelPath, this);
@@ -70,18 +76,24 @@ SettingsDialog::SettingsDialog(const AppSettings& settings, const QStringList& d
     layout->addWidget(new QLabel(tr("<b>Defaults for new conversations</b>"), this));
     m_defaults = new ParametersPanel(this);
     m_defaults->setValues(settings.systemPrompt, settings.sampling);
+    m_defaults->setSafetySwitchVisible(false);  // a per-conversation choice, not a default
     layout->addWidget(m_defaults);
+    tabs->addTab(general, tr("General"));
+    m_safety = new SafetySettingsPage(settings.safety, tabs);
+    tabs->addTab(m_safety, tr("Safety"));
+    outer->addWidget(tabs);
 
     m_problem = new QLabel(this);
     m_problem->setObjectName(QStringLiteral("settingsProblem"));
     m_problem->setStyleSheet(QStringLiteral("color: #c0392b"));
     m_problem->setWordWrap(true);
-    layout->addWidget(m_problem);
+    outer->addWidget(m_problem);
     m_buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     connect(m_buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
-    layout->addWidget(m_buttons);
+    outer->addWidget(m_buttons);
     connect(m_modelPath, &QLineEdit::textChanged, this, &SettingsDialog::validate);
+    connect(m_safety, &SafetySettingsPage::changed, this, &SettingsDialog::validate);
     connect(m_fontSize, &QSpinBox::valueChanged, this, &SettingsDialog::validate);
     validate();
 }
@@ -99,7 +111,7 @@ QString SettingsDialog::problem() const {
     if (m_fontSize->value() != 0 && m_fontSize->value() < 6) {
         return tr("Font sizes below 6 pt are not readable.");
     }
-    return {};
+    return m_safety->problem();
 }
 
 void SettingsDialog::validate() {
@@ -117,5 +129,6 @@ AppSettings SettingsDialog::settings() const {
     s.fontPointSize = m_fontSize->value();
     s.systemPrompt = m_defaults->systemPrompt();
     s.sampling = m_defaults->params();
+    s.safety = m_safety->settings();
     return s;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// SettingsDialog: the application-wide defaults (model, backend, sampling, appearance).
+// SettingsDialog: the application-wide defaults (model, backend, sampling, appearance) on a
+// General tab, and the safety filters on a Safety tab.
 #pragma once
 
 #include <QDialog>
@@ -12,6 +13,7 @@ class QLineEdit;
 class QSpinBox;
 class QDialogButtonBox;
 class ParametersPanel;
+class SafetySettingsPage;
 
 class SettingsDialog : public QDialog {
     Q_OBJECT
@@ -34,6 +36,7 @@ private:
     ParametersPanel* m_defaults;
     QComboBox* m_theme;
     QSpinBox* m_fontSize;
+    SafetySettingsPage* m_safety;
     QLabel* m_problem;
     QDialogButtonBox* m_buttons;
 };

@@ -36,12 +36,61 @@ struct ChatMessageData {
     std::vector<int32_t> tokens;
     // Safety annotations (filled by the safety filters; an empty list until then).
     std::vector<std::string> safety;
+    // Branches: the other versions of the conversation from this message on (an earlier reply
+    // before Regenerate, the question before an Edit), each a list of messages that starts with
+    // a sibling of this one and may branch again. This message's own version is number
+    // branchIndex among otherBranches.size() + 1, in the order they were made.
+    std::vector<std::vector<ChatMessageData>> otherBranches;
+    int branchIndex = 0;
 
+    int branchCount() const { return static_cast<int>(otherBranches.size()) + 1; }
     bool operator==(const ChatMessageData&) const = default;
 };
 
+// The versions of a conversation as a tree, kept in the active path `messages`:
+// Moves messages[i..] out as an older version and returns every version at i (the caller
+// appends the new version's first message at i and hands it these with attachVersions).
+std::vector<std::vector<ChatMessageData>> detachVersions(QVector<ChatMessageData>& messages,
+                                                         qsizetype i);
+// Makes `first` the newest version at its position, after `versions`.
+void attachVersions(ChatMessageData& first, std::vector<std::vector<ChatMessageData>> versions);
+// Shows version v (0-based) at position i; false when there is no such version.
+bool switchVersion(QVector<ChatMessageData>& messages, qsizetype i, int version);
+// Drops the version shown at i (a reply that failed before any text) and shows the newest of
+// the others; false when it is the only one.
+bool dropVersion(QVector<ChatMessageData>& messages, qsizetype i);
+
+// Where a `summary` conversation came from: the document and each chunk's summary with its
+// source range (lines, or pages for a PDF).
+struct SummarySectionData {
+    qint64 index = 0;
+    qint64 firstLine = 0, lastLine = 0;
+    int firstPage = 0, lastPage = 0;  // 0 = not a PDF
+    qint64 tokens = 0;
+    QString summary;
+
+    bool operator==(const SummarySectionData&) const = default;
+};
+
+struct SummarySourceData {
+    QString path;
+    qint64 bytes = 0;
+    QString sha256;
+    QString encoding;
+    QString strategy;
+    QString length;
+    QString focus;
+    qint64 documentTokens = 0;
+    QVector<SummarySectionData> sections;
+    QString summary;
+
+    bool operator==(const SummarySourceData&) const = default;
+};
+
 struct Conversation {
-    static constexpr int kSchema = 1;
+    // 2: messages may carry "branches" (older versions from that message on); files of schema 1
+    // are linear and load unchanged.
+    static constexpr int kSchema = 2;
 
     QString id;  // file name stem: [A-Za-z0-9-]{1,64}
     QString title;
@@ -52,6 +101,13 @@ struct Conversation {
     QString systemPrompt;
     GenerationParams params;
     QVector<ChatMessageData> messages;
+    // The safety filters for this conversation (turned off only after a confirmation). Files
+    // without the key load as on.
+    bool safetyEnabled = true;
+    // "chat", or "summary" for a document summary kept open for follow-up questions (then
+    // `source` says what was summarised). Files without the key are chats.
+    QString kind = QStringLiteral("chat");
+    std::optional<SummarySourceData> source;
 
     // A new empty conversation with a fresh id.
     static Conversation create(const GenerationParams& params, const QString& systemPrompt);
@@ -67,6 +123,9 @@ griffin::Result<Conversation> conversationFromJson(const std::string& text);
 // Markdown export: a title, then each message under a heading.
 QString conversationToMarkdown(const Conversation& conversation);
 bool isValidConversationId(const QString& id);
+// Whether the input filter refused this (user) message: it stays in the conversation, marked,
+// but is never sent to the model.
+bool isRefusedBySafety(const ChatMessageData& message);
 
 Q_DECLARE_METATYPE(MessageStats)
 Q_DECLARE_METATYPE(Conversation)

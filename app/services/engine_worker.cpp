@@ -17,6 +17,7 @@
 #include "default_model.h"
 #include "griffin/chat_template.h"
 #include "griffin/generator.h"
+#include "griffin/safety_judge.h"
 
 namespace {
 
@@ -62,6 +63,8 @@ size_t commonPrefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b
 std::vector<griffin::ChatMessage> toEngineMessages(const QVector<ChatMessageData>& messages) {
     std::vector<griffin::ChatMessage> out;
     for (const ChatMessageData& m : messages) {
+        if (isRefusedBySafety(m))
+            continue;  // never shown to the model (and it has no reply to alternate with)
         out.emplace_back(
             m.role == ChatMessageData::Role::User ? griffin::Role::User : griffin::Role::Model,
             m.text.toStdString(), m.tokens);
@@ -69,19 +72,25 @@ std::vector<griffin::ChatMessage> toEngineMessages(const QVector<ChatMessageData
     return out;
 }
 
+// One safety decision as stored in a message's `safety` list.
+QString safetyNote(const griffin::safety::Finding& f, const char* action,
+                   const char* direction = nullptr) {
+    nlohmann::json j = {{"filter", f.filter}, {"category", f.category}, {"rule", f.ruleId},
+                        {"action", action},   {"begin", f.begin},       {"end", f.end}};
+    if (direction != nullptr)
+        j["direction"] = direction;
+    return QString::fromStdString(j.dump());
+}
+
 }  // namespace
 
 EngineWorker::EngineWorker(QString stateDirectory, QObject* parent)
     : QObject(parent), m_stateDirectory(std::move(stateDirectory)) {
-    // Safety filters on every reply: the built-in rules; without them (a broken install) replies
-    // are not filtered and the log says so.
-    auto rules = griffin::safety::RuleSet::load(griffin::app::builtinSafetyRules());
-    if (rules) {
-        m_outputFilter.emplace(std::move(*rules), griffin::safety::Config{},
-                               griffin::safety::Direction::Output);
-    } else {
-        log()->error("safety filters are off: {}", rules.error().message);
-    }
+    // Safety filters on every reply: the built-in rules with the default settings until
+    // applySafetySettings; without them (a broken install) replies are not filtered and the log
+    // says so.
+    m_safety = buildSafetyFilters(SafetySettings{});
+    for (const QString& problem : m_safety.problems) log()->error("{}", problem.toStdString());
 }
 
 EngineWorker::~EngineWorker() = default;
@@ -311,6 +320,8 @@ void EngineWorker::generate(const GenerationRequest& request) {
         return;
     }
     emit generationStarted(id);
+    if (checkInput(request))
+        return;
     QElapsedTimer clock;
     clock.start();
     griffin::ChatTemplate chat(*m_tokenizer);
@@ -370,8 +381,8 @@ void EngineWorker::generate(const GenerationRequest& request) {
     std::stop_callback forwardStop(request.stop, [&] { stopSource.request_stop(); });
     options.stop = stopSource.get_token();
     std::optional<griffin::safety::StreamFilter> safety;
-    if (m_outputFilter)
-        safety.emplace(*m_outputFilter);
+    if (m_safety.output && request.safetyEnabled)
+        safety.emplace(*m_safety.output);
     QString pending;
     std::string shownSoFar;
     int generated = 0;
@@ -406,13 +417,7 @@ void EngineWorker::generate(const GenerationRequest& request) {
             pending += QString::fromStdString(tail);
         finalText = blocked ? tail : shownSoFar + tail;
         for (const griffin::safety::Finding& f : safety->findings()) {
-            safetyNotes << QString::fromStdString(nlohmann::json{
-                {"filter", f.filter},
-                {"category", f.category},
-                {"rule", f.ruleId},
-                {"action", griffin::safety::actionName(f.action)},
-                {"begin", f.begin},
-                {"end", f.end}}.dump());
+            safetyNotes << safetyNote(f, griffin::safety::actionName(f.action));
         }
     }
     if (!pending.isEmpty() && !blocked)
@@ -453,7 +458,71 @@ void EngineWorker::generate(const GenerationRequest& request) {
                            ? QStringLiteral("blocked")
                            : QString::fromLatin1(griffin::stopReasonName(result->stats.stopReason));
     stats.seed = static_cast<qint64>(options.sampling.seed);
+    if (m_safety.judge && request.safetyEnabled && !blocked && !finalText.empty())
+        judgeReply(c, finalText, safetyNotes);
     // A blocked reply keeps none of its tokens: the next turn continues from the notice text.
     emit generationFinished(id, QString::fromStdString(finalText), stats,
                             blocked ? std::vector<int32_t>{} : result->tokens, safetyNotes);
+}
+
+void EngineWorker::applySafetySettings(const SafetySettings& settings) {
+    m_safety = buildSafetyFilters(settings);
+    log()->info("safety filters: {}, input {} ({}), model-judged {}",
+                m_safety.output ? "on" : "off", settings.inputMode.toStdString(),
+                m_safety.refuseInput ? "refuse" : "flag", m_safety.judge ? "on" : "off");
+    for (const QString& problem : m_safety.problems) {
+        log()->warn("{}", problem.toStdString());
+        emit safetyProblem(problem);
+    }
+}
+
+bool EngineWorker::checkInput(const GenerationRequest& request) {
+    if (!m_safety.input || !request.safetyEnabled)
+        return false;
+    const griffin::safety::Verdict verdict =
+        m_safety.input->check(request.messages.back().text.toStdString());
+    if (verdict.findings.empty())
+        return false;
+    const bool refuse = m_safety.refuseInput;
+    QStringList notes;
+    for (const griffin::safety::Finding& f : verdict.findings)
+        notes << safetyNote(f, refuse ? "refuse" : "flag", "input");
+    log()->debug("input filter: {} finding(s), {}", notes.size(), refuse ? "refused" : "flagged");
+    emit inputFiltered(request.conversationId, refuse, notes);
+    if (!refuse)
+        return false;
+    MessageStats stats;
+    stats.stopReason = QStringLiteral("refused");
+    emit generationFinished(request.conversationId, QString(), stats, {}, {});
+    return true;
+}
+
+void EngineWorker::judgeReply(const Cached& c, const std::string& reply, QStringList& notes) {
+    griffin::safety::JudgeOptions options;
+    options.policy = m_safety.judgePolicy;
+    options.threshold = m_safety.judgeThreshold;
+    // The conversation's state ends at the reply's turn boundary: the question continues it on a
+    // copy. Without one (a failed close) the judge starts from a fresh state.
+    const bool atBoundary =
+        c.state.position() > 0 && static_cast<size_t>(c.state.position()) == c.fed.size();
+    auto r = griffin::safety::judge(*m_model, *m_tokenizer, atBoundary ? &c.state : nullptr, reply,
+                                    options);
+    if (!r) {
+        log()->warn("the model-judged safety filter failed: {}", r.error().message);
+        return;
+    }
+    log()->debug("model-judged filter: P(yes) {:.4f}, P(no) {:.4f}, threshold {:.2f}",
+                 r->yesProbability, r->noProbability, options.threshold);
+    if (!r->violates)
+        return;
+    nlohmann::json j = {{"filter", "judge"},
+                        {"category", "model_judged"},
+                        {"rule", "judge"},
+                        {"action", "flag"},
+                        {"begin", 0},
+                        {"end", reply.size()},
+                        {"probability", r->yesProbability},
+                        {"no_probability", r->noProbability},
+                        {"threshold", options.threshold}};
+    notes << QString::fromStdString(j.dump());
 }

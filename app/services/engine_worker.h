@@ -20,6 +20,7 @@
 #include "griffin/safety.h"
 #include "griffin/tokenizer.h"
 #include "services/conversation.h"
+#include "services/safety_setup.h"
 
 struct ModelSummary {
     QString path;
@@ -40,6 +41,7 @@ struct GenerationRequest {
     QVector<ChatMessageData> messages;  // the history, ending with the user message to answer
     GenerationParams params;
     std::stop_token stop;
+    bool safetyEnabled = true;  // the conversation's switch: false = no safety filter at all
 };
 
 Q_DECLARE_METATYPE(ModelSummary)
@@ -79,6 +81,10 @@ public slots:
     void generate(const GenerationRequest& request);
     // Drops the cached State of a conversation (e.g. after it was deleted).
     void forgetConversation(const QString& conversationId);
+    // Rebuilds the safety filters from the settings (the next reply uses them). A part that
+    // cannot be used (a broken user rules file) is reported with safetyProblem; the built-in
+    // rules stay active.
+    void applySafetySettings(const SafetySettings& settings);
 
 signals:
     // Backend choices beyond Auto and CPU: labels for people, values for settings ("vulkan:N").
@@ -101,6 +107,13 @@ signals:
                             const MessageStats& stats, const std::vector<int32_t>& tokens,
                             const QStringList& safety);
     void generationFailed(const QString& conversationId, const QString& message);
+    // The input filter matched the request's last user message: `safety` as in
+    // generationFinished, each with "direction": "input" and action "refuse" or "flag". Comes
+    // after generationStarted. When `refused`, the model is not run and generationFinished
+    // follows with an empty text and stop reason "refused".
+    void inputFiltered(const QString& conversationId, bool refused, const QStringList& safety);
+    // A plain-words warning about the safety settings (e.g. which file is broken and why).
+    void safetyProblem(const QString& message);
 
 private:
     // A conversation's live State, the exact ids it has consumed, and snapshots at the start of
@@ -117,6 +130,10 @@ private:
     void pushSnapshot(Cached& c);
     void persist(const Cached& c);
     bool tryLoadPersisted(Cached& c, const std::vector<int32_t>& ids);
+    // The input filter on the request's last message; true when it was refused (and answered).
+    bool checkInput(const GenerationRequest& request);
+    // The model-judged filter on a finished reply; appends its finding to `notes` when it flags.
+    void judgeReply(const Cached& c, const std::string& reply, QStringList& notes);
 
     QString m_stateDirectory;
     std::unique_ptr<griffin::Model> m_model;
@@ -124,5 +141,5 @@ private:
     ModelSummary m_summary;
     std::deque<Cached> m_cache;  // most recently used first
     int m_emitIntervalMs = 33;
-    std::optional<griffin::safety::Filter> m_outputFilter;  // built-in (+ user) rules
+    SafetyFilters m_safety;  // built-in (+ user) rules, as the settings say
 };

@@ -35,4 +35,5 @@ void registerServiceMetaTypes() {
     qRegisterMetaType<MessageStats>();
     qRegisterMetaType<Conversation>();
     qRegisterMetaType<GenerationParams>();
+    qRegisterMetaType<SafetySettings>();
 }

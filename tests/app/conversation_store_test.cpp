@@ -127,11 +127,11 @@ private slots:
 
     void unknownSchemaIsRefusedClearly() {
         std::string text = conversationToJson(sample());
-        text.replace(text.find("\"schema\": 1"), 11, "\"schema\": 2");
+        text.replace(text.find("\"schema\": 2"), 11, "\"schema\": 3");
         auto c = conversationFromJson(text);
         QVERIFY(!c.has_value());
         QCOMPARE(c.error().code, griffin::ErrorCode::Unsupported);
-        QVERIFY(QString::fromStdString(c.error().message).contains("schema version 2"));
+        QVERIFY(QString::fromStdString(c.error().message).contains("schema version 3"));
     }
 
     void deleteRemovesFileAndSnapshot() {
@@ -192,6 +192,208 @@ private slots:
         QCOMPARE(broken.warnings.size(), 1);
         QVERIFY(QFile::exists(file + QStringLiteral(".corrupt")));
         QVERIFY(broken.settings == AppSettings());
+    }
+
+    void safetySettingsRoundTrip() {
+        griffin::test::TempDir dir;
+        const QString file = tempPath(dir) + QStringLiteral("/settings.json");
+        AppSettings s;
+        s.safety.enabled = false;
+        s.safety.categoryActions = {{"hate_speech", "flag"}, {"harassment", "allow"}};
+        s.safety.piiTypes = {"email", "iban"};
+        s.safety.inputMode = "all";
+        s.safety.inputAction = "flag";
+        s.safety.userRulesFile = "/home/someone/my rules.json";
+        s.safety.judgeEnabled = true;
+        s.safety.judgeThreshold = 0.6;
+        QVERIFY(saveSettings(s, file).has_value());
+        const SettingsLoad loaded = loadSettings(file);
+        QVERIFY2(loaded.warnings.isEmpty(), qPrintable(loaded.warnings.join('\n')));
+        QVERIFY(loaded.settings.safety == s.safety);
+        QVERIFY(loaded.settings == s);
+        QVERIFY(loaded.settings.unknownJson.find("safety") == std::string::npos);  // known
+    }
+
+    // Each wrong-typed or out-of-range safety value is reported and replaced by its default; the
+    // valid ones next to it are kept.
+    void safetySettingsValidation() {
+        griffin::test::TempDir dir;
+        const QString file = tempPath(dir) + QStringLiteral("/settings.json");
+        QVERIFY(writeFileAtomically(file, R"({"schema": 1, "safety": {
+            "enabled": "yes",
+            "category_actions": {"hate_speech": "shout", "harassment": "flag", "Bad Id!": "block"},
+            "pii": {"email": false, "phone": 3, "fax": true},
+            "input_mode": "sometimes", "input_action": "flag",
+            "user_rules_file": 42,
+            "judge_enabled": true, "judge_threshold": 1.5}})")
+                    .has_value());
+        const SettingsLoad loaded = loadSettings(file);
+        const SafetySettings& s = loaded.settings.safety;
+        const SafetySettings defaults;
+        QCOMPARE(s.enabled, defaults.enabled);
+        QCOMPARE(s.categoryActions, (QMap<QString, QString>{{"harassment", "flag"}}));
+        QCOMPARE(s.piiTypes, (QStringList{"phone", "payment_card", "iban", "ip_address"}));
+        QCOMPARE(s.inputMode, defaults.inputMode);
+        QCOMPARE(s.inputAction, QStringLiteral("flag"));
+        QCOMPARE(s.userRulesFile, defaults.userRulesFile);
+        QCOMPARE(s.judgeEnabled, true);
+        QCOMPARE(s.judgeThreshold, defaults.judgeThreshold);
+        // enabled, hate_speech, Bad Id!, phone, fax, input_mode, user_rules_file, judge_threshold
+        QCOMPARE(loaded.warnings.size(), 8);
+        QVERIFY(loaded.warnings.join('\n').contains("shout"));
+        QVERIFY(loaded.warnings.join('\n').contains("fax"));
+
+        QVERIFY(writeFileAtomically(file, R"({"schema": 1, "safety": [1, 2]})").has_value());
+        const SettingsLoad wrong = loadSettings(file);
+        QCOMPARE(wrong.warnings.size(), 1);
+        QVERIFY(wrong.settings.safety == SafetySettings());
+    }
+
+    void conversationSafetySwitchAndRefusedMessagesPersist() {
+        griffin::test::TempDir dir;
+        ConversationStore store(tempPath(dir));
+        Conversation c = sample();
+        c.safetyEnabled = false;
+        c.messages[2].safety = {
+            R"({"action":"refuse","begin":0,"category":"violent_wrongdoing","direction":"input",)"
+            R"("end":9,"filter":"rules","rule":"weapons.explosives"})"};
+        QVERIFY(store.save(c).has_value());
+        const auto report = store.loadAll();
+        QCOMPARE(report.conversations.size(), 1);
+        QVERIFY(report.conversations[0] == c);
+        QCOMPARE(report.conversations[0].safetyEnabled, false);
+        QVERIFY(isRefusedBySafety(report.conversations[0].messages[2]));
+        QVERIFY(!isRefusedBySafety(report.conversations[0].messages[0]));
+    }
+
+    // Files written before the switch existed have no "safety_filters": they load with it on.
+    void conversationWithoutTheSafetyKeyLoadsWithFiltersOn() {
+        Conversation c = sample();
+        c.safetyEnabled = false;
+        auto j = nlohmann::json::parse(conversationToJson(c));
+        QVERIFY(j.contains("safety_filters"));
+        j.erase("safety_filters");
+        const auto loaded = conversationFromJson(j.dump());
+        QVERIFY2(loaded.has_value(), loaded ? "" : loaded.error().message.c_str());
+        QCOMPARE(loaded->safetyEnabled, true);
+    }
+
+    // A summary conversation keeps its kind and source (document, chunks with lines or pages);
+    // files without "kind" are chats; an unknown kind is refused.
+    void summaryConversationRoundTrips() {
+        Conversation c = sample();
+        c.kind = QStringLiteral("summary");
+        SummarySourceData src;
+        src.path = QStringLiteral("/docs/report.pdf");
+        src.bytes = 12345;
+        src.sha256 = QString(64, QLatin1Char('a'));
+        src.encoding = QStringLiteral("pdf (3 pages)");
+        src.strategy = QStringLiteral("map-reduce");
+        src.length = QStringLiteral("short");
+        src.focus = QStringLiteral("costs?");
+        src.documentTokens = 4096;
+        src.sections = {{0, 1, 40, 1, 2, 900, QStringLiteral("first part")},
+                        {1, 41, 80, 2, 3, 880, QStringLiteral("second part")}};
+        src.summary = QStringLiteral("the whole");
+        c.source = src;
+        const auto loaded = conversationFromJson(conversationToJson(c));
+        QVERIFY2(loaded.has_value(), loaded ? "" : loaded.error().message.c_str());
+        QVERIFY(*loaded == c);
+
+        auto j = nlohmann::json::parse(conversationToJson(sample()));
+        QVERIFY(!j.contains("kind"));
+        QCOMPARE(conversationFromJson(j.dump())->kind, QStringLiteral("chat"));
+        j["kind"] = "poem";
+        QVERIFY(!conversationFromJson(j.dump()).has_value());
+    }
+
+    // Versions: regenerate keeps the old reply, edit keeps the old question with everything
+    // after it; switching shows any version; dropping a failed one shows the newest other.
+    void versionsFormATree() {
+        auto msg = [](ChatMessageData::Role role, const char* text) {
+            ChatMessageData m;
+            m.role = role;
+            m.text = QString::fromUtf8(text);
+            m.time = QDateTime::fromSecsSinceEpoch(1700000000, Qt::UTC);
+            return m;
+        };
+        using R = ChatMessageData::Role;
+        QVector<ChatMessageData> path = {msg(R::User, "q1"), msg(R::Model, "a1"),
+                                         msg(R::User, "q2"), msg(R::Model, "a2")};
+        // Regenerate a2 twice.
+        for (const char* text : {"a2'", "a2''"}) {
+            ChatMessageData reply = msg(R::Model, text);
+            attachVersions(reply, detachVersions(path, 3));
+            path.push_back(reply);
+        }
+        QCOMPARE(path.size(), 4);
+        QCOMPARE(path[3].branchCount(), 3);
+        QCOMPARE(path[3].branchIndex, 2);
+        QVERIFY(switchVersion(path, 3, 0));
+        QCOMPARE(path[3].text, QStringLiteral("a2"));
+        QCOMPARE(path[3].branchCount(), 3);
+        // Edit q1 while version 1 of a2 is shown: the whole path from q1 becomes version 1.
+        ChatMessageData edited = msg(R::User, "q1 edited");
+        attachVersions(edited, detachVersions(path, 0));
+        path = {edited, msg(R::Model, "b1")};
+        QCOMPARE(path[0].branchCount(), 2);
+        QVERIFY(switchVersion(path, 0, 0));
+        QCOMPARE(path.size(), 4);
+        QCOMPARE(path[0].text, QStringLiteral("q1"));
+        QCOMPARE(path[3].text, QStringLiteral("a2"));  // the nested versions came along
+        QCOMPARE(path[3].branchCount(), 3);
+        QVERIFY(!switchVersion(path, 3, 3));
+        QVERIFY(!switchVersion(path, 9, 0));
+        // JSON keeps the whole tree.
+        Conversation c = sample();
+        c.messages = path;
+        const auto loaded = conversationFromJson(conversationToJson(c));
+        QVERIFY2(loaded.has_value(), loaded ? "" : loaded.error().message.c_str());
+        QVERIFY(*loaded == c);
+        QCOMPARE(nlohmann::json::parse(conversationToJson(c)).at("schema"), 2);
+        // A failed reply is dropped; the newest other version shows.
+        QVERIFY(switchVersion(path, 3, 1));
+        QVERIFY(dropVersion(path, 3));
+        QCOMPARE(path[3].text, QStringLiteral("a2''"));
+        QCOMPARE(path[3].branchCount(), 2);
+        QVERIFY(dropVersion(path, 3));
+        QVERIFY(!dropVersion(path, 3));  // the last one stays
+    }
+
+    // Files of schema 1 (linear) load as they are; malformed trees are refused clearly.
+    void linearFilesMigrateAndBadTreesAreRefused() {
+        auto j = nlohmann::json::parse(conversationToJson(sample()));
+        j["schema"] = 1;
+        const auto old = conversationFromJson(j.dump());
+        QVERIFY(old.has_value());
+        QCOMPARE(old->messages.size(), sample().messages.size());
+        for (const ChatMessageData& m : old->messages) QCOMPARE(m.branchCount(), 1);
+
+        auto bad = nlohmann::json::parse(conversationToJson(sample()));
+        bad["messages"][0]["branches"] =
+            nlohmann::json::array({nlohmann::json::array({bad["messages"][0]})});
+        bad["messages"][0]["branch_index"] = 5;
+        QVERIFY(!conversationFromJson(bad.dump()).has_value());
+        bad["messages"][0]["branch_index"] = 0;
+        QVERIFY(conversationFromJson(bad.dump()).has_value());
+        bad["messages"][0]["branches"][0][0]["role"] = "model";  // a sibling of another role
+        QVERIFY(!conversationFromJson(bad.dump()).has_value());
+
+        // A hostile nesting depth is an error, not a stack overflow.
+        nlohmann::json deep = nlohmann::json::parse(conversationToJson(sample()));
+        nlohmann::json node = deep["messages"][0];
+        for (int i = 0; i < 200; ++i) {
+            nlohmann::json parent = deep["messages"][0];
+            parent["branches"] = nlohmann::json::array({nlohmann::json::array({node})});
+            parent["branch_index"] = 1;
+            node = parent;
+        }
+        deep["messages"][0] = node;
+        const auto refused = conversationFromJson(deep.dump());
+        QVERIFY(!refused.has_value());
+        QVERIFY(QString::fromStdString(refused.error().message).contains("deep"));
+        j["schema"] = 3;
+        QVERIFY(!conversationFromJson(j.dump()).has_value());
     }
 };
 

@@ -92,6 +92,21 @@ private slots:
         const Conversation* c = m_window->currentConversation();
         QCOMPARE(c->messages.size(), 2);
         QCOMPARE(c->messages.back().text, first);  // greedy
+        // The first reply is kept as version 1 of 2; ‹ shows it, › returns.
+        QCOMPARE(c->messages.back().branchCount(), 2);
+        QCOMPARE(c->messages.back().branchIndex, 1);
+        ChatView* view = m_window->findChild<ChatView*>("chatView");
+        QCOMPARE(view->last()->findChild<QLabel*>("versionPosition")->text(),
+                 QStringLiteral("2 / 2"));
+        const MessageStats secondStats = *c->messages.back().stats;
+        view->last()->findChild<QPushButton*>("previousVersion")->click();
+        c = m_window->currentConversation();
+        QCOMPARE(c->messages.back().branchIndex, 0);
+        QCOMPARE(view->last()->findChild<QLabel*>("versionPosition")->text(),
+                 QStringLiteral("1 / 2"));
+        QVERIFY(!view->last()->findChild<QPushButton*>("previousVersion")->isEnabled());
+        view->last()->findChild<QPushButton*>("nextVersion")->click();
+        QCOMPARE(*m_window->currentConversation()->messages.back().stats, secondStats);
     }
 
     void editResendsFromTheEditedMessage() {
@@ -113,6 +128,22 @@ private slots:
         QCOMPARE(c->messages.size(), 4);
         QCOMPARE(c->messages[2].text, QStringLiteral("a better question"));
         QCOMPARE(c->messages[0].text, QStringLiteral("first question"));
+        // The original question and its reply are version 1 of 2 at that message; switching
+        // back shows them, and a message sent there continues that version.
+        QCOMPARE(c->messages[2].branchCount(), 2);
+        view->at(2)->findChild<QPushButton*>("previousVersion")->click();
+        c = m_window->currentConversation();
+        QCOMPARE(c->messages.size(), 4);
+        QCOMPARE(c->messages[2].text, QStringLiteral("second question"));
+        sendByKeyboard("third question");
+        c = m_window->currentConversation();
+        QCOMPARE(c->messages.size(), 6);
+        QCOMPARE(c->messages[2].text, QStringLiteral("second question"));
+        QCOMPARE(c->messages[2].branchCount(), 2);
+        // Reloaded from disk, the tree is the same.
+        auto reloaded = conversationFromJson(conversationToJson(*c));
+        QVERIFY(reloaded.has_value());
+        QVERIFY(*reloaded == *c);
     }
 
     void deleteAndUndo() {
