@@ -199,6 +199,8 @@ SettingsLoad loadSettings(const QString& file) {
     readString(root, "theme", s.theme, w, {"system", "light", "dark"});
     read(root, "font_point_size", s.fontPointSize, w,
          [](int v) { return v == 0 || (v >= 6 && v <= 48); });
+    read(root, "lab_snapshot_mib", s.labSnapshotMiB, w,
+         [](int v) { return v >= 8 && v <= 1 << 20; });
     if (auto it = root.find("sampling"); it != root.end() && it->is_object()) {
         GenerationParams& p = s.sampling;
         read(*it, "temperature", p.temperature, w, [](double v) { return v >= 0 && v <= 5; });
@@ -224,9 +226,9 @@ SettingsLoad loadSettings(const QString& file) {
         s.addRecentModel(QString::fromStdString(*it));
     }
     json unknown = json::object();
-    static const char* kKnown[] = {"schema",        "model_path", "backend",
-                                   "system_prompt", "theme",      "font_point_size",
-                                   "sampling",      "safety",     "recent_models"};
+    static const char* kKnown[] = {"schema",        "model_path",      "backend",  "system_prompt",
+                                   "theme",         "font_point_size", "sampling", "safety",
+                                   "recent_models", "lab_snapshot_mib"};
     for (auto it = root.begin(); it != root.end(); ++it) {
         if (std::find(std::begin(kKnown), std::end(kKnown), it.key()) == std::end(kKnown)) {
             unknown[it.key()] = it.value();
@@ -257,6 +259,7 @@ griffin::Status saveSettings(const AppSettings& s, const QString& file) {
                         {"max_tokens", p.maxTokens},
                         {"seed", p.seed}};
     root["safety"] = safetyToJson(s.safety);
+    root["lab_snapshot_mib"] = s.labSnapshotMiB;
     root["recent_models"] = recent;
     QDir().mkpath(QFileInfo(file).absolutePath());
     return writeFileAtomically(

@@ -50,6 +50,7 @@ struct AppSettings {
     int fontPointSize = 0;           // 0 = the system font size
     QStringList recentModels;        // most recent first
     SafetySettings safety;           // the "safety" object
+    int labSnapshotMiB = 256;        // prompt lab: memory for state snapshots along runs
     std::string unknownJson = "{}";  // keys this version does not know, written back unchanged
 
     // Moves `path` to the front of recentModels (deduplicated, bounded).

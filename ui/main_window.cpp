@@ -315,6 +315,7 @@ void MainWindow::connectServices(ServiceRuntime& runtime) {
     m_labWorker->moveToThread(w->thread());
     connect(w->thread(), &QThread::finished, m_labWorker, &QObject::deleteLater);
     connect(w, &EngineWorker::modelLoaded, m_labWorker, &LabWorker::forgetTrails);
+    m_labWorker->setSnapshotBudget(qint64{m_settings.labSnapshotMiB} << 20);
     m_summarizeWorker =
         new SummarizeWorker(w, QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
                                    QStringLiteral("/summaries"));
@@ -607,6 +608,9 @@ void MainWindow::openSettingsDialog() {
     applyAppearance();
     if (safetyChanged)
         emit safetySettingsChanged(m_settings.safety);  // rebuilt on the worker thread
+    QMetaObject::invokeMethod(m_labWorker, [w = m_labWorker, mib = m_settings.labSnapshotMiB] {
+        w->setSnapshotBudget(qint64{mib} << 20);
+    });
     if (modelChanged && !isGenerating())
         loadModel(m_settings.modelPath);
 }

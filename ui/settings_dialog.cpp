@@ -71,6 +71,15 @@ SettingsDialog::SettingsDialog(const AppSettings& settings, const QStringList& d
     m_fontSize->setSpecialValueText(tr("system"));
     m_fontSize->setValue(settings.fontPointSize);
     form->addRow(tr("Font size (pt)"), m_fontSize);
+    m_labMemory = new QSpinBox(this);
+    m_labMemory->setAccessibleName(tr("Prompt lab snapshot memory"));
+    m_labMemory->setRange(8, 1 << 20);
+    m_labMemory->setSuffix(tr(" MiB"));
+    m_labMemory->setValue(settings.labSnapshotMiB);
+    m_labMemory->setToolTip(
+        tr("Memory for the state snapshots the prompt lab keeps along its "
+           "runs, so branching at a token does not re-run the prompt"));
+    form->addRow(tr("Prompt lab snapshots"), m_labMemory);
     layout->addLayout(form);
 
     layout->addWidget(new QLabel(tr("<b>Defaults for new conversations</b>"), this));
@@ -127,6 +136,7 @@ AppSettings SettingsDialog::settings() const {
     s.backend = m_backend->currentData().toString();
     s.theme = m_theme->currentData().toString();
     s.fontPointSize = m_fontSize->value();
+    s.labSnapshotMiB = m_labMemory->value();
     s.systemPrompt = m_defaults->systemPrompt();
     s.sampling = m_defaults->params();
     s.safety = m_safety->settings();

@@ -36,6 +36,7 @@ private:
     ParametersPanel* m_defaults;
     QComboBox* m_theme;
     QSpinBox* m_fontSize;
+    QSpinBox* m_labMemory;
     SafetySettingsPage* m_safety;
     QLabel* m_problem;
     QDialogButtonBox* m_buttons;

@@ -173,7 +173,7 @@ private slots:
 
         QVERIFY(writeFileAtomically(file, R"({"schema": 1, "backend": "quantum", "theme": "dark",
             "sampling": {"temperature": -3, "top_k": 12, "top_p": "high"},
-            "font_point_size": 500, "future_feature": {"x": 1}})")
+            "font_point_size": 500, "lab_snapshot_mib": 2, "future_feature": {"x": 1}})")
                     .has_value());
         SettingsLoad loaded = loadSettings(file);
         QCOMPARE(loaded.settings.backend, QStringLiteral("auto"));  // replaced
@@ -181,8 +181,11 @@ private slots:
         QCOMPARE(loaded.settings.sampling.topK, 12);                // kept
         QCOMPARE(loaded.settings.sampling.temperature, AppSettings().sampling.temperature);
         QCOMPARE(loaded.settings.fontPointSize, 0);
-        QCOMPARE(loaded.warnings.size(), 4);
+        QCOMPARE(loaded.settings.labSnapshotMiB, AppSettings().labSnapshotMiB);  // 2 < 8
+        QCOMPARE(loaded.warnings.size(), 5);
+        loaded.settings.labSnapshotMiB = 64;
         QVERIFY(saveSettings(loaded.settings, file).has_value());
+        QCOMPARE(loadSettings(file).settings.labSnapshotMiB, 64);
         QFile f(file);
         QVERIFY(f.open(QIODevice::ReadOnly));
         QVERIFY(f.readAll().contains("future_feature"));  // unknown keys survive a save

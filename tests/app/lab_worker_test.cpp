@@ -113,6 +113,32 @@ private slots:
         QVERIFY(m_lab->snapshotBytes() > 0);
     }
 
+    // The snapshot memory budget bounds what the trails hold; with none, branches re-run the
+    // prompt (and still give the same result).
+    void snapshotBudgetIsRespected() {
+        const qint64 state = static_cast<qint64>(m_engine->model()->newState().bytes());
+        m_lab->forgetTrails();
+        m_lab->setSnapshotBudget(16 * state);
+        LabRun parent;
+        for (qint64 seed = 1; seed <= 10; ++seed)
+            parent = run(request("What does 'meadow' mean?", seed));
+        QVERIFY(m_lab->snapshotBytes() > 0);
+        QVERIFY2(m_lab->snapshotBytes() <= 16 * state,
+                 qPrintable(QString::number(m_lab->snapshotBytes() / state)));
+        m_lab->forgetTrails();
+        m_lab->setSnapshotBudget(0);
+        const LabRun p = run(request("What does 'meadow' mean?", 3));
+        QCOMPARE(m_lab->snapshotBytes(), 0);
+        LabRun branch = request("What does 'meadow' mean?", 3);
+        branch.parentId = p.id;
+        branch.branchAt = 2;
+        branch.forced = {p.tokens[0].id, p.tokens[1].id, p.tokens[2].alternatives[1].id};
+        const LabRun b = run(branch);
+        QVERIFY(!m_lab->lastRunUsedTrail());
+        QCOMPARE(b.tokens[2].id, branch.forced[2]);
+        m_lab->setSnapshotBudget(256ll << 20);
+    }
+
     void perplexityMatchesTheEngine() {
         const QString text = QStringLiteral("a meadow is a field of grass and flowers");
         QSignalSpy scored(m_lab.get(), &LabWorker::scored);
