@@ -142,6 +142,15 @@ void MainWindow::buildUi() {
     m_editBanner = new QLabel(center);
     m_editBanner->setObjectName(QStringLiteral("editBanner"));
     m_editBanner->hide();
+    // The conversation's header line while its safety filters are off.
+    m_safetyOff = new QLabel(tr("Safety filters are off for this conversation (turn them on in "
+                                "the panel on the right)."),
+                             center);
+    m_safetyOff->setObjectName(QStringLiteral("safetyOffBanner"));
+    m_safetyOff->setWordWrap(true);
+    m_safetyOff->setStyleSheet(QStringLiteral("background: #fff4e5; color: #663c00; padding: 4px"));
+    m_safetyOff->setAccessibleName(tr("Safety filters are off"));
+    m_safetyOff->hide();
     m_input = new MessageInput(center);
     m_input->setMaximumHeight(120);
     connect(m_input, &MessageInput::sendRequested, this, &MainWindow::sendMessage);
@@ -170,6 +179,7 @@ void MainWindow::buildUi() {
     buttons->addStretch();
     buttons->addWidget(m_stopButton);
     buttons->addWidget(m_send);
+    centerLayout->addWidget(m_safetyOff);
     centerLayout->addWidget(m_chat, 1);
     centerLayout->addWidget(m_error);
     centerLayout->addWidget(m_editBanner);
@@ -184,6 +194,7 @@ void MainWindow::buildUi() {
             c->systemPrompt = m_parameters->systemPrompt();
             c->params = m_parameters->params();
             c->safetyEnabled = m_parameters->safetyEnabled();
+            m_safetyOff->setVisible(!c->safetyEnabled);
             commit(*c);
         }
     });
@@ -489,6 +500,7 @@ void MainWindow::showConversation(const Conversation& c) {
     }
     m_parameters->setValues(c.systemPrompt, c.params);
     m_parameters->setSafetyEnabled(c.safetyEnabled);
+    m_safetyOff->setVisible(!c.safetyEnabled);
     setWindowTitle(tr("%1 — Griffin Chat").arg(c.title));
 }
 

@@ -144,6 +144,7 @@ private:
     QPushButton* m_regenerate;
     QLabel* m_error;
     QLabel* m_editBanner;
+    QLabel* m_safetyOff = nullptr;
     ParametersPanel* m_parameters;
     QLabel* m_statusModel;
     QLabel* m_statusBackend;

@@ -24,6 +24,7 @@
 #include <QUrl>
 #include <QUuid>
 #include <QVBoxLayout>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 namespace {
@@ -250,6 +251,23 @@ void LabVariantColumn::showRun(const LabRun& run, bool heatMap) {
         stats += QStringLiteral("<br>") + paramsSummary(run.params).toHtmlEscaped();
         if (!run.parentId.isEmpty())
             stats += QStringLiteral("<br>") + tr("Branch at token %1").arg(run.branchAt + 1);
+        QStringList notes;
+        bool base = false;
+        for (const QString& n : run.safety) {
+            const auto j = nlohmann::json::parse(n.toStdString(), nullptr, false);
+            if (!j.is_object())
+                continue;
+            base = base || j.value("base_model", false);
+            notes << QStringLiteral("%1 (%2)").arg(
+                QString::fromStdString(j.value("category", std::string())),
+                QString::fromStdString(j.value("action", std::string())));
+        }
+        if (!notes.isEmpty()) {
+            stats += QStringLiteral("<br><span style='color:#a35200'>") +
+                     (base ? tr("Safety (base model, flag only): %1") : tr("Safety: %1"))
+                         .arg(notes.join(QStringLiteral(", ")).toHtmlEscaped()) +
+                     QStringLiteral("</span>");
+        }
     }
     m_stats->setText(stats);
     m_tokenInfo->clear();

@@ -13,7 +13,9 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QVBoxLayout>
 
 #include "services/safety_setup.h"
@@ -52,7 +54,16 @@ QString piiLabel(const QString& type) {
 SafetySettingsPage::SafetySettingsPage(const SafetySettings& settings, QWidget* parent)
     : QWidget(parent), m_original(settings) {
     setObjectName(QStringLiteral("safetySettingsPage"));
-    auto* layout = new QVBoxLayout(this);
+    // The page scrolls, so it stays usable on small screens (down to 800×600).
+    auto* outer = new QVBoxLayout(this);
+    outer->setContentsMargins(0, 0, 0, 0);
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    auto* content = new QWidget(scroll);
+    auto* layout = new QVBoxLayout(content);
+    scroll->setWidget(content);
+    outer->addWidget(scroll);
 
     m_enabled = new QCheckBox(tr("Use the safety filters"), this);
     m_enabled->setObjectName(QStringLiteral("safetyEnabled"));
@@ -144,6 +155,38 @@ SafetySettingsPage::SafetySettingsPage(const SafetySettings& settings, QWidget* 
     m_rulesStatus->setObjectName(QStringLiteral("userRulesStatus"));
     m_rulesStatus->setWordWrap(true);
     extraForm->addRow(m_rulesStatus);
+    // Custom terms: kept as one rule in the rules file, validated when Settings is saved.
+    m_customOriginal = readCustomTerms(settings.userRulesFile);
+    m_customTerms = new QPlainTextEdit(extra);
+    m_customTerms->setObjectName(QStringLiteral("customTerms"));
+    m_customTerms->setAccessibleName(tr("Custom terms, one per line"));
+    m_customTerms->setPlaceholderText(tr("Words or phrases to act on, one per line"));
+    m_customTerms->setPlainText(m_customOriginal.terms.join(QLatin1Char('\n')));
+    m_customTerms->setMaximumHeight(90);
+    m_customCategory = new QComboBox(extra);
+    m_customCategory->setObjectName(QStringLiteral("customTermsCategory"));
+    m_customCategory->setAccessibleName(tr("Category of the custom terms"));
+    if (auto builtin = loadSafetyRules(QString())) {
+        for (const auto& [id, description] : builtin->categories())
+            m_customCategory->addItem(QString::fromStdString(description),
+                                      QString::fromStdString(id));
+    }
+    m_customCategory->setCurrentIndex(
+        std::max(0, m_customCategory->findData(m_customOriginal.category)));
+    m_customAction = new QComboBox(extra);
+    m_customAction->setObjectName(QStringLiteral("customTermsAction"));
+    m_customAction->setAccessibleName(tr("What the custom terms do"));
+    m_customAction->addItem(tr("Block"), QStringLiteral("block"));
+    m_customAction->addItem(tr("Redact"), QStringLiteral("redact"));
+    m_customAction->addItem(tr("Flag"), QStringLiteral("flag"));
+    m_customAction->setCurrentIndex(std::max(0, m_customAction->findData(m_customOriginal.action)));
+    auto* customRow = new QHBoxLayout();
+    customRow->addWidget(m_customCategory, 1);
+    customRow->addWidget(m_customAction);
+    extraForm->addRow(tr("Custom terms"), m_customTerms);
+    extraForm->addRow(tr("Custom terms are"), customRow);
+    connect(m_customTerms, &QPlainTextEdit::textChanged, this, &SafetySettingsPage::changed);
+
     m_judge =
         new QCheckBox(tr("Ask the model whether each reply breaks the rules (slower)"), extra);
     m_judge->setObjectName(QStringLiteral("judgeEnabled"));
@@ -222,4 +265,27 @@ SafetySettings SafetySettingsPage::settings() const {
     s.judgeEnabled = m_judge->isChecked();
     s.judgeThreshold = m_threshold->value();
     return s;
+}
+
+bool SafetySettingsPage::saveCustomTerms(QString* error) {
+    CustomTerms terms;
+    for (const QString& line : m_customTerms->toPlainText().split(QLatin1Char('\n'))) {
+        if (!line.simplified().isEmpty())
+            terms.terms << line.simplified();
+    }
+    terms.category = m_customCategory->currentData().toString();
+    terms.action = m_customAction->currentData().toString();
+    if (terms == m_customOriginal || (terms.terms.isEmpty() && m_customOriginal.terms.isEmpty()))
+        return true;
+    QString file = m_rulesFile->text().trimmed();
+    if (file.isEmpty())
+        file = defaultUserRulesFile();
+    if (auto s = writeCustomTerms(file, terms); !s) {
+        if (error != nullptr)
+            *error = QString::fromStdString(s.error().message);
+        return false;
+    }
+    m_customOriginal = terms;
+    m_rulesFile->setText(file);  // the file now holds them (and is checked again)
+    return true;
 }

@@ -8,6 +8,7 @@
 #include <QWidget>
 
 #include "app_settings.h"
+#include "services/safety_setup.h"
 
 class QCheckBox;
 class QComboBox;
@@ -25,6 +26,10 @@ public:
     SafetySettings settings() const;
     // Why the input cannot be saved (a user rules file that does not load), or empty.
     QString problem() const { return m_rulesProblem; }
+    // Writes the custom terms (when they changed) into the rules file — the one set, else
+    // <config>/safety-rules.json, which then becomes the rules file — validated first. False
+    // with `error` naming the file and the problem; nothing is written then.
+    bool saveCustomTerms(QString* error);
 
 signals:
     // Something changed (problem() may have changed with it).
@@ -46,4 +51,8 @@ private:
     QDoubleSpinBox* m_threshold;
     QList<QWidget*> m_dependents;  // disabled while the filters are off
     QString m_rulesProblem;
+    class QPlainTextEdit* m_customTerms = nullptr;
+    QComboBox* m_customCategory = nullptr;
+    QComboBox* m_customAction = nullptr;
+    CustomTerms m_customOriginal;
 };

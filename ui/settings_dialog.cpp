@@ -9,6 +9,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTabWidget>
@@ -98,7 +99,14 @@ SettingsDialog::SettingsDialog(const AppSettings& settings, const QStringList& d
     m_problem->setWordWrap(true);
     outer->addWidget(m_problem);
     m_buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
-    connect(m_buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    connect(m_buttons, &QDialogButtonBox::accepted, this, [this] {
+        QString error;
+        if (!m_safety->saveCustomTerms(&error)) {
+            QMessageBox::warning(this, tr("Custom terms not saved"), error);
+            return;
+        }
+        accept();
+    });
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     outer->addWidget(m_buttons);
     connect(m_modelPath, &QLineEdit::textChanged, this, &SettingsDialog::validate);

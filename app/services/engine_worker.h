@@ -66,6 +66,7 @@ public:
     griffin::Model* model() const { return m_model.get(); }
     const griffin::Tokenizer* tokenizer() const { return m_tokenizer.get(); }
     const ModelSummary& summary() const { return m_summary; }
+    const SafetyFilters& safetyFilters() const { return m_safety; }
 
 public slots:
     // Lists the Vulkan devices; answers with devicesFound.

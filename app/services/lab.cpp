@@ -7,6 +7,7 @@
 #include <random>
 
 #include <QFile>
+#include <QRegularExpression>
 #include <QUuid>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -15,6 +16,7 @@
 #include "griffin/chat_template.h"
 #include "griffin/generator.h"
 #include "services/engine_worker.h"
+#include "services/safety_setup.h"
 
 using nlohmann::json;
 
@@ -127,7 +129,12 @@ json labRunToJson(const LabRun& r) {
               {"stop_reason", r.stopReason.toStdString()},
               {"ttft_ms", r.ttftMs},
               {"tokens_per_s", r.tokensPerSecond}}},
-            {"error", r.error.toStdString()}};
+            {"error", r.error.toStdString()},
+            {"safety", [&] {
+                 json notes = json::array();
+                 for (const QString& n : r.safety) notes.push_back(n.toStdString());
+                 return notes;
+             }()}};
 }
 
 griffin::Result<LabRun> labRunFromJson(const json& j) {
@@ -178,6 +185,12 @@ griffin::Result<LabRun> labRunFromJson(const json& j) {
     r.ttftMs = number(stats, "ttft_ms", 0.0, 0.0, 1e12);
     r.tokensPerSecond = number(stats, "tokens_per_s", 0.0, 0.0, 1e12);
     r.error = str(j, "error");
+    if (auto it = j.find("safety"); it != j.end() && it->is_array()) {
+        for (const json& n : *it) {
+            if (n.is_string())
+                r.safety << QString::fromStdString(n.get<std::string>());
+        }
+    }
     return r;
 }
 
@@ -428,6 +441,7 @@ void LabWorker::run(const LabRequest& request) {
     run.stopReason = QString::fromLatin1(griffin::stopReasonName(result->stats.stopReason));
     run.ttftMs = result->stats.ttftMs;
     run.tokensPerSecond = result->stats.decodeTokensPerS;
+    applySafety(run);  // may replace the text (block) or mask tokens (redact)
 
     for (const LabToken& t : run.tokens) trail.reply.push_back(t.id);
     trail.tokens = run.tokens;
@@ -436,6 +450,51 @@ void LabWorker::run(const LabRequest& request) {
         while (m_trails.size() > 8) m_trails.pop_back();
     }
     emit labFinished(run);
+}
+
+bool isInstructionTunedModel(const QString& name, bool isDemo) {
+    static const QRegularExpression kIt(QStringLiteral("-it($|[-_.])"),
+                                        QRegularExpression::CaseInsensitiveOption);
+    return isDemo || kIt.match(name).hasMatch();
+}
+
+void LabWorker::applySafety(LabRun& run) const {
+    const SafetyFilters& filters = m_engine->safetyFilters();
+    if (!filters.output || run.text.isEmpty())
+        return;
+    const bool base =
+        !isInstructionTunedModel(m_engine->summary().name, m_engine->summary().isDemo);
+    const std::string text = run.text.toStdString();
+    const griffin::safety::Verdict verdict = filters.output->check(text);
+    for (const griffin::safety::Finding& f : verdict.findings) {
+        const char* action = base ? "flag" : griffin::safety::actionName(f.action);
+        nlohmann::json note = {{"filter", f.filter}, {"category", f.category}, {"rule", f.ruleId},
+                               {"action", action},   {"begin", f.begin},       {"end", f.end}};
+        if (base)
+            note["base_model"] = true;
+        run.safety << QString::fromStdString(note.dump());
+    }
+    if (base || verdict.action == griffin::safety::Action::Allow ||
+        verdict.action == griffin::safety::Action::Flag)
+        return;
+    if (verdict.action == griffin::safety::Action::Block) {
+        run.text = QString::fromStdString(verdict.output);
+        run.tokens.clear();
+        run.stopReason = QStringLiteral("blocked");
+        return;
+    }
+    // Redact: every token that overlaps a redacted span shows the mask instead of its text.
+    size_t offset = 0;
+    for (LabToken& t : run.tokens) {
+        const size_t bytes = t.text.toUtf8().size();
+        for (const griffin::safety::Finding& f : verdict.findings) {
+            if (f.action == griffin::safety::Action::Redact && f.begin < offset + bytes &&
+                f.end > offset)
+                t.text = QStringLiteral("[redacted]");
+        }
+        offset += bytes;
+    }
+    run.text = QString::fromStdString(verdict.output);
 }
 
 void LabWorker::tokenize(quint64 requestId, const QString& text, bool chat, const QString& system) {

@@ -82,7 +82,14 @@ struct LabRun {
     double ttftMs = 0.0;
     double tokensPerSecond = 0.0;
     QString error;  // when the run failed
+    // Safety decisions on the output (JSON objects as in a message's `safety` list). Base
+    // (pretrained) models are flag-only: nothing is blocked or masked, every finding is noted.
+    QStringList safety;
 };
+
+// Whether a model is instruction-tuned (its name ends in "-it", as Google's releases do, or it
+// is the demo model, which was trained on chat turns); other models count as base models.
+bool isInstructionTunedModel(const QString& name, bool isDemo);
 
 nlohmann::json labParamsToJson(const LabParams& p);
 // Missing or wrong-typed keys take the defaults; values are clamped to their valid ranges.
@@ -171,6 +178,8 @@ private:
         griffin::SnapshotTrail snapshots;
     };
     griffin::Result<std::vector<int32_t>> encodePrompt(const LabRun& run) const;
+    // The reply filters on the output: flag-only for base models; block/redact otherwise.
+    void applySafety(LabRun& run) const;
 
     EngineWorker* m_engine;
     qint64 m_budget = 256ll << 20;

@@ -2,7 +2,13 @@
 #include "services/safety_setup.h"
 
 #include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QStandardPaths>
+#include <nlohmann/json.hpp>
 
+#include "atomic_file.h"
 #include "default_model.h"
 
 namespace {
@@ -103,4 +109,107 @@ SafetyFilters buildSafetyFilters(const SafetySettings& s) {
             f.input.emplace(*rules, safetyConfigFor(s, Direction::Input), Direction::Input);
     }
     return f;
+}
+
+namespace {
+
+nlohmann::json readRulesJson(const QString& file, bool* exists) {
+    QFile f(file);
+    *exists = f.exists();
+    if (!*exists || !f.open(QIODevice::ReadOnly) || f.size() > (qint64{16} << 20))
+        return nlohmann::json();
+    const QByteArray bytes = f.readAll();
+    return nlohmann::json::parse(bytes.constData(), bytes.constData() + bytes.size(), nullptr,
+                                 false);
+}
+
+}  // namespace
+
+CustomTerms readCustomTerms(const QString& file) {
+    CustomTerms out;
+    bool exists = false;
+    const nlohmann::json j = readRulesJson(file, &exists);
+    if (!j.is_object() || !j.contains("rules") || !j.at("rules").is_array())
+        return out;
+    for (const nlohmann::json& rule : j.at("rules")) {
+        if (!rule.is_object() || rule.value("id", std::string()) != kCustomTermsRuleId)
+            continue;
+        out.category = QString::fromStdString(rule.value("category", std::string("harassment")));
+        out.action = QString::fromStdString(rule.value("action", std::string("block")));
+        if (auto it = rule.find("terms"); it != rule.end() && it->is_array()) {
+            for (const nlohmann::json& t : *it) {
+                if (t.is_string())
+                    out.terms << QString::fromStdString(t.get<std::string>());
+            }
+        }
+    }
+    return out;
+}
+
+griffin::Status writeCustomTerms(const QString& file, const CustomTerms& terms) {
+    const std::string name = file.toStdString();
+    bool exists = false;
+    nlohmann::json j = readRulesJson(file, &exists);
+    if (exists && !j.is_object()) {
+        return griffin::makeError(griffin::ErrorCode::Corrupt,
+                                  name +
+                                      ": not a rules file (JSON object); custom terms were "
+                                      "not added");
+    }
+    if (!exists)
+        j = {{"version", 1},
+             {"categories", nlohmann::json::object()},
+             {"rules", nlohmann::json::array()}};
+    if (!j.contains("rules") || !j.at("rules").is_array())
+        j["rules"] = nlohmann::json::array();
+    nlohmann::json& rules = j["rules"];
+    for (auto it = rules.begin(); it != rules.end();) {
+        if (it->is_object() && it->value("id", std::string()) == kCustomTermsRuleId)
+            it = rules.erase(it);
+        else
+            ++it;
+    }
+    std::vector<std::string> list;
+    for (const QString& t : terms.terms) {
+        const QString trimmed = t.simplified();
+        if (!trimmed.isEmpty())
+            list.push_back(trimmed.toStdString());
+    }
+    if (!list.empty()) {
+        rules.push_back({{"id", kCustomTermsRuleId},
+                         {"category", terms.category.toStdString()},
+                         {"severity", 2},
+                         {"action", terms.action.toStdString()},
+                         {"terms", list}});
+        // The category must be declared in the file that uses it: copy the built-in description.
+        if (!j.contains("categories") || !j.at("categories").is_object())
+            j["categories"] = nlohmann::json::object();
+        if (!j["categories"].contains(terms.category.toStdString())) {
+            auto builtin = griffin::safety::RuleSet::load(griffin::app::builtinSafetyRules());
+            std::string description = terms.category.toStdString();
+            if (builtin) {
+                auto it = builtin->categories().find(terms.category.toStdString());
+                if (it != builtin->categories().end())
+                    description = it->second;
+            }
+            j["categories"][terms.category.toStdString()] = description;
+        }
+    }
+    const std::string text = j.dump(2) + "\n";
+    // Validate exactly what will be written, merged with the built-in rules.
+    auto parsed = griffin::safety::RuleSet::parse(text, name);
+    if (!parsed)
+        return parsed.error();
+    auto builtin = griffin::safety::RuleSet::load(griffin::app::builtinSafetyRules());
+    if (builtin) {
+        if (auto merged = builtin->merge(*parsed); !merged)
+            return merged.error();
+    }
+    QDir().mkpath(QFileInfo(file).absolutePath());
+    return writeFileAtomically(file, QByteArray::fromStdString(text));
+}
+
+QString defaultUserRulesFile() {
+    return QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation) +
+           QStringLiteral("/safety-rules.json");
 }

@@ -41,3 +41,24 @@ griffin::safety::Config safetyConfigFor(const SafetySettings& settings,
                                         griffin::safety::Direction direction);
 
 SafetyFilters buildSafetyFilters(const SafetySettings& settings);
+
+// Terms and phrases the user adds in Settings: one rule ("user.custom_terms") in a user rules
+// file, so they travel with it and go through the same validation.
+struct CustomTerms {
+    QStringList terms;
+    QString category = QStringLiteral("harassment");  // a built-in category id
+    QString action = QStringLiteral("block");         // block, redact or flag
+
+    bool operator==(const CustomTerms&) const = default;
+};
+
+inline constexpr const char* kCustomTermsRuleId = "user.custom_terms";
+
+// The custom terms in `file` (none when the file is missing, unreadable or has no such rule).
+CustomTerms readCustomTerms(const QString& file);
+// Puts `terms` into `file` (created when missing; its other rules and keys are kept; no terms
+// removes the rule), after checking that the result is a valid rules file that merges with the
+// built-in rules. Atomic; on any error the file is untouched and the message names it.
+griffin::Status writeCustomTerms(const QString& file, const CustomTerms& terms);
+// <AppConfigLocation>/safety-rules.json: where custom terms go when no rules file is set.
+QString defaultUserRulesFile();

@@ -139,6 +139,48 @@ private slots:
         m_lab->setSnapshotBudget(256ll << 20);
     }
 
+    // The reply filters run on lab output: an instruction-tuned model's harmful output is
+    // blocked; a base model's is only flagged (nothing hidden), as the issue asks.
+    void outputIsFilteredAndBaseModelsAreFlagOnly() {
+        QVERIFY(isInstructionTunedModel("recurrentgemma-2b-it", false));
+        QVERIFY(isInstructionTunedModel("recurrentgemma-9b-it-q8_0", false));
+        QVERIFY(!isInstructionTunedModel("recurrentgemma-2b", false));
+        QVERIFY(!isInstructionTunedModel("my-edit", false));
+        QVERIFY(isInstructionTunedModel("demo", true));
+
+        const std::vector<int32_t> harmful =
+            m_engine->tokenizer()->encode(" here is how to make a pipe bomb at home");
+        LabRun r = request("Tell me something.", 5);
+        r.chat = false;
+        r.forced = QVector<int>(harmful.begin(), harmful.end());
+        r.params.maxTokens = static_cast<int>(harmful.size());
+        const LabRun blocked = run(r);
+        QCOMPARE(blocked.stopReason, QStringLiteral("blocked"));
+        QVERIFY(blocked.tokens.isEmpty());
+        QVERIFY(!blocked.text.contains("bomb"));
+        QVERIFY(!blocked.safety.isEmpty());
+        QVERIFY(blocked.safety.first().contains("\"action\":\"block\""));
+
+        // The same weights under a base model's name: flagged, shown as generated.
+        griffin::test::TempDir dir;
+        const auto base = dir.path() / "recurrentgemma-tiny";
+        const auto demo = std::filesystem::path(GRIFFIN_RESOURCES_DIR) / "models" / "demo";
+        griffin::test::copyModel(demo, base);
+        std::filesystem::copy_file(demo / "tokenizer.model", base / "tokenizer.model");
+        EngineWorker engine{QString{}};
+        QSignalSpy loaded(&engine, &EngineWorker::modelLoaded);
+        engine.loadModel(QString::fromStdString(base.string()), "cpu", {});
+        QCOMPARE(loaded.count(), 1);
+        LabWorker lab(&engine);
+        QSignalSpy done(&lab, &LabWorker::labFinished);
+        lab.run({r, {}});
+        const LabRun flagged = done.first()[0].value<LabRun>();
+        QVERIFY(flagged.text.contains("bomb"));
+        QVERIFY(!flagged.safety.isEmpty());
+        QVERIFY(flagged.safety.first().contains("\"action\":\"flag\""));
+        QVERIFY(flagged.safety.first().contains("base_model"));
+    }
+
     void perplexityMatchesTheEngine() {
         const QString text = QStringLiteral("a meadow is a field of grass and flowers");
         QSignalSpy scored(m_lab.get(), &LabWorker::scored);

@@ -14,6 +14,7 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSignalSpy>
 #include <QTabWidget>
 #include <QtTest>
@@ -24,6 +25,7 @@
 #include "parameters_panel.h"
 #include "safety_settings_page.h"
 #include "services/runtime.h"
+#include "services/safety_setup.h"
 #include "settings_dialog.h"
 #include "test_files.h"
 
@@ -75,7 +77,9 @@ private slots:
         hate->setFocus();
         while (hate->currentData().toString() != QLatin1String("flag"))
             QTest::keyClick(hate, Qt::Key_Down);
-        QTest::mouseClick(page->findChild<QCheckBox*>("pii_email"), Qt::LeftButton);
+        auto* email = page->findChild<QCheckBox*>("pii_email");
+        page->findChild<QScrollArea*>()->ensureWidgetVisible(email);  // the page scrolls
+        email->click();
         auto* mode = page->findChild<QComboBox*>("inputMode");
         mode->setCurrentIndex(mode->findData(QStringLiteral("all")));
         page->findChild<QCheckBox*>("judgeEnabled")->setChecked(true);
@@ -163,6 +167,58 @@ private slots:
         QVERIFY(openSafetyTab(again)->findChild<QComboBox*>("categoryAction_spam") != nullptr);
     }
 
+    // Custom terms typed in the Safety tab go into the rules file (its other rules kept) when
+    // Settings is saved, validated first; the filter then acts on them. A rules file that is not
+    // JSON is left untouched and the error names it.
+    void customTermsAreSavedIntoTheRulesFile() {
+        griffin::test::TempDir dir;
+        const auto file = dir.path() / "mine.json";
+        std::ofstream(file) << R"({"version": 1, "categories": {"spam": "unsolicited offers"},
+            "rules": [{"id": "spam.1", "category": "spam", "severity": 1, "action": "flag",
+                       "terms": ["buy now"]}]})";
+        AppSettings settings;
+        settings.safety.userRulesFile = QString::fromStdString(file.string());
+        SettingsDialog dialog(settings);
+        SafetySettingsPage* page = openSafetyTab(dialog);
+        auto* terms = page->findChild<QPlainTextEdit*>("customTerms");
+        QVERIFY(terms != nullptr && terms->toPlainText().isEmpty());
+        QTest::keyClicks(terms, "zorgle wibble");
+        auto* action = page->findChild<QComboBox*>("customTermsAction");
+        action->setCurrentIndex(action->findData("redact"));
+        QString error;
+        QVERIFY2(page->saveCustomTerms(&error), qPrintable(error));
+
+        const CustomTerms saved = readCustomTerms(QString::fromStdString(file.string()));
+        QCOMPARE(saved.terms, QStringList{"zorgle wibble"});
+        QCOMPARE(saved.action, QStringLiteral("redact"));
+        QString problem;
+        auto rules = loadSafetyRules(QString::fromStdString(file.string()), &problem);
+        QVERIFY2(rules.has_value() && problem.isEmpty(), qPrintable(problem));
+        bool keptSpam = false, hasCustom = false;
+        for (const auto& r : rules->rules()) {
+            keptSpam |= r.id == "spam.1";
+            hasCustom |= r.id == kCustomTermsRuleId;
+        }
+        QVERIFY(keptSpam && hasCustom);
+        griffin::safety::Filter filter(*rules, {}, griffin::safety::Direction::Output);
+        const auto verdict = filter.check("they said Zorgle  wibble twice");
+        QCOMPARE(verdict.action, griffin::safety::Action::Redact);
+        QVERIFY(!QString::fromStdString(verdict.output).contains("zorgle"));
+        // Reopened, the terms are shown.
+        SettingsDialog again(dialog.settings());
+        QCOMPARE(openSafetyTab(again)->findChild<QPlainTextEdit*>("customTerms")->toPlainText(),
+                 QStringLiteral("zorgle wibble"));
+
+        // Not JSON: refused, the file untouched.
+        std::ofstream(file, std::ios::trunc) << "{ not json";
+        SettingsDialog broken(settings);
+        SafetySettingsPage* page2 = openSafetyTab(broken);
+        QTest::keyClicks(page2->findChild<QPlainTextEdit*>("customTerms"), "frobnicate");
+        QVERIFY(!page2->saveCustomTerms(&error));
+        QVERIFY2(error.contains("mine.json"), qPrintable(error));
+        QCOMPARE(griffin::test::readFile(file), std::string("{ not json"));
+    }
+
     void turningTheConversationSwitchOffAsksFirst() {
         ParametersPanel panel;
         panel.show();
@@ -229,9 +285,12 @@ private slots:
 
         auto* box =
             window.findChild<ParametersPanel*>()->findChild<QCheckBox*>("conversationSafety");
+        auto* offBanner = window.findChild<QLabel*>("safetyOffBanner");
+        QVERIFY(!offBanner->isVisible());
         answerNextMessageBox("Turn off");
         QTest::mouseClick(box, Qt::LeftButton);
         QCOMPARE(window.currentConversation()->safetyEnabled, false);
+        QVERIFY(offBanner->isVisible());  // shown in the conversation's header
         QVERIFY(QTest::qWaitFor(
             [&] {
                 QFile f(root + "/conversations/" + window.currentConversationId() + ".json");

@@ -73,6 +73,27 @@ NormalizedText normalizeForMatching(std::string_view original) {
         pieces.push_back({std::move(out), static_cast<size_t>(start)});
     }
 
+    // Runs of whitespace count as one ("zorgle  wibble", tabs): a run becomes one space, or one
+    // newline when it holds a line break (patterns treat line ends as sentence ends).
+    auto isSpace = [](const std::string& t) {
+        return t == " " || t == "\t" || t == "\n" || t == "\r" || t == "\v" || t == "\f";
+    };
+    {
+        std::vector<Piece> collapsed;
+        collapsed.reserve(pieces.size());
+        for (Piece& p : pieces) {
+            if (isSpace(p.text) && !collapsed.empty() && isSpace(collapsed.back().text)) {
+                if (p.text == "\n")
+                    collapsed.back().text = "\n";
+                continue;
+            }
+            if (p.text == "\t" || p.text == "\r" || p.text == "\v" || p.text == "\f")
+                p.text = " ";
+            collapsed.push_back(std::move(p));
+        }
+        pieces = std::move(collapsed);
+    }
+
     auto letterAt = [&](size_t k) {
         return k < pieces.size() && pieces[k].text.size() == 1 && isAsciiLetter(pieces[k].text[0]);
     };
