@@ -99,6 +99,8 @@ private slots:
         QCOMPARE(view->last()->findChild<QLabel*>("versionPosition")->text(),
                  QStringLiteral("2 / 2"));
         const MessageStats secondStats = *c->messages.back().stats;
+        if (const QByteArray shots = qgetenv("GRIFFIN_SCREENSHOT_DIR"); !shots.isEmpty())
+            QVERIFY(m_window->grab().save(QString::fromUtf8(shots) + "/versions.png"));
         view->last()->findChild<QPushButton*>("previousVersion")->click();
         c = m_window->currentConversation();
         QCOMPARE(c->messages.back().branchIndex, 0);

@@ -104,6 +104,8 @@ private slots:
         QVERIFY(window.sectionList()->item(0)->text().contains("lines"));
         QVERIFY(!window.summaryView()->toPlainText().isEmpty() || out.summary.isEmpty());
         QVERIFY(window.openConversationButton()->isEnabled());
+        if (const QByteArray shots = qgetenv("GRIFFIN_SCREENSHOT_DIR"); !shots.isEmpty())
+            QVERIFY(window.grab().save(QString::fromUtf8(shots) + "/summarize.png"));
         QSignalSpy open(&window, &SummarizeWindow::openAsConversation);
         QTest::mouseClick(window.openConversationButton(), Qt::LeftButton);
         QCOMPARE(open.count(), 1);
