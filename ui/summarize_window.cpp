@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "summarize_window.h"
 
+#include <algorithm>
+
 #include <QComboBox>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -78,6 +80,14 @@ SummarizeWindow::SummarizeWindow(SummarizeWorker* worker, QWidget* parent)
     form->addRow(tr("Focus"), m_focus);
     layout->addLayout(form);
 
+    m_interrupted = new QListWidget;
+    m_interrupted->setObjectName(QStringLiteral("interruptedSummaries"));
+    m_interrupted->setAccessibleName(tr("Interrupted summaries"));
+    m_interrupted->setToolTip(tr("Paused or interrupted runs: choose one and press Resume"));
+    m_interrupted->setMaximumHeight(80);
+    m_interrupted->hide();
+    layout->addWidget(m_interrupted);
+
     auto* buttons = new QHBoxLayout;
     m_start = new QPushButton(tr("Start"));
     m_start->setDefault(true);
@@ -131,6 +141,20 @@ SummarizeWindow::SummarizeWindow(SummarizeWorker* worker, QWidget* parent)
         if (m_outcome)
             emit openAsConversation(*m_outcome);
     });
+    connect(m_interrupted, &QListWidget::currentRowChanged, this, [this](int row) {
+        if (row < 0 || row >= m_interruptedRuns.size() || running())
+            return;
+        const SummarizeRequest& r = m_interruptedRuns[row].request;
+        m_file->setText(r.path);
+        m_strategy->setCurrentIndex(std::max(0, m_strategy->findData(r.strategy)));
+        m_length->setCurrentIndex(std::max(0, m_length->findData(r.length)));
+        m_focus->setText(r.focus);
+        m_phase->setText(tr("Paused."));
+        m_status->setText(tr("%n chunk(s) done; Resume continues from there.", nullptr,
+                             static_cast<int>(m_interruptedRuns[row].chunksDone)));
+        updateButtons();
+    });
+    connect(m_interrupted, &QListWidget::itemDoubleClicked, this, &SummarizeWindow::start);
     connect(m_file, &QLineEdit::textChanged, this, [this] {
         m_discardNext = false;
         updateButtons();
@@ -157,6 +181,26 @@ SummarizeWindow::~SummarizeWindow() {
 
 void SummarizeWindow::setFile(const QString& path) {
     m_file->setText(path);
+}
+
+void SummarizeWindow::showEvent(QShowEvent* event) {
+    QWidget::showEvent(event);
+    refreshInterrupted();
+}
+
+void SummarizeWindow::refreshInterrupted() {
+    m_interruptedRuns = m_worker ? findInterruptedSummaries(m_worker->sessionRoot())
+                                 : QVector<InterruptedSummary>{};
+    m_interrupted->blockSignals(true);
+    m_interrupted->clear();
+    for (const InterruptedSummary& s : m_interruptedRuns) {
+        m_interrupted->addItem(
+            tr("%1 — %2, %3 — %n chunk(s) done — %4", nullptr, static_cast<int>(s.chunksDone))
+                .arg(QFileInfo(s.request.path).fileName(), s.request.strategy, s.request.length,
+                     s.modified.toString(QStringLiteral("yyyy-MM-dd hh:mm"))));
+    }
+    m_interrupted->blockSignals(false);
+    m_interrupted->setVisible(!m_interruptedRuns.isEmpty());
 }
 
 void SummarizeWindow::start() {
@@ -243,6 +287,7 @@ void SummarizeWindow::onFinished(const SummarizeOutcome& outcome) {
                           .arg(outcome.strategy)
                           .arg(outcome.seconds, 0, 'f', 1));
     m_summary->setMarkdown(outcome.summary);
+    refreshInterrupted();
     m_sections->clear();
     for (const SummarySectionInfo& s : outcome.sections) {
         m_sections->addItem(
@@ -263,6 +308,7 @@ void SummarizeWindow::onStopped(const QString&, const QString& message, bool fai
         m_status->setText(message);
     }
     m_cancelled = false;
+    refreshInterrupted();
     updateButtons();
 }
 

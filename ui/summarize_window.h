@@ -46,6 +46,9 @@ public:
     QLabel* statusLabel() const { return m_status; }
     QTextBrowser* summaryView() const { return m_summary; }
     QListWidget* sectionList() const { return m_sections; }
+    QListWidget* interruptedList() const { return m_interrupted; }
+    // Re-reads the interrupted sessions (on show and after each run).
+    void refreshInterrupted();
 
 public slots:
     void start();
@@ -61,6 +64,7 @@ private:
     void onFinished(const SummarizeOutcome& outcome);
     void onStopped(const QString& path, const QString& message, bool failed);
     void updateButtons();
+    void showEvent(QShowEvent* event) override;
 
     QPointer<SummarizeWorker> m_worker;
     QLineEdit* m_file;
@@ -76,6 +80,8 @@ private:
     QLabel* m_status;
     QTextBrowser* m_summary;
     QListWidget* m_sections;
+    QListWidget* m_interrupted;
+    QVector<InterruptedSummary> m_interruptedRuns;
     std::optional<std::stop_source> m_stopSource;
     bool m_cancelled = false;
     bool m_discardNext = false;  // after Cancel, the next Start begins afresh

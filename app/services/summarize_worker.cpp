@@ -9,6 +9,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <nlohmann/json.hpp>
 
 #include "griffin/summarize.h"
 #include "services/engine_worker.h"
@@ -80,6 +81,20 @@ void SummarizeWorker::summarize(const SummarizeRequest& request) {
     if (request.restart)
         QDir(sessionDir).removeRecursively();
     QDir().mkpath(m_sessionRoot);
+
+    // What the app needs to offer Resume later (the engine's session.json has no path for PDF
+    // text): written once per session.
+    QDir().mkpath(sessionDir);
+    {
+        const nlohmann::json j = {
+            {"path", QFileInfo(request.path).absoluteFilePath().toStdString()},
+            {"strategy", request.strategy.toStdString()},
+            {"length", request.length.toStdString()},
+            {"focus", request.focus.toStdString()}};
+        QFile f(sessionDir + QStringLiteral("/request.json"));
+        if (!f.exists() && f.open(QIODevice::WriteOnly))
+            f.write(QByteArray::fromStdString(j.dump(2)));
+    }
 
     auto last = std::chrono::steady_clock::now() - std::chrono::seconds(1);
     griffin::SummaryPhase lastPhase = griffin::SummaryPhase::Done;
@@ -202,4 +217,43 @@ Conversation summaryConversation(const SummarizeOutcome& outcome, const Generati
     src.summary = outcome.summary;
     c.source = std::move(src);
     return c;
+}
+
+QVector<InterruptedSummary> findInterruptedSummaries(const QString& sessionRoot) {
+    QVector<InterruptedSummary> out;
+    const QDir root(sessionRoot);
+    for (const QFileInfo& dir : root.entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        auto readJson = [](const QString& file) {
+            QFile f(file);
+            if (!f.open(QIODevice::ReadOnly) || f.size() > (qint64{64} << 20))
+                return nlohmann::json();
+            const QByteArray bytes = f.readAll();
+            return nlohmann::json::parse(bytes.constData(), bytes.constData() + bytes.size(),
+                                         nullptr, false);
+        };
+        const nlohmann::json request =
+            readJson(QDir(dir.absoluteFilePath()).filePath(QStringLiteral("request.json")));
+        const nlohmann::json session =
+            readJson(QDir(dir.absoluteFilePath()).filePath(QStringLiteral("session.json")));
+        if (!request.is_object() || !session.is_object() ||
+            session.value("status", std::string()) == "done")
+            continue;
+        InterruptedSummary s;
+        s.request.path = QString::fromStdString(request.value("path", std::string()));
+        s.request.strategy = QString::fromStdString(request.value("strategy", std::string("auto")));
+        s.request.length = QString::fromStdString(request.value("length", std::string("short")));
+        s.request.focus = QString::fromStdString(request.value("focus", std::string()));
+        s.sessionDir = dir.absoluteFilePath();
+        if (auto chunks = session.find("chunks"); chunks != session.end() && chunks->is_array())
+            s.chunksDone = static_cast<qint64>(chunks->size());
+        s.modified =
+            QFileInfo(QDir(dir.absoluteFilePath()).filePath(QStringLiteral("session.json")))
+                .lastModified();
+        if (!s.request.path.isEmpty())
+            out.push_back(std::move(s));
+    }
+    std::sort(out.begin(), out.end(), [](const InterruptedSummary& a, const InterruptedSummary& b) {
+        return a.modified > b.modified;
+    });
+    return out;
 }

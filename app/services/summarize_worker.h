@@ -7,6 +7,7 @@
 
 #include <stop_token>
 
+#include <QDateTime>
 #include <QMetaType>
 #include <QObject>
 #include <QString>
@@ -61,6 +62,17 @@ struct SummarizeOutcome {
     QString fingerprint;
 };
 
+// A summarisation that was paused or interrupted (its session folder is kept): what Start needs
+// to resume it.
+struct InterruptedSummary {
+    SummarizeRequest request;  // path, strategy, length, focus
+    QString sessionDir;
+    qint64 chunksDone = 0;
+    QDateTime modified;
+};
+// The interrupted sessions under `sessionRoot`, newest first (reads a few small files).
+QVector<InterruptedSummary> findInterruptedSummaries(const QString& sessionRoot);
+
 // A conversation of kind "summary" for follow-up questions: the request and the summary as its
 // first turn, the chunk summaries (numbered, with their lines or pages) in the system prompt so
 // answers can cite them as [n], and the source recorded.
@@ -77,6 +89,8 @@ class SummarizeWorker : public QObject {
 public:
     // `sessionRoot`: where session folders are kept (e.g. <app data>/summaries).
     SummarizeWorker(EngineWorker* engine, QString sessionRoot, QObject* parent = nullptr);
+    // Fixed at construction: safe to read from any thread.
+    const QString& sessionRoot() const { return m_sessionRoot; }
 
 public slots:
     // Emits progress (at most ~10 per second, and at every phase or chunk change), then one of

@@ -6,6 +6,7 @@
 #include "summarize_window.h"
 
 #include <QComboBox>
+#include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -135,14 +136,27 @@ private slots:
         QVERIFY(paused.wait(120000));
         disconnect(connection);
 
+        // A new window (as after a restart of the app) lists the interrupted run; choosing it
+        // fills in the file and options, and Resume continues it.
         SummarizeWindow window(m_summarizer);
-        window.setFile(m_doc);
-        window.strategyBox()->setCurrentIndex(window.strategyBox()->findData("map-reduce"));
-        window.lengthBox()->setCurrentIndex(window.lengthBox()->findData("bullets"));
+        window.show();
+        QVERIFY(window.interruptedList()->isVisible());
+        int row = -1;
+        for (int i = 0; i < window.interruptedList()->count(); ++i) {
+            if (window.interruptedList()->item(i)->text().contains("notes.md") &&
+                window.interruptedList()->item(i)->text().contains("bullets"))
+                row = i;
+        }
+        QVERIFY(row >= 0);
+        window.interruptedList()->setCurrentRow(row);
+        QCOMPARE(window.fileEdit()->text(), QFileInfo(m_doc).absoluteFilePath());
+        QCOMPARE(window.lengthBox()->currentData().toString(), QStringLiteral("bullets"));
+        QCOMPARE(window.startButton()->text(), QStringLiteral("Resume"));
         QTest::mouseClick(window.startButton(), Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(!window.running(), 120000);
         QVERIFY2(window.outcome().has_value(), qPrintable(window.statusLabel()->text()));
         QVERIFY(window.outcome()->resumed);
+        QVERIFY(!window.interruptedList()->isVisible());  // finished: no longer listed
 
         // The same document and options without interruption, in a separate session folder.
         griffin::test::TempDir other;
