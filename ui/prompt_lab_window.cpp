@@ -129,6 +129,13 @@ LabVariantColumn::LabVariantColumn(int number, const QVector<LabPreset>& presets
     }
     grid->addWidget(new QLabel(tr("System")), 4, 0);
     grid->addWidget(m_system, 4, 1, 1, 3);
+    m_promptOverride = new QPlainTextEdit;
+    m_promptOverride->setPlaceholderText(tr("the shared prompt"));
+    m_promptOverride->setAccessibleName(tr("Prompt override of variant %1").arg(number));
+    m_promptOverride->setToolTip(tr("A prompt of this variant's own, instead of the shared one"));
+    m_promptOverride->setMaximumHeight(48);
+    grid->addWidget(new QLabel(tr("Prompt")), 5, 0);
+    grid->addWidget(m_promptOverride, 5, 1, 1, 3);
     grid->setColumnStretch(1, 1);
     grid->setColumnStretch(3, 1);
     layout->addLayout(grid);
@@ -224,6 +231,14 @@ void LabVariantColumn::setParams(const LabParams& p) {
 
 QString LabVariantColumn::systemOverride() const {
     return m_system->text();
+}
+
+QString LabVariantColumn::promptOverride() const {
+    return m_promptOverride->toPlainText();
+}
+
+void LabVariantColumn::setPromptOverride(const QString& prompt) {
+    m_promptOverride->setPlainText(prompt);
 }
 
 void LabVariantColumn::showRunning(const QString& note) {
@@ -569,7 +584,8 @@ void PromptLabWindow::addVariant() {
 LabRun PromptLabWindow::inputsFor(LabVariantColumn* column) const {
     LabRun r;
     r.chat = m_mode->currentIndex() == 0;
-    r.prompt = m_prompt->toPlainText();
+    r.prompt = column->promptOverride().trimmed().isEmpty() ? m_prompt->toPlainText()
+                                                            : column->promptOverride();
     r.system = column->systemOverride().isEmpty() ? m_system->text() : column->systemOverride();
     r.params = column->params();
     return r;
@@ -578,7 +594,9 @@ LabRun PromptLabWindow::inputsFor(LabVariantColumn* column) const {
 void PromptLabWindow::runAll() {
     if (busy() || !m_worker)
         return;
-    if (m_prompt->toPlainText().isEmpty()) {
+    bool anyPrompt = !m_prompt->toPlainText().isEmpty();
+    for (LabVariantColumn* c : m_columns) anyPrompt = anyPrompt || !c->promptOverride().isEmpty();
+    if (!anyPrompt) {
         m_status->setText(tr("Write a prompt first."));
         return;
     }

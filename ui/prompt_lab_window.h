@@ -41,6 +41,9 @@ public:
     void setParams(const LabParams& params);
     void setPresets(const QVector<LabPreset>& presets);
     QString systemOverride() const;
+    // A prompt of this variant's own (empty = the shared prompt).
+    QString promptOverride() const;
+    void setPromptOverride(const QString& prompt);
     void showRun(const LabRun& run, bool heatMap);
     void showRunning(const QString& note);
     const std::optional<LabRun>& run() const { return m_run; }
@@ -68,6 +71,7 @@ private:
     QLineEdit* m_seed;
     QLineEdit* m_stop;
     QLineEdit* m_system;
+    QPlainTextEdit* m_promptOverride;
     QTextBrowser* m_output;
     QLabel* m_stats;
     QLabel* m_tokenInfo;

@@ -144,6 +144,29 @@ private slots:
         QCOMPARE(reloaded.runs().size(), 4);
     }
 
+    // Variants may differ by prompt too: a variant's own prompt replaces the shared one.
+    void variantWithItsOwnPrompt() {
+        griffin::test::TempDir dir;
+        PromptLabWindow window(m_lab,
+                               QString::fromStdString((dir.path() / "history.json").string()),
+                               QString::fromStdString((dir.path() / "presets.json").string()));
+        window.show();
+        window.promptEditor()->setPlainText("What does 'meadow' mean?");
+        window.addVariant();
+        LabParams greedy;
+        greedy.temperature = 0.0;
+        greedy.maxTokens = 6;
+        for (LabVariantColumn* c : window.columns()) c->setParams(greedy);
+        window.columns()[1]->setPromptOverride("What does 'harbour' mean?");
+        window.runAll();
+        QTRY_VERIFY_WITH_TIMEOUT(!window.busy(), 30000);
+        QCOMPARE(window.columns()[0]->run()->prompt, QStringLiteral("What does 'meadow' mean?"));
+        QCOMPARE(window.columns()[1]->run()->prompt, QStringLiteral("What does 'harbour' mean?"));
+        QVERIFY(window.columns()[0]->run()->text != window.columns()[1]->run()->text ||
+                window.columns()[0]->run()->promptTokens !=
+                    window.columns()[1]->run()->promptTokens);
+    }
+
     void perplexityTabScoresAText() {
         griffin::test::TempDir dir;
         PromptLabWindow window(m_lab,
