@@ -294,6 +294,15 @@ SummarizeWindow* MainWindow::openSummarizer() {
                                                          m_model ? m_model->name : QString());
                     commit(c);
                     selectConversation(c.id);
+                    if (!outcome.statePath.isEmpty()) {
+                        // Stream: follow-ups continue with the whole document in the state.
+                        QMetaObject::invokeMethod(
+                            m_summarizeWorker,
+                            [w = m_summarizeWorker, id = c.id, system = c.systemPrompt,
+                             messages = c.messages, path = outcome.statePath] {
+                                w->seedConversation(id, system, messages, path);
+                            });
+                    }
                     raise();
                     activateWindow();
                 });

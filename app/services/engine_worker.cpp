@@ -272,7 +272,9 @@ bool EngineWorker::tryLoadPersisted(Cached& c, const std::vector<int32_t>& ids) 
             return false;  // another model or another history: re-prefill from the transcript
         }
         auto state = m_model->loadState(base.toStdString());
-        if (!state || static_cast<size_t>(state->position()) != position)
+        // A seeded state holds more than its ids show (state_position, e.g. a document).
+        const size_t statePosition = meta.value("state_position", position);
+        if (!state || static_cast<size_t>(state->position()) != statePosition)
             return false;
         c.state = std::move(*state);
         c.fed.assign(ids.begin(), ids.begin() + static_cast<ptrdiff_t>(position));
@@ -294,12 +296,38 @@ void EngineWorker::persist(const Cached& c) {
     }
     const nlohmann::json meta = {{"fingerprint", m_model->info().fingerprint},
                                  {"position", c.fed.size()},
+                                 {"state_position", c.state.position()},
                                  {"ids_hash", hashIds(c.fed, c.fed.size())}};
     if (auto s = writeFileAtomically(base + QStringLiteral(".meta"),
                                      QByteArray::fromStdString(meta.dump()));
         !s) {
         log()->warn("cannot save the state snapshot: {}", s.error().message);
     }
+}
+
+bool EngineWorker::seedConversation(const QString& id, const QString& systemPrompt,
+                                    const QVector<ChatMessageData>& messages,
+                                    const QString& stateFile) {
+    if (!m_model || !m_tokenizer || messages.isEmpty() ||
+        messages.back().role != ChatMessageData::Role::Model)
+        return false;
+    auto state = m_model->loadState(stateFile.toStdString());
+    if (!state) {
+        log()->warn("cannot start conversation {} from {}: {}", id.toStdString(),
+                    stateFile.toStdString(), state.error().message);
+        return false;
+    }
+    griffin::ChatTemplate chat(*m_tokenizer);
+    auto ids = chat.encode(toEngineMessages(messages), systemPrompt.toStdString(), false);
+    if (!ids)
+        return false;
+    Cached& c = cacheFor(id);
+    c.state = std::move(*state);
+    c.fed = std::move(*ids);
+    c.snapshots.clear();
+    pushSnapshot(c);
+    persist(c);
+    return true;
 }
 
 void EngineWorker::pushSnapshot(Cached& c) {

@@ -67,6 +67,12 @@ public:
     const griffin::Tokenizer* tokenizer() const { return m_tokenizer.get(); }
     const ModelSummary& summary() const { return m_summary; }
     const SafetyFilters& safetyFilters() const { return m_safety; }
+    // Same thread only: starts conversation `id` from the state in `stateFile`, standing for
+    // `messages` (which must end with a model message): it may hold more than they show, e.g. a
+    // whole document before them. Kept and persisted like any turn boundary. False (logged) when
+    // the file is not a state of this model.
+    bool seedConversation(const QString& id, const QString& systemPrompt,
+                          const QVector<ChatMessageData>& messages, const QString& stateFile);
 
 public slots:
     // Lists the Vulkan devices; answers with devicesFound.

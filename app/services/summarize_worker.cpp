@@ -166,7 +166,16 @@ void SummarizeWorker::summarize(const SummarizeRequest& request) {
     out.resumed = result->resumed;
     out.seconds = result->seconds;
     out.fingerprint = QString::fromStdString(fingerprint);
+    if (result->strategy == griffin::SummaryStrategy::Stream &&
+        QFileInfo::exists(sessionDir + QStringLiteral("/final.state")))
+        out.statePath = sessionDir + QStringLiteral("/final.state");
     emit finished(out);
+}
+
+void SummarizeWorker::seedConversation(const QString& id, const QString& systemPrompt,
+                                       const QVector<ChatMessageData>& messages,
+                                       const QString& stateFile) {
+    emit conversationSeeded(id, m_engine->seedConversation(id, systemPrompt, messages, stateFile));
 }
 
 Conversation summaryConversation(const SummarizeOutcome& outcome, const GenerationParams& params,

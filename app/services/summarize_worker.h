@@ -60,6 +60,9 @@ struct SummarizeOutcome {
     bool resumed = false;
     double seconds = 0.0;
     QString fingerprint;
+    // Stream: the state with the document, the request and the summary (for follow-ups that
+    // still see the document); empty for the other strategies.
+    QString statePath;
 };
 
 // A summarisation that was paused or interrupted (its session folder is kept): what Start needs
@@ -97,7 +100,14 @@ public slots:
     // finished, paused (the stop fired; the session is kept) or failed.
     void summarize(const SummarizeRequest& request);
 
+    // Makes `stateFile` (SummarizeOutcome::statePath) the state of conversation `id`, whose
+    // messages are the request and the summary: follow-ups then continue after the document.
+    // Emits conversationSeeded.
+    void seedConversation(const QString& id, const QString& systemPrompt,
+                          const QVector<ChatMessageData>& messages, const QString& stateFile);
+
 signals:
+    void conversationSeeded(const QString& id, bool ok);
     void progress(const SummarizeProgressInfo& info);
     void finished(const SummarizeOutcome& outcome);
     void paused(const QString& path, const QString& message);

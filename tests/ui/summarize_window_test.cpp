@@ -191,6 +191,54 @@ private slots:
         QCOMPARE(window.outcome()->strategy, QStringLiteral("refine"));
     }
 
+    // Stream: the finished run leaves the state with the document, the request and the summary;
+    // a summary conversation seeded from it answers a follow-up by feeding only the new turn,
+    // where the same conversation without it re-reads the transcript.
+    void streamFollowUpsKeepTheDocumentInTheState() {
+        SummarizeWindow window(m_summarizer);
+        window.setFile(m_doc);
+        window.strategyBox()->setCurrentIndex(window.strategyBox()->findData("stream"));
+        QTest::mouseClick(window.startButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.running(), 120000);
+        QVERIFY2(window.outcome().has_value(), qPrintable(window.statusLabel()->text()));
+        const SummarizeOutcome outcome = *window.outcome();
+        QCOMPARE(outcome.strategy, QStringLiteral("stream"));
+        QVERIFY(QFileInfo::exists(outcome.statePath));
+
+        const Conversation c = summaryConversation(outcome, GenerationParams{}, "demo");
+        QCOMPARE(c.kind, QStringLiteral("summary"));
+        QSignalSpy seeded(m_summarizer, &SummarizeWorker::conversationSeeded);
+        QMetaObject::invokeMethod(m_summarizer, [w = m_summarizer, c, path = outcome.statePath] {
+            w->seedConversation(c.id, c.systemPrompt, c.messages, path);
+        });
+        QVERIFY(seeded.wait(30000));
+        QCOMPARE(seeded.first()[1].toBool(), true);
+
+        auto ask = [&](const QString& id) {
+            GenerationRequest r;
+            r.conversationId = id;
+            r.systemPrompt = c.systemPrompt;
+            r.messages = c.messages;
+            ChatMessageData q;
+            q.role = ChatMessageData::Role::User;
+            q.text = QStringLiteral("What does section 3 say?");
+            r.messages.push_back(q);
+            r.params.temperature = 0.0;
+            r.params.maxTokens = 8;
+            QSignalSpy done(m_engine, &EngineWorker::generationFinished);
+            QMetaObject::invokeMethod(m_engine, [e = m_engine, r] { e->generate(r); });
+            if (!done.wait(60000))
+                qFatal("no reply");
+            return done.first()[2].value<MessageStats>();
+        };
+        const MessageStats seededStats = ask(c.id);
+        const MessageStats fresh = ask(QStringLiteral("not-seeded"));
+        QVERIFY2(
+            seededStats.promptTokens < 20 && fresh.promptTokens > seededStats.promptTokens + 10,
+            qPrintable(QString("%1 vs %2").arg(seededStats.promptTokens).arg(fresh.promptTokens)));
+        QVERIFY(seededStats.generatedTokens > 0);
+    }
+
     void pdfPagesAreKept() {
         QVERIFY(pdfSupported());
         const QString pdf = QString::fromStdString((m_dir.path() / "three.pdf").string());

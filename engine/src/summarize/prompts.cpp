@@ -44,6 +44,13 @@ std::vector<int32_t> Prompts::turnEnd() const {
     return ids;
 }
 
+std::vector<int32_t> Prompts::closedAnswer(std::string_view answer) const {
+    std::vector<int32_t> ids = m_tokenizer.encode(answer);
+    ids.push_back(*m_tokenizer.endOfTurnId());
+    append(ids, m_tokenizer.encode("\n"));
+    return ids;
+}
+
 std::vector<int32_t> Prompts::mapPrefix(bool final) const {
     const std::string part = m_options.length == SummaryLength::Bullets ? "as a few bullet points"
                                                                         : "in a few sentences";

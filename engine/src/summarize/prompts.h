@@ -36,6 +36,8 @@ public:
     std::vector<int32_t> refineBody(std::string_view summary) const;
     // "<end_of_turn>\n<start_of_turn>model\n"
     std::vector<int32_t> turnEnd() const;
+    // `answer` as the model's finished turn: its text, <end_of_turn>, "\n".
+    std::vector<int32_t> closedAnswer(std::string_view answer) const;
     // Ids of one combine entry ("Part k (lines a-b):\n" + summary + "\n\n"), for budgeting.
     std::vector<int32_t> combineEntry(const SummarySection& part, size_t number) const;
 

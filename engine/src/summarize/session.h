@@ -43,6 +43,9 @@ struct Session {
 
 inline constexpr const char* kSessionFile = "session.json";
 inline constexpr const char* kStreamSnapshot = "stream.state";
+// Stream, once finished: the state after the document, the request and the summary with its turn
+// closed, so follow-up questions can continue with the document still in the state.
+inline constexpr const char* kStreamFinalState = "final.state";
 
 // The session in `dir`, or nullopt when it has none. Corrupt names the file.
 Result<std::optional<Session>> loadSession(const std::filesystem::path& dir);

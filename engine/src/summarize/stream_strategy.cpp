@@ -95,6 +95,16 @@ Result<std::string> runStream(SummaryJob& job) {
             return saved.error();
         return job.cancelled();
     }
+    if (answer && job.persistent()) {
+        // For follow-up questions with the document still in the state: the request and the
+        // summary, its turn closed, after the document (a short prefill; failures only lose
+        // this convenience).
+        std::vector<int32_t> ids = prompts.streamSuffix();
+        const std::vector<int32_t> closed = prompts.closedAnswer(*answer);
+        ids.insert(ids.end(), closed.begin(), closed.end());
+        if (model.prefill(beforeAnswer, ids))
+            (void)model.saveState(beforeAnswer, job.dir() / kStreamFinalState);
+    }
     return answer;
 }
 
