@@ -55,6 +55,34 @@ void writePdf(const QString& file, bool withText) {
     }
 }
 
+// A one-page PDF with a Standard security handler (RC4, revision 2) whose O and U entries do
+// not belong to the empty password: a reader must ask for one.
+std::string encryptedPdf() {
+    std::string pdf = "%PDF-1.4\n";
+    std::vector<size_t> offsets;
+    auto object = [&](const std::string& body) {
+        offsets.push_back(pdf.size());
+        pdf += std::to_string(offsets.size()) + " 0 obj\n" + body + "\nendobj\n";
+    };
+    const std::string o(64, 'A'), u(64, 'B');  // 32 bytes each, in hex
+    object("<< /Type /Catalog /Pages 2 0 R >>");
+    object("<< /Type /Pages /Kids [3 0 R] /Count 1 >>");
+    object("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>");
+    object("<< /Filter /Standard /V 1 /R 2 /O <" + o + "> /U <" + u + "> /P -4 >>");
+    const size_t xref = pdf.size();
+    pdf += "xref\n0 5\n0000000000 65535 f \n";
+    for (size_t at : offsets) {
+        char line[24];
+        std::snprintf(line, sizeof line, "%010zu 00000 n \n", at);
+        pdf += line;
+    }
+    pdf +=
+        "trailer\n<< /Size 5 /Root 1 0 R /Encrypt 4 0 R /ID [<00112233445566778899aabbccddeeff> "
+        "<00112233445566778899aabbccddeeff>] >>\nstartxref\n" +
+        std::to_string(xref) + "\n%%EOF\n";
+    return pdf;
+}
+
 }  // namespace
 
 class SummarizeWindowTest : public QObject {
@@ -267,6 +295,24 @@ private slots:
         QVERIFY(QString::fromStdString(none.error().message).contains("no text layer"));
         griffin::test::writeFile(m_dir.path() / "broken.pdf", "%PDF-1.4 this is not really one");
         QVERIFY(!extractPdfText(QString::fromStdString((m_dir.path() / "broken.pdf").string())));
+        griffin::test::writeFile(m_dir.path() / "empty.pdf", "");
+        auto empty = extractPdfText(QString::fromStdString((m_dir.path() / "empty.pdf").string()));
+        QVERIFY(!empty.has_value());
+        QVERIFY(QString::fromStdString(empty.error().message).contains("empty.pdf"));
+
+        // Password protected: a PDF whose standard security handler does not open with the
+        // empty user password.
+        const QString locked = QString::fromStdString((m_dir.path() / "locked.pdf").string());
+        griffin::test::writeFile(m_dir.path() / "locked.pdf", encryptedPdf());
+        auto refused = extractPdfText(locked);
+        QVERIFY(!refused.has_value());
+        QVERIFY2(QString::fromStdString(refused.error().message).contains("encrypted"),
+                 refused.error().message.c_str());
+        SummarizeWindow lockedWindow(m_summarizer);
+        lockedWindow.setFile(locked);
+        QTest::mouseClick(lockedWindow.startButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(!lockedWindow.running(), 30000);
+        QVERIFY(lockedWindow.statusLabel()->text().contains("encrypted"));
     }
 
     void binaryFileFailsWithAClearMessage() {
