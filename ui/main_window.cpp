@@ -285,50 +285,6 @@ void MainWindow::buildMenus() {
         ->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+M")));
 }
 
-SummarizeWindow* MainWindow::openSummarizer() {
-    if (m_summarizer == nullptr) {
-        m_summarizer = new SummarizeWindow(m_summarizeWorker, this);
-        connect(m_summarizer, &SummarizeWindow::openAsConversation, this,
-                [this](const SummarizeOutcome& outcome) {
-                    Conversation c = summaryConversation(outcome, m_settings.sampling,
-                                                         m_model ? m_model->name : QString());
-                    commit(c);
-                    selectConversation(c.id);
-                    if (!outcome.statePath.isEmpty()) {
-                        // Stream: follow-ups continue with the whole document in the state.
-                        QMetaObject::invokeMethod(
-                            m_summarizeWorker,
-                            [w = m_summarizeWorker, id = c.id, system = c.systemPrompt,
-                             messages = c.messages, path = outcome.statePath] {
-                                w->seedConversation(id, system, messages, path);
-                            });
-                    }
-                    raise();
-                    activateWindow();
-                });
-    }
-    m_summarizer->show();
-    m_summarizer->raise();
-    m_summarizer->activateWindow();
-    return m_summarizer;
-}
-
-PromptLabWindow* MainWindow::openPromptLab() {
-    if (m_lab == nullptr) {
-        const QString dataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
-        const QString configDir =
-            QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation);
-        QDir().mkpath(dataDir + QStringLiteral("/lab"));
-        QDir().mkpath(configDir);
-        m_lab = new PromptLabWindow(m_labWorker, dataDir + QStringLiteral("/lab/history.json"),
-                                    configDir + QStringLiteral("/presets.json"), this);
-    }
-    m_lab->show();
-    m_lab->raise();
-    m_lab->activateWindow();
-    return m_lab;
-}
-
 void MainWindow::connectServices(ServiceRuntime& runtime) {
     EngineWorker* w = runtime.worker();
     m_labWorker = new LabWorker(w);

@@ -16,6 +16,8 @@
 
 #include "services/lab.h"
 
+class LabVariantColumn;
+
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
@@ -29,59 +31,6 @@ class QTabWidget;
 class QTextBrowser;
 class QTimer;
 class QHBoxLayout;
-
-// One side-by-side column: its parameters, the output of its latest run and the details of the
-// selected token.
-class LabVariantColumn : public QWidget {
-    Q_OBJECT
-
-public:
-    LabVariantColumn(int number, const QVector<LabPreset>& presets, QWidget* parent = nullptr);
-    LabParams params() const;
-    void setParams(const LabParams& params);
-    void setPresets(const QVector<LabPreset>& presets);
-    QString systemOverride() const;
-    // A prompt of this variant's own (empty = the shared prompt).
-    QString promptOverride() const;
-    void setPromptOverride(const QString& prompt);
-    void showRun(const LabRun& run, bool heatMap);
-    void showRunning(const QString& note);
-    const std::optional<LabRun>& run() const { return m_run; }
-    void selectToken(int index);  // shows its probability and alternatives
-    int selectedToken() const { return m_selected; }
-
-    QTextBrowser* output() const { return m_output; }
-    QListWidget* alternatives() const { return m_alternatives; }
-
-signals:
-    void branchRequested(const LabRun& parent, int index, int tokenId);
-    void removeRequested(LabVariantColumn* column);
-    void savePresetRequested(const LabParams& params);
-
-private:
-    void render();
-
-    QComboBox* m_preset;
-    QDoubleSpinBox* m_temperature;
-    QSpinBox* m_topK;
-    QDoubleSpinBox* m_topP;
-    QDoubleSpinBox* m_minP;
-    QDoubleSpinBox* m_repeat;
-    QSpinBox* m_maxTokens;
-    QLineEdit* m_seed;
-    QLineEdit* m_stop;
-    QLineEdit* m_system;
-    QPlainTextEdit* m_promptOverride;
-    QTextBrowser* m_output;
-    QLabel* m_stats;
-    QLabel* m_tokenInfo;
-    QListWidget* m_alternatives;
-    QPushButton* m_branch;
-    QVector<LabPreset> m_presets;
-    std::optional<LabRun> m_run;
-    bool m_heatMap = false;
-    int m_selected = -1;
-};
 
 class PromptLabWindow : public QWidget {
     Q_OBJECT

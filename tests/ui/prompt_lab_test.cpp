@@ -16,6 +16,7 @@
 #include <QThread>
 #include <QtTest>
 
+#include "lab_variant_column.h"
 #include "prompt_lab_window.h"
 #include "services/engine_worker.h"
 #include "services/runtime.h"
