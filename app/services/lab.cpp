@@ -329,6 +329,7 @@ void LabWorker::run(const LabRequest& request) {
     run.tokens.clear();
     run.text.clear();
     run.error.clear();
+    run.safety.clear();  // a branch or re-run starts from a copy of its parent
     griffin::Model* model = m_engine->model();
     if (model == nullptr || m_engine->tokenizer() == nullptr) {
         run.error = QStringLiteral("No model is loaded.");

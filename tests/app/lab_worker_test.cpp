@@ -160,6 +160,8 @@ private slots:
         QVERIFY(!blocked.text.contains("bomb"));
         QVERIFY(!blocked.safety.isEmpty());
         QVERIFY(blocked.safety.first().contains("\"action\":\"block\""));
+        // Re-running a run (as the history does, from a copy of it) does not carry its notes.
+        QCOMPARE(run(blocked).safety.size(), blocked.safety.size());
 
         // The same weights under a base model's name: flagged, shown as generated.
         griffin::test::TempDir dir;
