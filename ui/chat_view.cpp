@@ -6,6 +6,7 @@
 #include <QVBoxLayout>
 
 #include "message_widget.h"
+#include "services/summary_followup.h"
 
 ChatView::ChatView(QWidget* parent) : QScrollArea(parent) {
     setObjectName(QStringLiteral("chatView"));
@@ -26,7 +27,9 @@ ChatView::ChatView(QWidget* parent) : QScrollArea(parent) {
     });
 }
 
-void ChatView::setMessages(const QVector<ChatMessageData>& messages) {
+void ChatView::setMessages(const QVector<ChatMessageData>& messages,
+                           const std::optional<SummarySourceData>& source) {
+    m_source = source;
     qDeleteAll(m_widgets);
     m_widgets.clear();
     m_follow = true;
@@ -37,6 +40,8 @@ MessageWidget* ChatView::appendMessage(const ChatMessageData& message) {
     auto* w = new MessageWidget(static_cast<int>(m_widgets.size()), message, m_container);
     connect(w, &MessageWidget::editRequested, this, &ChatView::editRequested);
     connect(w, &MessageWidget::versionRequested, this, &ChatView::versionRequested);
+    if (m_source && !message.sources.empty())
+        w->setSources(summarySourcesLabel(*m_source, message.sources));
     m_layout->insertWidget(m_layout->count() - 1, w);
     m_widgets.push_back(w);
     scrollToEndIfFollowing();

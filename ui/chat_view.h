@@ -3,6 +3,8 @@
 // the user is at the bottom; stops following when they scroll up, resumes when they return.
 #pragma once
 
+#include <optional>
+
 #include <QScrollArea>
 #include <QVector>
 
@@ -17,7 +19,10 @@ class ChatView : public QScrollArea {
 public:
     explicit ChatView(QWidget* parent = nullptr);
 
-    void setMessages(const QVector<ChatMessageData>& messages);
+    // `source`: a summary conversation's document, for naming the sections replies used (kept
+    // for messages appended later).
+    void setMessages(const QVector<ChatMessageData>& messages,
+                     const std::optional<SummarySourceData>& source = std::nullopt);
     MessageWidget* appendMessage(const ChatMessageData& message);
     // Appends streamed text to the last message.
     void appendToLast(const QString& text);
@@ -36,5 +41,6 @@ private:
     QWidget* m_container;
     QVBoxLayout* m_layout;
     QVector<MessageWidget*> m_widgets;
+    std::optional<SummarySourceData> m_source;
     bool m_follow = true;
 };

@@ -458,7 +458,7 @@ void MainWindow::selectConversation(const QString& id) {
 }
 
 void MainWindow::showConversation(const Conversation& c) {
-    m_chat->setMessages(c.messages);
+    m_chat->setMessages(c.messages, c.source);
     if (m_activeId == c.id && m_chat->last() != nullptr) {
         m_chat->last()->setText(m_streamText);
         m_chat->last()->setStreaming(true);

@@ -9,6 +9,7 @@
 #include "main_window.h"
 #include "message_input.h"
 #include "message_widget.h"
+#include "services/summary_followup.h"
 
 // ---- generation --------------------------------------------------------------------------
 
@@ -83,6 +84,13 @@ void MainWindow::startGeneration(Conversation& c) {
     ChatMessageData reply;
     reply.role = ChatMessageData::Role::Model;
     reply.time = QDateTime::currentDateTimeUtc();
+    // A follow-up about a summarised document: the app picks the sections the question is
+    // about, gives their summaries to the model with it and names them under the reply.
+    if (c.kind == QLatin1String("summary") && c.source && !c.messages.isEmpty() &&
+        c.messages.back().role == ChatMessageData::Role::User) {
+        reply.sources = summarySourcesFor(*c.source, c.messages.back().text);
+        request.modelPrefixes = summaryModelPrefixes(c, reply.sources);
+    }
     attachVersions(reply, std::move(m_replyVersions));
     m_replyVersions.clear();
     c.messages.push_back(reply);

@@ -65,6 +65,13 @@ MessageWidget::MessageWidget(int index, const ChatMessageData& message, QWidget*
     m_details->setStyleSheet(QStringLiteral("color: gray; font-size: small"));
     layout->addWidget(m_details);
 
+    m_sources = new QLabel(this);
+    m_sources->setObjectName(QStringLiteral("messageSources"));
+    m_sources->setStyleSheet(QStringLiteral("color: gray; font-size: small"));
+    m_sources->setWordWrap(true);
+    m_sources->hide();
+    layout->addWidget(m_sources);
+
     m_safety = new QLabel(this);
     m_safety->setObjectName(QStringLiteral("safetyBanner"));
     m_safety->setStyleSheet(QStringLiteral("color: #8a5a00; font-size: small"));
@@ -115,6 +122,12 @@ MessageWidget::MessageWidget(int index, const ChatMessageData& message, QWidget*
     setText(message.text);
     setStats(message.stats);
     setSafety(message.safety);
+}
+
+void MessageWidget::setSources(const QString& label) {
+    m_sources->setText(label);
+    m_sources->setAccessibleName(label);
+    m_sources->setVisible(!label.isEmpty());
 }
 
 void MessageWidget::setText(const QString& text) {

@@ -30,6 +30,9 @@ public:
     // Shows what the safety filters did ("1 e-mail address redacted", "Reply stopped: ...") with
     // the rules in a tooltip; hidden when `notes` is empty.
     void setSafety(const std::vector<std::string>& notes);
+    // The document sections a summary follow-up drew on ("From sections 2, 5 (lines ...)");
+    // hidden when `label` is empty.
+    void setSources(const QString& label);
 
 signals:
     void editRequested(int index);
@@ -53,6 +56,7 @@ private:
     bool m_streaming = false;
     QLabel* m_details;
     QLabel* m_safety;
+    QLabel* m_sources;
     QHBoxLayout* m_buttons;
     QList<QPushButton*> m_codeButtons;
 };

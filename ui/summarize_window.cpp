@@ -78,6 +78,11 @@ SummarizeWindow::SummarizeWindow(SummarizeWorker* worker, QWidget* parent)
     m_focus->setPlaceholderText(tr("Optional: a question the summary should answer"));
     m_focus->setAccessibleName(tr("Focus question"));
     form->addRow(tr("Focus"), m_focus);
+    m_language = new QComboBox;
+    m_language->addItem(tr("Same as the document"), QStringLiteral("auto"));
+    for (const QString& id : summaryLanguages()) m_language->addItem(summaryLanguageLabel(id), id);
+    m_language->setAccessibleName(tr("Summary language"));
+    form->addRow(tr("Language"), m_language);
     layout->addLayout(form);
 
     m_interrupted = new QListWidget;
@@ -149,6 +154,9 @@ SummarizeWindow::SummarizeWindow(SummarizeWorker* worker, QWidget* parent)
         m_strategy->setCurrentIndex(std::max(0, m_strategy->findData(r.strategy)));
         m_length->setCurrentIndex(std::max(0, m_length->findData(r.length)));
         m_focus->setText(r.focus);
+        if (m_language->findData(r.language) < 0)  // a name given elsewhere (request.json)
+            m_language->addItem(r.language, r.language);
+        m_language->setCurrentIndex(std::max(0, m_language->findData(r.language)));
         m_phase->setText(tr("Paused."));
         m_status->setText(tr("%n chunk(s) done; Resume continues from there.", nullptr,
                              static_cast<int>(m_interruptedRuns[row].chunksDone)));
@@ -211,6 +219,7 @@ void SummarizeWindow::start() {
     request.strategy = m_strategy->currentData().toString();
     request.length = m_length->currentData().toString();
     request.focus = m_focus->text().trimmed();
+    request.language = m_language->currentData().toString();
     request.restart = m_discardNext;
     m_discardNext = false;
     m_cancelled = false;
@@ -280,12 +289,14 @@ void SummarizeWindow::onFinished(const SummarizeOutcome& outcome) {
     m_outcome = outcome;
     m_progress->setValue(1000);
     m_phase->setText(outcome.resumed ? tr("Done (resumed).") : tr("Done."));
-    m_status->setText(tr("%1 · %2 · %3 bytes · %4 tokens · %5 · %6 s")
-                          .arg(QFileInfo(outcome.path).fileName(), outcome.encoding)
-                          .arg(outcome.bytes)
-                          .arg(outcome.documentTokens)
-                          .arg(outcome.strategy)
-                          .arg(outcome.seconds, 0, 'f', 1));
+    m_status->setText(
+        tr("%1 · %2 · %3 bytes · %4 tokens · %5 · %6 s")
+            .arg(QFileInfo(outcome.path).fileName(),
+                 tr("%1, %2").arg(outcome.encoding, summaryLanguageLabel(outcome.language)))
+            .arg(outcome.bytes)
+            .arg(outcome.documentTokens)
+            .arg(outcome.strategy)
+            .arg(outcome.seconds, 0, 'f', 1));
     m_summary->setMarkdown(outcome.summary);
     refreshInterrupted();
     m_sections->clear();
@@ -323,4 +334,5 @@ void SummarizeWindow::updateButtons() {
     m_strategy->setEnabled(!busy);
     m_length->setEnabled(!busy);
     m_focus->setEnabled(!busy);
+    m_language->setEnabled(!busy);
 }

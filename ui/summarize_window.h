@@ -38,6 +38,7 @@ public:
     QComboBox* strategyBox() const { return m_strategy; }
     QComboBox* lengthBox() const { return m_length; }
     QLineEdit* focusEdit() const { return m_focus; }
+    QComboBox* languageBox() const { return m_language; }
     QPushButton* startButton() const { return m_start; }
     QPushButton* pauseButton() const { return m_pause; }
     QPushButton* cancelButton() const { return m_cancel; }
@@ -71,6 +72,7 @@ private:
     QComboBox* m_strategy;
     QComboBox* m_length;
     QLineEdit* m_focus;
+    QComboBox* m_language;
     QPushButton* m_start;
     QPushButton* m_pause;
     QPushButton* m_cancel;

@@ -29,9 +29,12 @@ commands:
                                             terminal chat (/help inside for commands)
   summarize [--model PATH] FILE [--strategy auto|stream|map-reduce|refine]
           [--length short|page|bullets|detailed] [--focus TEXT] [--out FILE] [--json]
-          [--session DIR] [--restart] [--max-tokens N] [--chunk-tokens N] [sampling flags]
+          [--language auto|NAME] [--session DIR] [--restart] [--max-tokens N]
+          [--chunk-tokens N] [sampling flags]
                                             summarize a .txt, .md or .html file (greedy by
-                                            default); Ctrl-C keeps the session, rerun resumes
+                                            default; in the document's language unless
+                                            --language names one); Ctrl-C keeps the
+                                            session, rerun resumes
   safety  [--rules FILE] [--direction input|output] [--stream] --in FILE.jsonl [--out FILE]
                                             safety decisions for {"text": ...} lines
   bench   (--model PATH | --synthetic 2b|9b|demo) [--type f32|bf16|f16|q8_0|q4_0]

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // `griffin summarize [--model PATH] FILE [--strategy auto|stream|map-reduce|refine]
-// [--length short|page|bullets|detailed] [--focus TEXT] [--out FILE] [--json] [--session DIR]
-// [--restart] [--max-tokens N] [--chunk-tokens N] [sampling flags] [load flags]`: summarises a
+// [--length short|page|bullets|detailed] [--focus TEXT] [--out FILE] [--json]
+// [--language auto|NAME] [--session DIR] [--restart] [--max-tokens N] [--chunk-tokens N]
+// [sampling flags] [load flags]`: summarises a
 // .txt, .md or .html file. Progress goes to stderr; Ctrl-C keeps the session, and running the
 // same command again resumes it.
 #include <cstdlib>
@@ -54,6 +55,16 @@ Result<SummaryOptions> optionsFromArgs(const Args& args) {
         options.length = *parsed;
     }
     options.focus = args.get("--focus").value_or("");
+    if (auto l = args.get("--language")) {
+        auto parsed = normalizeSummaryLanguage(*l);
+        if (!parsed) {
+            return makeError(ErrorCode::InvalidArgument,
+                             "--language must be auto or a language name of letters, such as "
+                             "german, de or Swedish (got '" +
+                                 *l + "')");
+        }
+        options.language = *parsed;
+    }
     auto maxTokens = args.getInt("--max-tokens", 0, 1, 1 << 20);
     if (!maxTokens)
         return maxTokens.error();
@@ -86,8 +97,8 @@ void clearSession(const std::filesystem::path& dir) {
 
 int runSummarize(int argc, char** argv) {
     ArgSpec spec;
-    spec.valued = {"--model", "--strategy", "--length",     "--focus",
-                   "--out",   "--session",  "--max-tokens", "--chunk-tokens"};
+    spec.valued = {"--model",   "--strategy",   "--length",       "--focus",   "--out",
+                   "--session", "--max-tokens", "--chunk-tokens", "--language"};
     spec.flags = {"--json", "--restart"};
     spec.positional = true;
     addLoadOptions(spec);
@@ -140,8 +151,8 @@ int runSummarize(int argc, char** argv) {
     }
     std::cerr << "summarize: " << summaryStrategyName(result->strategy) << ", " << result->chunks
               << (result->chunks == 1 ? " chunk" : " chunks") << ", " << result->documentTokens
-              << " tokens" << (result->resumed ? ", resumed" : "") << "; session "
-              << sessionDir.string() << "\n";
+              << " tokens, language " << result->language << (result->resumed ? ", resumed" : "")
+              << "; session " << sessionDir.string() << "\n";
     return 0;
 }
 

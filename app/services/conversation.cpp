@@ -151,6 +151,8 @@ json messageToJson(const ChatMessageData& m) {
         jm["stats"] = statsToJson(*m.stats);
     if (!m.tokens.empty())
         jm["tokens"] = m.tokens;
+    if (!m.sources.empty())
+        jm["sources"] = m.sources;
     if (!m.otherBranches.empty()) {
         json branches = json::array();
         for (const auto& version : m.otherBranches) branches.push_back(messagesToJson(version));
@@ -211,6 +213,8 @@ std::string conversationToJson(const Conversation& c) {
             {"strategy", src.strategy.toStdString()}, {"length", src.length.toStdString()},
             {"focus", src.focus.toStdString()},       {"document_tokens", src.documentTokens},
             {"chunks", std::move(sections)},          {"summary", src.summary.toStdString()}};
+        if (!src.language.isEmpty())
+            j["source"]["language"] = src.language.toStdString();
     }
     return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
@@ -234,6 +238,13 @@ ChatMessageData messageFromJson(const json& m, int depth) {
     if (m.contains("tokens"))
         d.tokens = m.at("tokens").get<std::vector<int32_t>>();
     d.safety = m.value("safety", std::vector<std::string>{});
+    if (m.contains("sources")) {
+        d.sources = m.at("sources").get<std::vector<qint64>>();
+        for (qint64 index : d.sources) {
+            if (index < 0 || index > (qint64{1} << 40))
+                throw std::runtime_error("'sources' holds a section index out of range");
+        }
+    }
     if (m.contains("branches")) {
         if (depth >= kMaxBranchDepth)
             throw std::runtime_error("branches nested too deeply");
@@ -292,6 +303,7 @@ griffin::Result<Conversation> conversationFromJson(const std::string& text) {
             d.bytes = src.at("bytes").get<qint64>();
             d.sha256 = str(src, "sha256");
             d.encoding = str(src, "encoding");
+            d.language = QString::fromStdString(src.value("language", std::string()));
             d.strategy = str(src, "strategy");
             d.length = str(src, "length");
             d.focus = str(src, "focus");

@@ -36,6 +36,10 @@ struct ChatMessageData {
     std::vector<int32_t> tokens;
     // Safety annotations (filled by the safety filters; an empty list until then).
     std::vector<std::string> safety;
+    // A model reply in a `summary` conversation: the sections (SummarySectionData::index) the
+    // app chose as relevant to the question and gave the model with it, most relevant first.
+    // Empty otherwise, and in files written before it existed.
+    std::vector<qint64> sources;
     // Branches: the other versions of the conversation from this message on (an earlier reply
     // before Regenerate, the question before an Edit), each a list of messages that starts with
     // a sibling of this one and may branch again. This message's own version is number
@@ -77,6 +81,7 @@ struct SummarySourceData {
     qint64 bytes = 0;
     QString sha256;
     QString encoding;
+    QString language;  // the summary's language ("german", "unknown"); empty in older files
     QString strategy;
     QString length;
     QString focus;

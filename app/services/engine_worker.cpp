@@ -60,14 +60,18 @@ size_t commonPrefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b
     return i;
 }
 
-std::vector<griffin::ChatMessage> toEngineMessages(const QVector<ChatMessageData>& messages) {
+// `prefixes`: GenerationRequest::modelPrefixes (model-facing text before user messages).
+std::vector<griffin::ChatMessage> toEngineMessages(const QVector<ChatMessageData>& messages,
+                                                   const QVector<QString>& prefixes = {}) {
     std::vector<griffin::ChatMessage> out;
-    for (const ChatMessageData& m : messages) {
+    for (qsizetype i = 0; i < messages.size(); ++i) {
+        const ChatMessageData& m = messages[i];
         if (isRefusedBySafety(m))
             continue;  // never shown to the model (and it has no reply to alternate with)
-        out.emplace_back(
-            m.role == ChatMessageData::Role::User ? griffin::Role::User : griffin::Role::Model,
-            m.text.toStdString(), m.tokens);
+        const bool user = m.role == ChatMessageData::Role::User;
+        const QString text = user && i < prefixes.size() ? prefixes[i] + m.text : m.text;
+        out.emplace_back(user ? griffin::Role::User : griffin::Role::Model, text.toStdString(),
+                         m.tokens);
     }
     return out;
 }
@@ -353,8 +357,8 @@ void EngineWorker::generate(const GenerationRequest& request) {
     QElapsedTimer clock;
     clock.start();
     griffin::ChatTemplate chat(*m_tokenizer);
-    auto ids =
-        chat.encode(toEngineMessages(request.messages), request.systemPrompt.toStdString(), true);
+    auto ids = chat.encode(toEngineMessages(request.messages, request.modelPrefixes),
+                           request.systemPrompt.toStdString(), true);
     if (!ids) {
         emit generationFailed(id, QString::fromStdString(ids.error().message));
         return;

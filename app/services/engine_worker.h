@@ -42,6 +42,11 @@ struct GenerationRequest {
     GenerationParams params;
     std::stop_token stop;
     bool safetyEnabled = true;  // the conversation's switch: false = no safety filter at all
+    // Per message (by index; missing or empty = none): text the model reads before that user
+    // message, e.g. the document sections a summary follow-up is about. Not part of the stored
+    // message and not seen by the input filter. Must be the same for a message on every turn,
+    // or the conversation is re-read from that message on.
+    QVector<QString> modelPrefixes;
 };
 
 Q_DECLARE_METATYPE(ModelSummary)

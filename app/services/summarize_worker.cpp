@@ -51,6 +51,12 @@ void SummarizeWorker::summarize(const SummarizeRequest& request) {
     options.strategy = *strategy;
     options.length = *length;
     options.focus = request.focus.toStdString();
+    const auto language = griffin::normalizeSummaryLanguage(request.language.toStdString());
+    if (!language) {
+        emit failed(request.path, tr("Unknown language \"%1\".").arg(request.language));
+        return;
+    }
+    options.language = *language;
 
     // The document: PDF through Qt PDF (page numbers kept), everything else by the engine.
     const bool isPdf = request.path.endsWith(QLatin1String(".pdf"), Qt::CaseInsensitive);
@@ -90,7 +96,8 @@ void SummarizeWorker::summarize(const SummarizeRequest& request) {
             {"path", QFileInfo(request.path).absoluteFilePath().toStdString()},
             {"strategy", request.strategy.toStdString()},
             {"length", request.length.toStdString()},
-            {"focus", request.focus.toStdString()}};
+            {"focus", request.focus.toStdString()},
+            {"language", *language}};
         QFile f(sessionDir + QStringLiteral("/request.json"));
         if (!f.exists() && f.open(QIODevice::WriteOnly))
             f.write(QByteArray::fromStdString(j.dump(2)));
@@ -145,6 +152,7 @@ void SummarizeWorker::summarize(const SummarizeRequest& request) {
         out.encoding = QString::fromLatin1(griffin::textEncodingName(result->source.encoding));
     }
     out.strategy = QString::fromLatin1(griffin::summaryStrategyName(result->strategy));
+    out.language = QString::fromStdString(result->language);
     out.length = request.length;
     out.focus = request.focus;
     out.documentTokens = result->documentTokens;
@@ -176,6 +184,21 @@ void SummarizeWorker::seedConversation(const QString& id, const QString& systemP
                                        const QVector<ChatMessageData>& messages,
                                        const QString& stateFile) {
     emit conversationSeeded(id, m_engine->seedConversation(id, systemPrompt, messages, stateFile));
+}
+
+QStringList summaryLanguages() {
+    QStringList out;
+    for (const std::string& name : griffin::knownSummaryLanguages())
+        out << QString::fromStdString(name);
+    return out;
+}
+
+QString summaryLanguageLabel(const QString& language) {
+    if (language.isEmpty() || language == QLatin1String("unknown"))
+        return QObject::tr("language not detected");
+    if (language == QLatin1String("english"))
+        return QObject::tr("English");
+    return QString::fromStdString(griffin::summaryLanguageInstructionName(language.toStdString()));
 }
 
 Conversation summaryConversation(const SummarizeOutcome& outcome, const GenerationParams& params,
@@ -215,6 +238,7 @@ Conversation summaryConversation(const SummarizeOutcome& outcome, const Generati
     src.bytes = outcome.bytes;
     src.sha256 = outcome.sha256;
     src.encoding = outcome.encoding;
+    src.language = outcome.language;
     src.strategy = outcome.strategy;
     src.length = outcome.length;
     src.focus = outcome.focus;
@@ -244,14 +268,24 @@ QVector<InterruptedSummary> findInterruptedSummaries(const QString& sessionRoot)
             readJson(QDir(dir.absoluteFilePath()).filePath(QStringLiteral("request.json")));
         const nlohmann::json session =
             readJson(QDir(dir.absoluteFilePath()).filePath(QStringLiteral("session.json")));
-        if (!request.is_object() || !session.is_object() ||
-            session.value("status", std::string()) == "done")
+        if (!request.is_object() || !session.is_object())
             continue;
+        if (const auto status = session.find("status");
+            status != session.end() && status->is_string() && *status == "done")
+            continue;
+        // A key of the wrong type reads as missing (these files may have been edited).
+        auto text = [&request](const char* key, const char* fallback) {
+            const auto it = request.find(key);
+            return QString::fromStdString(it != request.end() && it->is_string()
+                                              ? it->get<std::string>()
+                                              : std::string(fallback));
+        };
         InterruptedSummary s;
-        s.request.path = QString::fromStdString(request.value("path", std::string()));
-        s.request.strategy = QString::fromStdString(request.value("strategy", std::string("auto")));
-        s.request.length = QString::fromStdString(request.value("length", std::string("short")));
-        s.request.focus = QString::fromStdString(request.value("focus", std::string()));
+        s.request.path = text("path", "");
+        s.request.strategy = text("strategy", "auto");
+        s.request.length = text("length", "short");
+        s.request.focus = text("focus", "");
+        s.request.language = text("language", "auto");  // absent in older sessions
         s.sessionDir = dir.absoluteFilePath();
         if (auto chunks = session.find("chunks"); chunks != session.end() && chunks->is_array())
             s.chunksDone = static_cast<qint64>(chunks->size());

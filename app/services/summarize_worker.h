@@ -11,6 +11,7 @@
 #include <QMetaType>
 #include <QObject>
 #include <QString>
+#include <QStringList>
 #include <QVector>
 
 #include "services/conversation.h"
@@ -22,6 +23,7 @@ struct SummarizeRequest {
     QString strategy = QStringLiteral("auto");  // auto, stream, map-reduce, refine
     QString length = QStringLiteral("short");   // short, page, bullets, detailed
     QString focus;
+    QString language = QStringLiteral("auto");  // auto (the document's) or a language name
     bool restart = false;  // discard a saved session of the same document and options
     std::stop_token stop;
 };
@@ -50,6 +52,7 @@ struct SummarizeOutcome {
     qint64 bytes = 0;
     QString sha256;
     QString encoding;  // "utf-8", ..., or "pdf (N pages)"
+    QString language;  // asked for: "german", ..., a name as requested, or "unknown"
     QString strategy;  // as run
     QString length;
     QString focus;
@@ -68,13 +71,18 @@ struct SummarizeOutcome {
 // A summarisation that was paused or interrupted (its session folder is kept): what Start needs
 // to resume it.
 struct InterruptedSummary {
-    SummarizeRequest request;  // path, strategy, length, focus
+    SummarizeRequest request;  // path, strategy, length, focus, language
     QString sessionDir;
     qint64 chunksDone = 0;
     QDateTime modified;
 };
 // The interrupted sessions under `sessionRoot`, newest first (reads a few small files).
 QVector<InterruptedSummary> findInterruptedSummaries(const QString& sessionRoot);
+
+// The languages a summary can be asked for besides "auto": "english", "german", ...
+QStringList summaryLanguages();
+// For people: "German"; "unknown" -> "language not detected"; other names as given.
+QString summaryLanguageLabel(const QString& language);
 
 // A conversation of kind "summary" for follow-up questions: the request and the summary as its
 // first turn, the chunk summaries (numbered, with their lines or pages) in the system prompt so

@@ -12,6 +12,7 @@
 
 #include "app_settings.h"
 #include "atomic_file.h"
+#include "services/summary_followup.h"
 #include "test_files.h"
 
 namespace {
@@ -298,16 +299,88 @@ private slots:
         src.sections = {{0, 1, 40, 1, 2, 900, QStringLiteral("first part")},
                         {1, 41, 80, 2, 3, 880, QStringLiteral("second part")}};
         src.summary = QStringLiteral("the whole");
+        src.language = QStringLiteral("german");
         c.source = src;
+        c.messages[3].sources = {1, 0};  // a follow-up's reply names the sections it drew on
         const auto loaded = conversationFromJson(conversationToJson(c));
         QVERIFY2(loaded.has_value(), loaded ? "" : loaded.error().message.c_str());
         QVERIFY(*loaded == c);
+        QCOMPARE(loaded->messages[3].sources, (std::vector<qint64>{1, 0}));
+        QCOMPARE(loaded->source->language, QStringLiteral("german"));
+        {
+            const auto j = nlohmann::json::parse(conversationToJson(c));
+            QCOMPARE(j.at("messages")[3].at("sources"), nlohmann::json::array({1, 0}));
+            QVERIFY(!j.at("messages")[1].contains("sources"));  // only where there are some
+            QCOMPARE(j.at("source").at("language").get<std::string>(), std::string("german"));
+        }
+        // Files from before the language and the sources were recorded load without them.
+        {
+            auto j = nlohmann::json::parse(conversationToJson(c));
+            j.at("source").erase("language");
+            j.at("messages")[3].erase("sources");
+            const auto old = conversationFromJson(j.dump());
+            QVERIFY2(old.has_value(), old ? "" : old.error().message.c_str());
+            QVERIFY(old->source->language.isEmpty());
+            QVERIFY(old->messages[3].sources.empty());
+            Conversation expected = c;
+            expected.source->language.clear();
+            expected.messages[3].sources.clear();
+            QVERIFY(*old == expected);
+        }
+        // Sources that are not section indices are refused, naming the key.
+        for (const nlohmann::json& bad :
+             {nlohmann::json::array({-1}), nlohmann::json("1"), nlohmann::json::array({"x"})}) {
+            auto j = nlohmann::json::parse(conversationToJson(c));
+            j.at("messages")[3]["sources"] = bad;
+            const auto refused = conversationFromJson(j.dump());
+            QVERIFY(!refused.has_value());
+            QCOMPARE(refused.error().code, griffin::ErrorCode::Corrupt);
+        }
 
         auto j = nlohmann::json::parse(conversationToJson(sample()));
         QVERIFY(!j.contains("kind"));
         QCOMPARE(conversationFromJson(j.dump())->kind, QStringLiteral("chat"));
         j["kind"] = "poem";
         QVERIFY(!conversationFromJson(j.dump()).has_value());
+    }
+
+    // Follow-ups in a summary conversation: the sections a question is about, the line shown
+    // under the reply, and the sections' summaries the model reads before each question.
+    void summaryFollowUpsNameTheirSections() {
+        SummarySourceData src;
+        src.sections = {{0, 1, 40, 0, 0, 90, QStringLiteral("The bridge was planned in spring.")},
+                        {1, 41, 80, 0, 0, 88, QStringLiteral("Birds sing in the old garden.")},
+                        {2, 81, 120, 0, 0, 91,
+                         QStringLiteral("Repair costs of the bridge doubled; costs rose.")}};
+        QCOMPARE(summarySourcesFor(src, QStringLiteral("What about the costs of the bridge?")),
+                 (std::vector<qint64>{2, 0}));
+        QCOMPARE(summarySourcesFor(src, QStringLiteral("costs"), 1), (std::vector<qint64>{2}));
+        QVERIFY(summarySourcesFor(src, QStringLiteral("What does it say?")).empty());
+        QVERIFY(summarySourcesFor(SummarySourceData{}, QStringLiteral("costs")).empty());
+        QCOMPARE(summarySourcesLabel(src, {2, 0}),
+                 QStringLiteral("From sections 3, 1 (lines 81-120, lines 1-40)"));
+        QCOMPARE(summarySourcesLabel(src, {1}), QStringLiteral("From section 2 (lines 41-80)"));
+        QVERIFY(summarySourcesLabel(src, {7}).isEmpty());  // not a section of this source
+        src.sections[1].firstPage = 3;
+        src.sections[1].lastPage = 4;
+        QCOMPARE(summarySourcesLabel(src, {1}), QStringLiteral("From section 2 (pages 3-4)"));
+
+        Conversation c = sample(4);
+        c.kind = QStringLiteral("summary");
+        c.source = src;
+        c.messages[3].sources = {2};
+        ChatMessageData question;
+        question.text = QStringLiteral("And the birds?");
+        c.messages.push_back(question);
+        const QVector<QString> prefixes = summaryModelPrefixes(c, {1});
+        QCOMPARE(prefixes.size(), c.messages.size());
+        QVERIFY(prefixes[0].isEmpty());  // the summary request: answered without sources
+        QVERIFY(prefixes[1].isEmpty() && prefixes[3].isEmpty());  // replies get none
+        QVERIFY(prefixes[2].contains(QStringLiteral("[3] (lines 81-120) Repair costs")));
+        QVERIFY(prefixes[4].contains(QStringLiteral("[2] (pages 3-4) Birds sing")));
+        QVERIFY(!prefixes[4].contains(QStringLiteral("Repair")));
+        c.kind = QStringLiteral("chat");
+        QVERIFY(summaryModelPrefixes(c, {1}).isEmpty());
     }
 
     // Versions: regenerate keeps the old reply, edit keeps the old question with everything

@@ -111,6 +111,8 @@ private slots:
             << QByteArray("text") << QStringList{"--strategy", "fast"} << "--strategy";
         QTest::newRow("bad length")
             << QByteArray("text") << QStringList{"--length", "huge"} << "--length";
+        QTest::newRow("bad language")
+            << QByteArray("text") << QStringList{"--language", "German!"} << "--language";
     }
     void badInputFailsWithAMessageAndNoOutput() {
         QFETCH(QByteArray, content);
@@ -122,6 +124,25 @@ private slots:
         QVERIFY(r.exitCode != 0);
         QVERIFY(r.out.isEmpty());
         QVERIFY2(r.err.contains(message.toUtf8()), r.err.constData());
+    }
+
+    // --json names the language the summary was asked in: detected, or as given.
+    void jsonReportsTheSummaryLanguage() {
+        test::TempDir dir;
+        test::writeFile(dir.path() / "bericht.txt", test::generatedProse("german", 2, 5));
+        Run r =
+            runGriffin(summarizeArgs(dir.path() / "bericht.txt", {"--json"}), dir.path() / "cache");
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        auto j = nlohmann::json::parse(r.out.toStdString());
+        QCOMPARE(j.at("language").get<std::string>(), std::string("german"));
+        QCOMPARE(j.at("options").at("language").get<std::string>(), std::string("auto"));
+        QVERIFY(r.err.contains("language german"));
+        r = runGriffin(summarizeArgs(dir.path() / "bericht.txt", {"--json", "--language", "NL"}),
+                       dir.path() / "cache");
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        j = nlohmann::json::parse(r.out.toStdString());
+        QCOMPARE(j.at("language").get<std::string>(), std::string("dutch"));
+        QCOMPARE(j.at("options").at("language").get<std::string>(), std::string("dutch"));
     }
 
     void interruptedRunResumesToTheUninterruptedResult() {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -77,6 +78,89 @@ inline std::string generatedWideText(uint32_t seed, int characters) {
             doc += "。";
     }
     return doc + "\n";
+}
+
+// Prose in one of the languages the summary-language detector knows ("english", "german",
+// "french", "spanish", "italian", "portuguese", "dutch"): `paragraphs` paragraphs of 3-6
+// sentences drawn from eight everyday sentences of that language. Empty for another name.
+inline std::string generatedProse(const std::string& language, uint32_t seed, int paragraphs) {
+    static const std::map<std::string, std::vector<std::string>> kSentences = {
+        {"english",
+         {"The river runs past the old house in the valley.",
+          "It was a quiet morning and the birds were singing.",
+          "They have been working on this project for many years.",
+          "The report shows that the costs are higher than expected.",
+          "This is one of the most important results of the study.",
+          "You can find the answer in the second part of the book.",
+          "Most of the water comes from the mountains in the north.",
+          "There is a small garden behind the school with a bench."}},
+        {"german",
+         {"Der Fluss fließt an dem alten Haus im Tal vorbei.",
+          "Es war ein ruhiger Morgen und die Vögel sangen.",
+          "Sie arbeiten seit vielen Jahren an diesem Projekt.",
+          "Der Bericht zeigt, dass die Kosten höher sind als erwartet.",
+          "Das ist eines der wichtigsten Ergebnisse der Studie.",
+          "Die Antwort findet man im zweiten Teil des Buches.",
+          "Das meiste Wasser kommt aus den Bergen im Norden.",
+          "Hinter der Schule gibt es einen kleinen Garten mit einer Bank."}},
+        {"french",
+         {"La rivière passe devant la vieille maison dans la vallée.",
+          "C'était un matin calme et les oiseaux chantaient.",
+          "Ils travaillent sur ce projet depuis de nombreuses années.",
+          "Le rapport montre que les coûts sont plus élevés que prévu.",
+          "C'est un des résultats les plus importants de l'étude.",
+          "On trouve la réponse dans la deuxième partie du livre.",
+          "La plupart de l'eau vient des montagnes du nord.",
+          "Il y a un petit jardin derrière l'école avec un banc."}},
+        {"spanish",
+         {"El río pasa junto a la vieja casa en el valle.",
+          "Era una mañana tranquila y los pájaros cantaban.",
+          "Ellos trabajan en este proyecto desde hace muchos años.",
+          "El informe muestra que los costos son más altos de lo esperado.",
+          "Es uno de los resultados más importantes del estudio.",
+          "La respuesta está en la segunda parte del libro.",
+          "La mayor parte del agua viene de las montañas del norte.",
+          "Hay un pequeño jardín detrás de la escuela con un banco."}},
+        {"italian",
+         {"Il fiume passa accanto alla vecchia casa nella valle.",
+          "Era una mattina tranquilla e gli uccelli cantavano.",
+          "Lavorano a questo progetto da molti anni.",
+          "Il rapporto mostra che i costi sono più alti del previsto.",
+          "Questo è uno dei risultati più importanti dello studio.",
+          "La risposta si trova nella seconda parte del libro.",
+          "La maggior parte dell'acqua viene dalle montagne del nord.",
+          "C'è un piccolo giardino dietro la scuola con una panchina."}},
+        {"portuguese",
+         {"O rio passa ao lado da velha casa no vale.",
+          "Era uma manhã tranquila e os pássaros cantavam.",
+          "Eles trabalham neste projeto há muitos anos.",
+          "O relatório mostra que os custos são mais altos do que o esperado.",
+          "Este é um dos resultados mais importantes do estudo.",
+          "A resposta está na segunda parte do livro.",
+          "A maior parte da água vem das montanhas do norte.",
+          "Há um pequeno jardim atrás da escola com um banco."}},
+        {"dutch",
+         {"De rivier stroomt langs het oude huis in het dal.",
+          "Het was een rustige ochtend en de vogels zongen.",
+          "Zij werken al vele jaren aan dit project.",
+          "Het rapport laat zien dat de kosten hoger zijn dan verwacht.",
+          "Dit is een van de belangrijkste resultaten van het onderzoek.",
+          "Het antwoord staat in het tweede deel van het boek.",
+          "Het meeste water komt uit de bergen in het noorden.",
+          "Er is een kleine tuin achter de school met een bank."}},
+    };
+    const auto it = kSentences.find(language);
+    if (it == kSentences.end())
+        return {};
+    std::mt19937 rng(seed);
+    std::string doc;
+    for (int p = 0; p < paragraphs; ++p) {
+        const int sentences = 3 + static_cast<int>(rng() % 4);
+        for (int i = 0; i < sentences; ++i)
+            doc += (i ? " " : "") + it->second[rng() % it->second.size()];
+        doc += "\n\n";
+    }
+    return doc;
 }
 
 }  // namespace griffin::test

@@ -18,7 +18,9 @@
 #include "conversation_list_model.h"
 #include "message_widget.h"
 #include "services/runtime.h"
+#include "services/summarize_worker.h"
 #include "settings_dialog.h"
+#include "summarize_window.h"
 #include "test_files.h"
 
 class MainWindowTest : public QObject {
@@ -172,6 +174,62 @@ private slots:
         QCOMPARE(list->model()->rowCount(), 1);
         search->clear();
         QCOMPARE(list->model()->rowCount(), 2);
+    }
+
+    // A follow-up in a summary conversation: the app picks the sections the question is about,
+    // gives their summaries to the model with the question (not stored in it), stores them on the
+    // reply and shows "From sections ..." under it; all of it survives a reload.
+    void summaryFollowUpNamesTheSectionsItUsed() {
+        SummarizeOutcome outcome;
+        outcome.path = QStringLiteral("/docs/bridge-report.md");
+        outcome.strategy = QStringLiteral("map-reduce");
+        outcome.language = QStringLiteral("english");
+        outcome.summary = QStringLiteral("A bridge, its costs and a garden.");
+        outcome.sections = {
+            {0, 1, 40, 0, 0, 90, QStringLiteral("The bridge was planned.")},
+            {1, 41, 80, 0, 0, 88, QStringLiteral("Birds sing in the garden.")},
+            {2, 81, 120, 0, 0, 91, QStringLiteral("Repair costs of the bridge doubled.")}};
+        emit m_window->openSummarizer()->openAsConversation(outcome);
+        const Conversation* opened = m_window->currentConversation();
+        QCOMPARE(opened->kind, QStringLiteral("summary"));
+        QCOMPARE(opened->source->language, QStringLiteral("english"));
+        QCOMPARE(opened->messages.size(), 2);
+
+        GenerationRequest sent;
+        connect(m_window.get(), &MainWindow::generateRequested, this,
+                [&sent](const GenerationRequest& r) { sent = r; });
+        sendByKeyboard("What about the repair costs?");
+        const Conversation* c = m_window->currentConversation();
+        QCOMPARE(c->messages.size(), 4);
+        QCOMPARE(c->messages[2].text, QStringLiteral("What about the repair costs?"));
+        QCOMPARE(c->messages[3].sources, (std::vector<qint64>{2}));
+        QVERIFY(c->messages[1].sources.empty());
+        QCOMPARE(sent.modelPrefixes.size(), 3);
+        QVERIFY(sent.modelPrefixes[2].contains(QStringLiteral("Repair costs of the bridge")));
+        QCOMPARE(sent.messages.back().text, QStringLiteral("What about the repair costs?"));
+        ChatView* view = m_window->findChild<ChatView*>("chatView");
+        auto* label = view->last()->findChild<QLabel*>("messageSources");
+        QVERIFY(label != nullptr && !label->isHidden());
+        QCOMPARE(label->text(), QStringLiteral("From section 3 (lines 81-120)"));
+        QVERIFY(view->at(1)->findChild<QLabel*>("messageSources")->isHidden());
+
+        // A question sharing no word with any section gets no sources and no line.
+        sendByKeyboard("Hello there");
+        c = m_window->currentConversation();
+        QVERIFY(c->messages.back().sources.empty());
+        QVERIFY(view->last()->findChild<QLabel*>("messageSources")->isHidden());
+        // The earlier question keeps its sections for the model on later turns.
+        QVERIFY(sent.modelPrefixes[2].contains(QStringLiteral("Repair costs of the bridge")));
+        QVERIFY(sent.modelPrefixes[4].isEmpty());
+
+        // Reloaded from disk and shown again, the line is still there.
+        auto reloaded = conversationFromJson(conversationToJson(*c));
+        QVERIFY(reloaded.has_value());
+        QCOMPARE(reloaded->messages[3].sources, (std::vector<qint64>{2}));
+        m_window->newConversation();
+        m_window->selectConversation(reloaded->id);
+        QCOMPARE(view->at(3)->findChild<QLabel*>("messageSources")->text(),
+                 QStringLiteral("From section 3 (lines 81-120)"));
     }
 
     void settingsDialogRefusesInvalidInput() {

@@ -18,6 +18,7 @@
 #include <QThread>
 #include <QtTest>
 
+#include "generated_documents.h"
 #include "services/engine_worker.h"
 #include "services/pdf_text.h"
 #include "services/runtime.h"
@@ -139,6 +140,32 @@ private slots:
         QTest::mouseClick(window.openConversationButton(), Qt::LeftButton);
         QCOMPARE(open.count(), 1);
         QVERIFY(!out.resumed);
+    }
+
+    // The summary is asked for in the document's language (or the one chosen), which the
+    // status line shows beside the encoding and the conversation keeps.
+    void reportsTheSummaryLanguageBesideTheEncoding() {
+        griffin::test::writeFile(m_dir.path() / "bericht.md",
+                                 griffin::test::generatedProse("german", 3, 5));
+        SummarizeWindow window(m_summarizer);
+        window.setFile(QString::fromStdString((m_dir.path() / "bericht.md").string()));
+        window.strategyBox()->setCurrentIndex(window.strategyBox()->findData("map-reduce"));
+        QCOMPARE(window.languageBox()->currentData().toString(), QStringLiteral("auto"));
+        QTest::mouseClick(window.startButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.running(), 120000);
+        QVERIFY2(window.outcome().has_value(), qPrintable(window.statusLabel()->text()));
+        QCOMPARE(window.outcome()->language, QStringLiteral("german"));
+        QVERIFY2(window.statusLabel()->text().contains(QStringLiteral("utf-8, German")),
+                 qPrintable(window.statusLabel()->text()));
+        const Conversation c = summaryConversation(*window.outcome(), GenerationParams{}, "demo");
+        QCOMPARE(c.source->language, QStringLiteral("german"));
+
+        window.languageBox()->setCurrentIndex(window.languageBox()->findData("french"));
+        QTest::mouseClick(window.startButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.running(), 120000);
+        QVERIFY2(window.outcome().has_value(), qPrintable(window.statusLabel()->text()));
+        QCOMPARE(window.outcome()->language, QStringLiteral("french"));
+        QVERIFY(window.statusLabel()->text().contains(QStringLiteral("French")));
     }
 
     // Pause in the middle of the chunks (the stop fires from the worker's own progress

@@ -49,6 +49,11 @@ struct SummaryOptions {
     SummaryStrategy strategy = SummaryStrategy::Auto;
     SummaryLength length = SummaryLength::Short;
     std::string focus;  // optional question the summary should answer
+    // The language to write the summary in: "auto" (detected from the document with
+    // detectDocumentLanguage) or a language name (see normalizeSummaryLanguage). English and an
+    // undetected language leave the instructions as they always were; any other language adds
+    // "Write the summary in <Language>." to each of them.
+    std::string language = "auto";
     // Cap on the final summary's tokens; 0 = by length (short 160, bullets 256, page 512,
     // detailed 1024).
     int64_t maxTokens = 0;
@@ -110,6 +115,10 @@ struct SummaryResult {
     int combineLevels = 0;                 // map-reduce: levels of combining above the chunks
     std::vector<SummarySection> sections;  // map-reduce and refine: one per chunk
     std::string summary;
+    // The language the instructions asked for: a known language ("german"), the name given in
+    // SummaryOptions::language, or "unknown" (auto found none; also sessions from before
+    // languages were recorded). options.language keeps what was requested ("auto").
+    std::string language = "unknown";
     bool resumed = false;  // finished a run that had been interrupted
     double seconds = 0.0;  // wall time of the runs that produced it, together
 };
@@ -134,8 +143,46 @@ Result<SummaryResult> summarize(Model& model, const Tokenizer& tokenizer, const 
 std::string summarySessionKey(const DocumentInfo& source, const SummaryOptions& options,
                               const std::string& modelFingerprint);
 
+// ---- language ------------------------------------------------------------------------------
+
+// The languages detectLanguage knows: "english", "german", "french", "spanish", "italian",
+// "portuguese", "dutch".
+const std::vector<std::string>& knownSummaryLanguages();
+
+// Guesses the language of `text` from its most common function words ("the", "und", "les",
+// ...), looking at most at its first kMaxLanguageSampleBytes. Returns one of
+// knownSummaryLanguages(), or "unknown" when the evidence is weak: fewer than
+// kMinLanguageWords words, too few function words, or no clear winner. Deterministic.
+std::string detectLanguage(std::string_view text);
+inline constexpr size_t kMaxLanguageSampleBytes = 64 * 1024;
+inline constexpr int64_t kMinLanguageWords = 20;
+
+// detectLanguage over the first ~64 KiB of the document's visible text. Errors: those of
+// reading the document.
+Result<std::string> detectDocumentLanguage(const Document& document);
+
+// A SummaryOptions::language as given by a person: "auto" and the known languages by their
+// English names, their own names ("deutsch", "français") or ISO 639-1 codes ("de"), in any
+// case, become "auto" / the known name; any other name of 1-40 letters, spaces or hyphens (e.g.
+// "Swedish") is kept as given (trimmed). nullopt for anything else (digits, punctuation, empty).
+std::optional<std::string> normalizeSummaryLanguage(std::string_view name);
+
+// The name to use in an instruction: "german" -> "German"; other names as given, with the
+// first letter capitalised. Empty for "english", "unknown" and "auto" (nothing to add).
+std::string summaryLanguageInstructionName(std::string_view language);
+
+// ---- follow-up questions ----------------------------------------------------------------------
+
+// The sections (e.g. SummarySection::summary texts) most relevant to `question`, best first:
+// positions in `sections`, at most `k`, ranked by BM25 over lowercased word tokens (common
+// function words and one-letter words ignored, a plural "s" folded), ties broken by position.
+// Sections sharing no word with the question are left out, so the list may be empty.
+std::vector<size_t> rankSectionsForQuestion(std::string_view question,
+                                            const std::vector<std::string>& sections, size_t k);
+
 // The result as pretty-printed JSON (keys: source {path, bytes, sha256, encoding, format},
-// strategy, requested_strategy, options {length, focus, max_tokens, chunk_tokens}, model,
+// strategy, requested_strategy, options {length, focus, language, max_tokens, chunk_tokens},
+// language (as used), model,
 // document_tokens, chunk_count, combine_levels, chunks [{index, first_line, last_line,
 // begin_byte, end_byte, tokens, summary}], summary, resumed, seconds) and as Markdown.
 std::string summaryToJson(const SummaryResult& result);

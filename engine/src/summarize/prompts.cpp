@@ -30,6 +30,12 @@ std::string Prompts::focusSentence() const {
     return " Focus on this question: " + m_options.focus;
 }
 
+// Empty for English and an unknown language: those instructions read as they always did.
+std::string Prompts::languageSentence() const {
+    const std::string name = summaryLanguageInstructionName(m_options.language);
+    return name.empty() ? "" : " Write the summary in " + name + ".";
+}
+
 std::vector<int32_t> Prompts::userTurn(std::string_view text) const {
     std::vector<int32_t> ids{m_tokenizer.bosId(), *m_tokenizer.startOfTurnId()};
     append(ids, m_tokenizer.encode("user\n" + std::string(text)));
@@ -54,9 +60,10 @@ std::vector<int32_t> Prompts::closedAnswer(std::string_view answer) const {
 std::vector<int32_t> Prompts::mapPrefix(bool final) const {
     const std::string part = m_options.length == SummaryLength::Bullets ? "as a few bullet points"
                                                                         : "in a few sentences";
-    const std::string instruction =
-        final ? "Summarize the following text " + finalWording() + "." + focusSentence()
-              : "Summarize the following part of a longer document " + part + "." + focusSentence();
+    const std::string instruction = final ? "Summarize the following text " + finalWording() + "." +
+                                                focusSentence() + languageSentence()
+                                          : "Summarize the following part of a longer document " +
+                                                part + "." + focusSentence() + languageSentence();
     return userTurn(instruction + "\n\n");
 }
 
@@ -65,8 +72,9 @@ std::vector<int32_t> Prompts::streamPrefix() const {
 }
 
 std::vector<int32_t> Prompts::streamSuffix() const {
-    std::vector<int32_t> ids = m_tokenizer.encode("\n\nSummarize the document above " +
-                                                  finalWording() + "." + focusSentence());
+    std::vector<int32_t> ids =
+        m_tokenizer.encode("\n\nSummarize the document above " + finalWording() + "." +
+                           focusSentence() + languageSentence());
     append(ids, turnEnd());
     return ids;
 }
@@ -86,7 +94,7 @@ std::vector<int32_t> Prompts::combine(const std::vector<SummarySection>& parts, 
     std::vector<int32_t> ids = userTurn(
         "The following are summaries of consecutive parts of one document. Combine them into "
         "one summary " +
-        wording + "." + focusSentence() + "\n\n");
+        wording + "." + focusSentence() + languageSentence() + "\n\n");
     for (size_t i = 0; i < parts.size(); ++i) append(ids, combineEntry(parts[i], i + 1));
     append(ids, turnEnd());
     return ids;
@@ -97,7 +105,7 @@ std::vector<int32_t> Prompts::refinePrefix() const {
         "Below are a summary of the beginning of a document and the next part of that "
         "document. Rewrite the summary " +
         finalWording() + " so that it also covers the next part." + focusSentence() +
-        "\n\nSummary so far:\n");
+        languageSentence() + "\n\nSummary so far:\n");
 }
 
 std::vector<int32_t> Prompts::refineBody(std::string_view summary) const {

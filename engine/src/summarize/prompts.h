@@ -14,7 +14,9 @@
 
 namespace griffin::detail {
 
-// Thread-compatible. Requires: ChatTemplate::supports(tokenizer).
+// Thread-compatible. Requires: ChatTemplate::supports(tokenizer). `options.language` is the
+// language to ask for as resolved (not "auto"): each instruction then ends with "Write the
+// summary in <Language>." unless it is English or unknown.
 class Prompts {
 public:
     Prompts(const Tokenizer& tokenizer, const SummaryOptions& options)
@@ -46,6 +48,7 @@ public:
 private:
     std::string finalWording() const;
     std::string focusSentence() const;
+    std::string languageSentence() const;
     std::vector<int32_t> userTurn(std::string_view text) const;
     const Tokenizer& m_tokenizer;
     SummaryOptions m_options;

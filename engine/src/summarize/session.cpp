@@ -55,6 +55,10 @@ Result<std::optional<Session>> loadSession(const std::filesystem::path& dir) {
         s.model = j.at("model").get<std::string>();
         s.options = j.at("options");
         s.strategy = j.at("strategy").get<std::string>();
+        s.language = j.value("language", std::string());
+        if (!s.language.empty() && s.language != "unknown" &&
+            normalizeSummaryLanguage(s.language).value_or("auto") == "auto")
+            return makeError(ErrorCode::Corrupt, file.string() + ": malformed language");
         s.done = j.at("status").get<std::string>() == "done";
         s.seconds = j.at("seconds").get<double>();
         s.interrupted = j.at("interrupted").get<bool>();
@@ -105,6 +109,8 @@ Status saveSession(const std::filesystem::path& dir, const Session& s) {
                          {{"chunks_done", s.streamChunksDone},
                           {"chunk_tokens_done", s.streamChunkTokensDone},
                           {"snapshot", s.hasSnapshot}}}};
+    if (!s.language.empty())
+        j["language"] = s.language;
     if (!s.result.is_null())
         j["result"] = s.result;
     return writeFileAtomically(dir / kSessionFile,

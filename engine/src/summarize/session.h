@@ -4,7 +4,9 @@
 //   session.json   (written atomically: temporary file, flush, rename)
 //     schema 1, kind "griffin-summary-session", document {path, bytes, sha256, encoding,
 //     format}, model (fingerprint), options {strategy (as requested), length, focus,
-//     max_tokens, chunk_tokens, sampling}, strategy (as run), status "running"|"done",
+//     [language (unless "auto")], max_tokens, chunk_tokens, sampling}, strategy (as run),
+//     language (as used: detected or given; absent in sessions older than it, which ran
+//     without a language sentence, i.e. as "unknown"), status "running"|"done",
 //     seconds (wall time of the runs so far), interrupted (a run was stopped),
 //     chunks [{index, first_line, last_line, begin_byte, end_byte, tokens, summary}]
 //       (finished chunk summaries, in order),
@@ -30,6 +32,7 @@ struct Session {
     std::string model;
     nlohmann::json options;
     std::string strategy;
+    std::string language;  // as used; empty = not recorded (an older session: "unknown")
     bool done = false;
     double seconds = 0.0;
     bool interrupted = false;

@@ -161,7 +161,15 @@ Result<SummaryResult> summarize(Model& model, const Tokenizer& tokenizer, const 
                          "summarize: max tokens and chunk tokens must be positive (chunks at "
                          "least 8 tokens)");
     }
+    const std::optional<std::string> language = normalizeSummaryLanguage(requested.language);
+    if (!language) {
+        return makeError(ErrorCode::InvalidArgument,
+                         "summarize: the language must be auto or a language name of letters "
+                         "(got '" +
+                             requested.language + "')");
+    }
     SummaryOptions options = requested;
+    options.language = *language;
     if (options.maxTokens == 0)
         options.maxTokens = defaultMaxTokens(options.length);
     const nlohmann::json optionsId = detail::optionsJson(requested, requested.strategy);
@@ -207,6 +215,18 @@ Result<SummaryResult> summarize(Model& model, const Tokenizer& tokenizer, const 
             session.options = optionsId;
         }
     }
+
+    // The language to ask for: as the interrupted run did (sessions from before languages ran
+    // without one), as given, or detected from the document.
+    if (resumed) {
+        options.language = session.language.empty() ? "unknown" : session.language;
+    } else if (options.language == "auto") {
+        auto detected = detectDocumentLanguage(document);
+        if (!detected)
+            return detected.error();
+        options.language = *detected;
+    }
+    session.language = options.language;
 
     detail::Prompts prompts(tokenizer, options);
     SummaryStrategy strategy = options.strategy;
@@ -264,6 +284,8 @@ Result<SummaryResult> summarize(Model& model, const Tokenizer& tokenizer, const 
     result.strategy = strategy;
     result.options = options;
     result.options.chunkTokens = plan.chunkTokens;
+    result.options.language = *language;
+    result.language = options.language;
     result.modelFingerprint = fingerprint;
     result.documentTokens = plan.documentTokens;
     result.chunks = plan.chunks;

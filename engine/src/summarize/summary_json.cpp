@@ -45,12 +45,18 @@ nlohmann::json documentJson(const DocumentInfo& info) {
 }
 
 nlohmann::json optionsJson(const SummaryOptions& options, SummaryStrategy requested) {
-    return {{"strategy", summaryStrategyName(requested)},
-            {"length", summaryLengthName(options.length)},
-            {"focus", options.focus},
-            {"max_tokens", options.maxTokens},
-            {"chunk_tokens", options.chunkTokens},
-            {"sampling", samplingJson(options.sampling)}};
+    nlohmann::json j = {{"strategy", summaryStrategyName(requested)},
+                        {"length", summaryLengthName(options.length)},
+                        {"focus", options.focus},
+                        {"max_tokens", options.maxTokens},
+                        {"chunk_tokens", options.chunkTokens},
+                        {"sampling", samplingJson(options.sampling)}};
+    // Only a language given explicitly: sessions of "auto" runs keep the identity (and folder
+    // name) they had before languages were an option.
+    const std::string language = normalizeSummaryLanguage(options.language).value_or("auto");
+    if (language != "auto")
+        j["language"] = language;
+    return j;
 }
 
 nlohmann::json sectionJson(const SummarySection& s) {
@@ -80,9 +86,11 @@ nlohmann::json resultJson(const SummaryResult& r) {
             {"options",
              {{"length", summaryLengthName(r.options.length)},
               {"focus", r.options.focus},
+              {"language", r.options.language},
               {"max_tokens", r.options.maxTokens},
               {"chunk_tokens", r.options.chunkTokens},
               {"sampling", samplingJson(r.options.sampling)}}},
+            {"language", r.language},
             {"model", r.modelFingerprint},
             {"document_tokens", r.documentTokens},
             {"chunk_count", r.chunks},
@@ -112,6 +120,8 @@ SummaryResult resultFromJson(const nlohmann::json& j) {
     r.options.length =
         parseSummaryLength(o.at("length").get<std::string>()).value_or(SummaryLength::Short);
     r.options.focus = o.at("focus").get<std::string>();
+    r.options.language = o.value("language", std::string("auto"));  // absent before languages
+    r.language = j.value("language", std::string("unknown"));
     r.options.maxTokens = o.at("max_tokens").get<int64_t>();
     r.options.chunkTokens = o.at("chunk_tokens").get<int64_t>();
     const nlohmann::json& s = o.at("sampling");
@@ -155,6 +165,11 @@ std::string summaryToMarkdown(const SummaryResult& r) {
            " tokens in " + std::to_string(r.chunks) + (r.chunks == 1 ? " chunk" : " chunks") + "\n";
     if (!r.options.focus.empty())
         out += "- Focus: " + r.options.focus + "\n";
+    if (r.language == "unknown")
+        out += "- Language: not detected\n";
+    else
+        out += "- Language: " + r.language + (r.options.language == "auto" ? " (detected)" : "") +
+               "\n";
     out += "\n## Summary\n\n" + r.summary + "\n";
     if (!r.sections.empty()) {
         out += r.strategy == SummaryStrategy::Refine ? "\n## Summary after each part\n"
