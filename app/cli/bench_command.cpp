@@ -114,6 +114,10 @@ struct DecodeResult {
     std::string howReached;
     double tokensPerSecond = 0, achievedGbps = 0, bandwidthRatio = 0;
     int64_t stateBytes = 0;
+    // GPU backends: compute dispatches per token, and whole-state copies between host and
+    // device during the timed steps (0 when the state stays on the device).
+    uint32_t dispatchesPerToken = 0;
+    uint64_t stateTransfers = 0;
 };
 
 std::vector<int32_t> randomTokens(std::mt19937& rng, int64_t n, int64_t vocab) {
@@ -253,6 +257,7 @@ int runBench(int argc, char** argv) {
         int32_t token = randomTokens(rng, 1, info.config.vocabSize)[0];
         if (auto warm = m.step(work, token); !warm)  // first step: page in, warm caches
             return fail("bench", warm.error().message);
+        const BackendCounters before = m.backendCounters();
         const auto start = Clock::now();
         for (int64_t i = 0; i < steps; ++i) {
             auto logits = m.step(work, token);
@@ -269,6 +274,10 @@ int runBench(int argc, char** argv) {
         d.tokensPerSecond = static_cast<double>(steps) / s;
         d.achievedGbps = static_cast<double>(weightBytes) * d.tokensPerSecond / 1e9;
         d.stateBytes = static_cast<int64_t>(work.bytes());
+        const BackendCounters after = m.backendCounters();
+        d.dispatchesPerToken = after.lastDispatches;
+        d.stateTransfers =
+            after.stateUploads + after.stateDownloads - before.stateUploads - before.stateDownloads;
         decodeResults.push_back(d);
     }
 
@@ -309,6 +318,10 @@ int runBench(int argc, char** argv) {
                                {"achieved_gbps", d.achievedGbps},
                                {"bandwidth_ratio", d.bandwidthRatio},
                                {"state_bytes", d.stateBytes}});
+        if (info.backend != BackendKind::Cpu) {
+            j["decode"].back()["dispatches_per_token"] = d.dispatchesPerToken;
+            j["decode"].back()["state_transfers"] = d.stateTransfers;
+        }
     }
     j["peak_rss_bytes"] = peakRss;
     if (args->has("--json")) {
@@ -340,6 +353,13 @@ int runBench(int argc, char** argv) {
                       static_cast<long long>(d.context), d.tokensPerSecond, d.achievedGbps,
                       d.bandwidthRatio, static_cast<long long>(d.stateBytes), d.howReached.c_str());
         std::cout << line;
+        if (info.backend != BackendKind::Cpu) {
+            std::snprintf(line, sizeof line,
+                          "                %u dispatches per token, %llu state copies while "
+                          "decoding\n",
+                          d.dispatchesPerToken, static_cast<unsigned long long>(d.stateTransfers));
+            std::cout << line;
+        }
     }
     std::snprintf(line, sizeof line, "peak RSS:   %.1f MB\n", static_cast<double>(peakRss) / 1e6);
     std::cout << line;

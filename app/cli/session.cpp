@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/session.h"
 
+#include <iostream>
 #include <random>
 
 #include "default_model.h"
@@ -28,13 +29,10 @@ Result<LoadOptions> loadOptionsFromArgs(const Args& args) {
     if (backend == "vulkan") {
         options.backend = BackendKind::Vulkan;
     } else if (backend == "auto") {
-        for (const ComputeDevice& d : listComputeDevices()) {
-            if (d.unsuitable.empty() && (d.type == "discrete GPU" || d.type == "integrated GPU")) {
-                options.backend = BackendKind::Vulkan;
-                options.device = std::to_string(d.index);
-                break;
-            }
-        }
+        const BackendChoice choice = chooseAutoBackend(listComputeDevices());
+        options.backend = choice.backend;
+        options.device = choice.device;
+        std::cerr << "griffin: --backend auto chose " << choice.reason << "\n";
     } else if (backend != "cpu") {
         return makeError(ErrorCode::InvalidArgument,
                          "--backend must be cpu, vulkan or auto (got '" + backend + "')");

@@ -153,13 +153,30 @@ void EngineWorker::loadModel(const QString& path, const QString& backend, std::s
     options.stop = stop;
     // Leave one core to the GUI thread so the window stays responsive while the engine computes.
     options.threads = std::max(1, QThread::idealThreadCount() - 1);
-    // "vulkan" = the best device, "vulkan:N" = device N.
+    // "vulkan" = the best device, "vulkan:N" = device N, "auto" = the best GPU, else the CPU.
+    QString autoNote;
     if (backend == QLatin1String("vulkan") || backend.startsWith(QLatin1String("vulkan:"))) {
         options.backend = griffin::BackendKind::Vulkan;
         options.device = backend.section(QLatin1Char(':'), 1).toStdString();
+    } else if (backend == QLatin1String("auto")) {
+        const griffin::BackendChoice choice =
+            griffin::chooseAutoBackend(griffin::listComputeDevices());
+        options.backend = choice.backend;
+        options.device = choice.device;
+        autoNote = tr("Auto chose %1").arg(QString::fromStdString(choice.reason));
     }
     options.progress = [this](double f) { emit modelLoadProgress(f); };
     auto model = griffin::Model::load(*resolved, options);
+    if (!model && !autoNote.isEmpty() && options.backend == griffin::BackendKind::Vulkan &&
+        model.error().code != griffin::ErrorCode::Cancelled) {
+        // Auto never fails for want of a GPU: the CPU backend takes over, and the note says why.
+        const QString why = QString::fromStdString(model.error().message);
+        log()->warn("auto: the Vulkan backend failed ({}); using the CPU", why.toStdString());
+        options.backend = griffin::BackendKind::Cpu;
+        options.device.clear();
+        autoNote = tr("Auto chose the CPU: the GPU could not be used (%1)").arg(why);
+        model = griffin::Model::load(*resolved, options);
+    }
     if (!model) {
         emit modelLoadFailed(QString::fromStdString(model.error().message));
         return;
@@ -200,13 +217,8 @@ void EngineWorker::loadModel(const QString& path, const QString& backend, std::s
             QStringLiteral("Vulkan (%1)").arg(device.section(QStringLiteral(" ("), 0, 0));
         m_summary.backendNote = device;
     }
-    if (backend == QLatin1String("auto")) {
-        // The Vulkan backend's first phase uploads the state around every call and prefills token
-        // by token: on today's builds the CPU backend is faster, so Auto picks it and says why.
-        m_summary.backendNote =
-            tr("Auto chose the CPU: the Vulkan backend is still slower here; "
-               "choose Vulkan in Settings to use it");
-    }
+    if (!autoNote.isEmpty())
+        m_summary.backendNote = autoNote;
     m_summary.weightTypes = QString::fromStdString(info.weightTypes);
     m_summary.parameters = info.embeddingParams + info.nonEmbeddingParams;
     m_summary.weightBytes = info.weightBytes;

@@ -22,6 +22,7 @@ public:
                            float* logits) = 0;
 
     void setLayerObserver(LayerObserver observer) { m_observer = std::move(observer); }
+    virtual BackendCounters counters() const { return {}; }
 
 protected:
     // Whether a layer observer is set (a backend may skip capturing hidden states otherwise).

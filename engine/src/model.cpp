@@ -90,6 +90,46 @@ std::vector<ComputeDevice> listComputeDevices() {
     return out;
 }
 
+BackendChoice chooseAutoBackend(const std::vector<ComputeDevice>& devices) {
+    auto rank = [](const std::string& type) {
+        if (type == "discrete GPU")
+            return 3;
+        if (type == "integrated GPU")
+            return 2;
+        if (type == "virtual GPU")
+            return 1;
+        return 0;
+    };
+    const ComputeDevice* best = nullptr;
+    std::string skipped;
+    for (const ComputeDevice& d : devices) {
+        if (rank(d.type) == 0)
+            continue;
+        if (!d.unsuitable.empty()) {
+            skipped += (skipped.empty() ? "" : "; ") + d.name + ": " + d.unsuitable;
+            continue;
+        }
+        if (best == nullptr || rank(d.type) > rank(best->type))
+            best = &d;
+    }
+    BackendChoice choice;
+    if (best != nullptr) {
+        choice.backend = BackendKind::Vulkan;
+        choice.device = std::to_string(best->index);
+        choice.reason = "Vulkan on " + best->name + " (" + best->type + ")";
+        return choice;
+    }
+    if (!skipped.empty()) {
+        choice.reason = "the CPU: no suitable GPU (" + skipped + ")";
+    } else if (!devices.empty()) {
+        choice.reason = "the CPU: no GPU found (" + devices.front().name +
+                        " is a CPU device, slower than the CPU backend)";
+    } else {
+        choice.reason = "the CPU: no Vulkan device found";
+    }
+    return choice;
+}
+
 int64_t stateBytesFor(const ModelConfig& c) {
     const int64_t recurrent = c.numLayersOf(BlockType::Recurrent) * c.lruWidth * c.convWidth * 4;
     const int64_t window = c.attentionWindow;
@@ -244,9 +284,9 @@ Result<std::vector<float>> Model::prefill(State& state, std::span<const int32_t>
                                           const ForwardOptions& options) {
     if (tokens.empty())
         return makeError(ErrorCode::InvalidArgument, "prefill: no tokens given");
-    if (state.recurrentLayers().size() !=
+    if (state.recurrentLayerCount() !=
             static_cast<size_t>(config().numLayersOf(BlockType::Recurrent)) ||
-        state.attentionLayers().size() !=
+        state.attentionLayerCount() !=
             static_cast<size_t>(config().numLayersOf(BlockType::Attention))) {
         return makeError(ErrorCode::InvalidArgument, "prefill: the state belongs to another model");
     }
@@ -290,6 +330,10 @@ Result<std::vector<float>> Model::step(State& state, int32_t token) {
 
 void Model::setLayerObserver(LayerObserver observer) {
     m_impl->backend->setLayerObserver(std::move(observer));
+}
+
+BackendCounters Model::backendCounters() const {
+    return m_impl->backend->counters();
 }
 
 }  // namespace griffin

@@ -18,8 +18,10 @@ struct Run {
     QByteArray out, err;
 };
 
-Run runGriffin(const QStringList& args, const QByteArray& input = {}) {
+Run runGriffin(const QStringList& args, const QByteArray& input = {},
+               const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
     QProcess p;
+    p.setProcessEnvironment(env);
     p.start(GRIFFIN_CLI_PATH, args);
     p.write(input);
     p.closeWriteChannel();
@@ -327,6 +329,39 @@ private slots:
 
     // Without --model the built-in demo model answers (or, if it is not installed, a clear
     // error says how to pass one).
+    // "auto" without a GPU runs on the CPU and says why; asking for Vulkan where there is no
+    // Vulkan device at all (the driver hidden) is a clear error, not a crash.
+    void autoBackendFallsBackToTheCpu_data() {
+        QTest::addColumn<QString>("icd");
+        QTest::addColumn<QString>("reason");
+        QTest::newRow("no Vulkan driver") << "/nonexistent/icd.json"
+                                          << "no Vulkan device";
+        QTest::newRow("lavapipe only") << "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json"
+                                       << "is a CPU device";
+    }
+    void autoBackendFallsBackToTheCpu() {
+        QFETCH(QString, icd);
+        QFETCH(QString, reason);
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("VK_DRIVER_FILES", icd);
+        env.insert("VK_ICD_FILENAMES", icd);
+        Run r =
+            runGriffin({"info", "--model", tinyModel(), "--backend", "auto", "--json"}, {}, env);
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const auto info = nlohmann::json::parse(r.out.toStdString());
+        QCOMPARE(info.at("backend").get<std::string>(), std::string("cpu"));
+        QVERIFY2(r.err.contains("--backend auto chose the CPU"), r.err.constData());
+        if (icd.startsWith("/usr") && !QFile::exists(icd))
+            return;  // no lavapipe here: the first row covered the fallback
+        QVERIFY2(r.err.contains(reason.toUtf8()), r.err.constData());
+        if (icd.startsWith("/nonexistent")) {
+            r = runGriffin({"info", "--model", tinyModel(), "--backend", "vulkan"}, {}, env);
+            QVERIFY(r.exitCode != 0);
+            QVERIFY2(r.err.contains("Vulkan"), r.err.constData());
+            QVERIFY(r.out.isEmpty());
+        }
+    }
+
     void generateWithoutAModelUsesTheDemo() {
         Run r = runGriffin({"generate", "--chat", "--prompt", "What does 'lucid' mean?",
                             "--temperature", "0", "--max-tokens", "16"});

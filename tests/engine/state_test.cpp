@@ -2,10 +2,12 @@
 // State semantics: prefill + steps equals steps only, chunking does not change results, the state
 // has a fixed size, clones are independent, bad tokens and cancellation leave it consistent.
 #include <numeric>
+#include <utility>
 
 #include <QtTest>
 
 #include "griffin/model.h"
+#include "state_residence.h"
 #include "test_files.h"
 
 using namespace griffin;
@@ -27,6 +29,21 @@ std::vector<int32_t> longSequence() {
     t[0] = 2;
     return t;
 }
+
+// Stands in for a GPU backend's device copy: download() writes `value` into the first
+// recurrent layer and counts the calls.
+class FakeResidence final : public detail::StateResidence {
+public:
+    float value = 0.0f;
+    int downloads = 0;
+
+protected:
+    bool download(State& state) override {
+        ++downloads;
+        recurrent(state)[0].h[0] = value;
+        return true;
+    }
+};
 
 }  // namespace
 
@@ -135,6 +152,59 @@ private slots:
         QVERIFY(!logits.has_value());
         QCOMPARE(logits.error().code, ErrorCode::Cancelled);
         QCOMPARE(s.position(), 30);
+    }
+
+    // The hooks a GPU backend relies on to keep a state on its device (state_residence.h).
+    void hostAccessBringsTheDeviceCopyBack() {
+        auto model = tiny();
+        auto fake = std::make_shared<FakeResidence>();
+        State s = model->newState();
+        fake->attach(s, fake);
+        QCOMPARE(fake->state(), &s);
+        // Nothing newer on the device: reading does not download.
+        QCOMPARE(std::as_const(s).recurrentLayers()[0].h[0], 0.0f);
+        QCOMPARE(fake->downloads, 0);
+        // The device ran: the first read brings its copy back, once.
+        fake->hostStale = true;
+        fake->value = 42.0f;
+        const State copy = s.clone();
+        QCOMPARE(copy.recurrentLayers()[0].h[0], 42.0f);
+        QCOMPARE(std::as_const(s).recurrentLayers()[0].h[0], 42.0f);
+        QCOMPARE(fake->downloads, 1);
+        QVERIFY(!fake->deviceStale);
+        // Layer counts and size need no download.
+        fake->hostStale = true;
+        QCOMPARE(s.recurrentLayerCount(), copy.recurrentLayerCount());
+        QCOMPARE(s.bytes(), copy.bytes());
+        QCOMPARE(fake->downloads, 1);
+        // A write access downloads first and marks the device copy stale.
+        s.recurrentLayers()[0].h[1] = 7.0f;
+        QCOMPARE(fake->downloads, 2);
+        QVERIFY(fake->deviceStale);
+        // reset() needs nothing back; the device copy is stale after it.
+        fake->deviceStale = false;
+        fake->hostStale = true;
+        s.reset();
+        QVERIFY(!fake->hostStale);
+        QVERIFY(fake->deviceStale);
+        QCOMPARE(fake->downloads, 2);
+        // Moves carry the link; destruction cuts it.
+        State moved = std::move(s);
+        QCOMPARE(fake->state(), &moved);
+        {
+            State gone = std::move(moved);
+            QCOMPARE(fake->state(), &gone);
+        }
+        QCOMPARE(fake->state(), nullptr);
+        // release() syncs and unlinks.
+        State t = model->newState();
+        fake->attach(t, fake);
+        fake->hostStale = true;
+        fake->value = 5.0f;
+        detail::StateResidence::release(t);
+        QCOMPARE(fake->state(), nullptr);
+        QCOMPARE(std::as_const(t).recurrentLayers()[0].h[0], 5.0f);
+        QCOMPARE(fake->downloads, 3);
     }
 
     void emptyPrefillAndForeignStateAreRejected() {

@@ -169,6 +169,105 @@ private slots:
         QVERIFY(report("hidden states (all layers) vs cpu", worst));
     }
 
+    // Discrete GPUs without resizable BAR: everything through the staging buffer. The logits
+    // must be the mapped run's, bit for bit, and the golden ones within tolerance.
+    void stagingThroughoutMatchesMappedMemory() {
+        QFETCH_GLOBAL(QString, dtype);
+        auto mapped = load(dtype, BackendKind::Vulkan);
+        qputenv("GRIFFIN_VULKAN_STAGING", "1");
+        auto staged = load(dtype, BackendKind::Vulkan);
+        qunsetenv("GRIFFIN_VULKAN_STAGING");
+        QVERIFY(mapped->backendCounters().deviceMemoryMapped);
+        QVERIFY(!staged->backendCounters().deviceMemoryMapped);
+        const auto tokens = prefillTokens();
+        const std::span<const int32_t> all(tokens);
+        State a = mapped->newState(), b = staged->newState();
+        const auto headA = prefillAll(*mapped, a, all.first(5));
+        const auto headB = prefillAll(*staged, b, all.first(5));
+        QCOMPARE(headB, headA);
+        const auto tailA = stepAll(*mapped, a, all.subspan(5));
+        const auto tailB = stepAll(*staged, b, all.subspan(5));
+        QCOMPARE(tailB, tailA);
+        QVERIFY(report("staged prefill5 + decode vs golden",
+                       maxAbsDiff(tailB, golden(dtype, "prefill5_decode_logits.bin"))));
+        // The state read back through staging is the mapped one's.
+        QCOMPARE(b.clone().attentionLayers()[0].keys, a.clone().attentionLayers()[0].keys);
+        QCOMPARE(b.recurrentLayers()[0].h, a.recurrentLayers()[0].h);
+    }
+
+    // The state stays on the device between calls: one upload for a whole conversation, a
+    // download only when the host reads it, and switching states moves each one exactly.
+    void stateStaysOnTheDeviceUntilTheHostNeedsIt() {
+        QFETCH_GLOBAL(QString, dtype);
+        auto gpu = load(dtype, BackendKind::Vulkan);
+        auto cpu = load(dtype, BackendKind::Cpu);
+        const auto tokens = prefillTokens();
+        const std::span<const int32_t> all(tokens);
+        QVERIFY(all.size() >= 12);
+        State s = gpu->newState(), ref = cpu->newState();
+        prefillAll(*gpu, s, all.first(4));
+        stepAll(*gpu, s, all.subspan(4, 4));
+        BackendCounters n = gpu->backendCounters();
+        QCOMPARE(n.stateUploads, uint64_t{1});
+        QCOMPARE(n.stateDownloads, uint64_t{0});
+        QVERIFY(n.lastDispatches > 0);
+
+        // Reading it (clone, save) brings it back once; stepping on needs no new upload.
+        prefillAll(*cpu, ref, all.first(8));
+        State copy = s.clone();
+        QCOMPARE(gpu->backendCounters().stateDownloads, uint64_t{1});
+        QVERIFY(report("resident state read back vs cpu",
+                       maxAbsDiff(copy.recurrentLayers()[0].h, ref.recurrentLayers()[0].h)));
+        (void)s.clone();
+        QCOMPARE(gpu->backendCounters().stateDownloads, uint64_t{1});  // already current
+
+        // Two states in turns: each switch stores one and loads the other, results exact.
+        State other = gpu->newState();
+        const auto o1 = stepAll(*gpu, other, all.first(2));            // s goes back to the host
+        QCOMPARE(gpu->backendCounters().stateDownloads, uint64_t{1});  // s was current already
+        const auto s1 = stepAll(*gpu, s, all.subspan(8, 2));           // other goes back
+        QCOMPARE(gpu->backendCounters().stateDownloads, uint64_t{2});
+        QCOMPARE(gpu->backendCounters().stateUploads, uint64_t{3});
+        const auto c1 = stepAll(*cpu, ref, all.subspan(8, 2));
+        QVERIFY(report("interleaved states vs cpu", maxAbsDiff(s1, c1)));
+        State refOther = cpu->newState();
+        QVERIFY(report("the other state vs cpu",
+                       maxAbsDiff(o1, stepAll(*cpu, refOther, all.first(2)))));
+
+        // The CPU backend continues a state that lives on the GPU (it reads it back first), and
+        // the GPU then takes the CPU's writes (it uploads again).
+        const auto viaCpu = stepAll(*cpu, s, all.subspan(10, 1));
+        const auto refCpu = stepAll(*cpu, ref, all.subspan(10, 1));
+        QVERIFY(report("cpu continuing a gpu state", maxAbsDiff(viaCpu, refCpu)));
+        const uint64_t uploads = gpu->backendCounters().stateUploads;
+        const auto back = stepAll(*gpu, s, all.subspan(11, 1));
+        QCOMPARE(gpu->backendCounters().stateUploads, uploads + 1);
+        QVERIFY(report("gpu after cpu writes",
+                       maxAbsDiff(back, stepAll(*cpu, ref, all.subspan(11, 1)))));
+
+        // A moved state keeps its link; a reset one starts over on the device.
+        State moved = std::move(s);
+        const uint64_t before = gpu->backendCounters().stateUploads;
+        moved.reset();
+        const auto fresh = stepAll(*gpu, moved, all.first(3));
+        QCOMPARE(gpu->backendCounters().stateUploads, before + 1);
+        State refFresh = cpu->newState();
+        QVERIFY(
+            report("reset state vs cpu", maxAbsDiff(fresh, stepAll(*cpu, refFresh, all.first(3)))));
+
+        // Destroying the model hands the state back to the host first.
+        State kept = gpu->newState();
+        stepAll(*gpu, kept, all.first(6));
+        gpu.reset();
+        State refKept = cpu->newState();
+        stepAll(*cpu, refKept, all.first(6));
+        QVERIFY(report(
+            "state after the gpu model is gone",
+            maxAbsDiff(kept.attentionLayers()[0].values, refKept.attentionLayers()[0].values)));
+        QCOMPARE(kept.attentionLayers()[0].slotPositions,
+                 refKept.attentionLayers()[0].slotPositions);
+    }
+
     void missingDeviceIsAClearError() {
         LoadOptions options;
         options.backend = BackendKind::Vulkan;

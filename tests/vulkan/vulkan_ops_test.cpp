@@ -10,6 +10,7 @@
 
 #include "cpu/ops.h"
 #include "cpu/thread_pool.h"
+#include "griffin/model.h"
 #include "quant.h"
 #include "vulkan_test_support.h"
 
@@ -73,10 +74,12 @@ private:
     cpu::ThreadPool m_pool{1};
 
     DeviceMatrix device(const Matrix& m, VkDeviceSize chunk = 0) {
-        auto d = uploadMatrix(*m_rig->arena, m,
+        auto d = uploadMatrix(*m_rig->arena, *m_rig->transfer, m,
                               chunk > 0 ? chunk : m_rig->context->caps().maxStorageBufferRange);
         if (!d)
             qFatal("upload: %s", d.error().message.c_str());
+        if (auto f = m_rig->transfer->flush(); !f)
+            qFatal("upload: %s", f.error().message.c_str());
         return std::move(*d);
     }
 
@@ -233,6 +236,56 @@ private slots:
         }
         QVERIFY(withinTolerance(qPrintable("chunked LM head " + type),
                                 compare(test::read(logits, rows), wantLogits), 1e-5));
+    }
+
+    // Discrete GPUs keep weights in memory the host cannot map: uploads go through a staging
+    // buffer. Forced here (lavapipe could map it) with a staging buffer smaller than the matrix,
+    // so that uploads and read-backs flush many times; the device bytes and a matvec over them
+    // must equal the mapped upload's bit for bit.
+    void stagedUploadEqualsMappedUpload_data() { chunkedEmbeddingAndHeadMatchCpu_data(); }
+    void stagedUploadEqualsMappedUpload() {
+        QFETCH(QString, type);
+        const int rows = 301, cols = isBlockQuantized(typeOf(type)) ? 128 : 70;
+        std::mt19937 rng(23);
+        HostMatrix w = randomMatrix(rng, typeOf(type), rows, cols);
+        auto transfer = Transfer::create(*m_rig->context, 4096);
+        QVERIFY(transfer.has_value());
+        Transfer& t = **transfer;
+        Arena deviceArena(*m_rig->context, 1 << 20, MemoryKind::Device, /*allowMapping=*/false,
+                          [&t](VkBuffer b, VkDeviceSize bytes) { return t.zero(b, 0, bytes); });
+        auto staged = uploadMatrix(deviceArena, t, w.view, 1000);
+        QVERIFY2(staged.has_value(), staged ? "" : staged.error().message.c_str());
+        QVERIFY(t.flush().has_value());
+        QVERIFY(!deviceArena.mapped());
+        QVERIFY(t.stagedBytes() > 4 * t.capacity());  // many batches
+        DeviceMatrix mapped = device(w.view, 1000);
+        QCOMPARE(staged->chunks.size(), mapped.chunks.size());
+        for (size_t i = 0; i < mapped.chunks.size(); ++i) {
+            QVERIFY(staged->chunks[i].mapped == nullptr);
+            std::vector<std::byte> got(staged->chunks[i].size);
+            QVERIFY(t.read(staged->chunks[i], 0, got.size(), got.data()).has_value());
+            QVERIFY(t.flush().has_value());
+            QVERIFY(std::memcmp(got.data(), mapped.chunks[i].mapped, got.size()) == 0);
+        }
+        // A zero-filled unmapped slice reads back as zeros; a matvec writes into unmapped memory.
+        auto out = deviceArena.allocate(rows * 4);
+        QVERIFY(out.has_value());
+        std::vector<float> zeros(rows, 1.0f);
+        QVERIFY(t.read(*out, 0, rows * 4, zeros.data()).has_value());
+        QVERIFY(t.flush().has_value());
+        QCOMPARE(zeros, std::vector<float>(rows, 0.0f));
+        const auto x = test::randomFloats(rng, cols);
+        auto dx = m_rig->upload(x);
+        auto wantOut = m_rig->zeros(rows);
+        QVERIFY(m_rig->run([&](OpRecorder& ops) -> Status {
+            if (auto s = ops.matvec(*staged, dx, nullptr, *out, 0); !s)
+                return s;
+            return ops.matvec(mapped, dx, nullptr, wantOut, 0);
+        }));
+        std::vector<float> got(rows);
+        QVERIFY(t.read(*out, 0, rows * 4, got.data()).has_value());
+        QVERIFY(t.flush().has_value());
+        QCOMPARE(got, test::read(wantOut, rows));
     }
 
     void rmsNormMatchesCpu_data() {
@@ -477,6 +530,31 @@ private slots:
         QCOMPARE(*chooseDevice(devices, ""), size_t{1});
         QCOMPARE(chooseDevice(devices, "2").error().code, ErrorCode::Unsupported);
         QCOMPARE(chooseDevice({}, "").error().code, ErrorCode::Unsupported);
+    }
+
+    // "auto": the best suitable GPU, never a CPU device (lavapipe), and the reason in words.
+    void autoBackendPicksAGpuOrSaysWhyNot() {
+        const ComputeDevice lavapipe{0, "llvmpipe (LLVM 15.0.6, 256 bits)", "CPU", ""};
+        const ComputeDevice igpu{1, "Intel(R) UHD Graphics", "integrated GPU", ""};
+        const ComputeDevice dgpu{2, "AMD Radeon RX 7900", "discrete GPU", ""};
+        BackendChoice c = chooseAutoBackend({lavapipe, igpu, dgpu});
+        QCOMPARE(c.backend, BackendKind::Vulkan);
+        QCOMPARE(c.device, std::string("2"));
+        QVERIFY(c.reason.find("AMD Radeon RX 7900") != std::string::npos);
+        c = chooseAutoBackend({lavapipe, igpu});
+        QCOMPARE(c.device, std::string("1"));
+        c = chooseAutoBackend({lavapipe});
+        QCOMPARE(c.backend, BackendKind::Cpu);
+        QVERIFY(c.device.empty());
+        QVERIFY(c.reason.find("llvmpipe") != std::string::npos);
+        ComputeDevice old = dgpu;
+        old.unsuitable = "Vulkan 1.1 < 1.2";
+        c = chooseAutoBackend({lavapipe, old});
+        QCOMPARE(c.backend, BackendKind::Cpu);
+        QVERIFY(c.reason.find("Vulkan 1.1 < 1.2") != std::string::npos);
+        c = chooseAutoBackend({});
+        QCOMPARE(c.backend, BackendKind::Cpu);
+        QVERIFY(c.reason.find("no Vulkan device") != std::string::npos);
     }
 };
 

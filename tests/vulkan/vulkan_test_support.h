@@ -20,6 +20,7 @@
 #include "vulkan/context.h"
 #include "vulkan/ops.h"
 #include "vulkan/pipeline_registry.h"
+#include "vulkan/transfer.h"
 
 namespace griffin::test {
 
@@ -28,6 +29,7 @@ struct VulkanRig {
     std::unique_ptr<vulkan::PipelineRegistry> registry;
     std::unique_ptr<vulkan::Arena> arena;
     std::unique_ptr<vulkan::CommandRecorder> recorder;
+    std::unique_ptr<vulkan::Transfer> transfer;
 
     // Null (after a QSKIP-worthy message in `why`) when no device is available.
     static std::unique_ptr<VulkanRig> make(std::string* why) {
@@ -53,13 +55,21 @@ struct VulkanRig {
             return nullptr;
         }
         rig->recorder = std::move(*rec);
+        auto transfer = vulkan::Transfer::create(*rig->context, 1 << 20);
+        if (!transfer) {
+            *why = transfer.error().message;
+            return nullptr;
+        }
+        rig->transfer = std::move(*transfer);
         return rig;
     }
 
     vulkan::BufferSlice upload(const std::vector<float>& v) {
-        auto s = vulkan::uploadFloats(*arena, v);
+        auto s = vulkan::uploadFloats(*arena, *transfer, v);
         if (!s)
             qFatal("upload: %s", s.error().message.c_str());
+        if (auto f = transfer->flush(); !f)
+            qFatal("upload: %s", f.error().message.c_str());
         return *s;
     }
     vulkan::BufferSlice zeros(size_t n) { return upload(std::vector<float>(n, 0.0f)); }

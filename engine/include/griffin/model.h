@@ -116,6 +116,27 @@ struct ComputeDevice {
 // installed). Creates a temporary instance: call it from a worker thread, not a GUI thread.
 std::vector<ComputeDevice> listComputeDevices();
 
+// What a backend has done so far (for tests, `griffin bench` and the logs).
+struct BackendCounters {
+    // Whole-state copies between host and device (GPU backends; 0 on the CPU). A state stays on
+    // the device between calls, so these count switches between states and host accesses, not
+    // tokens.
+    uint64_t stateUploads = 0;
+    uint64_t stateDownloads = 0;
+    uint32_t lastDispatches = 0;     // compute dispatches of the last forward call
+    bool deviceMemoryMapped = true;  // false: weights and state reached through staging copies
+};
+
+// What "auto" runs on: the Vulkan backend on the best suitable GPU (discrete > integrated >
+// virtual), else the CPU backend. CPU-type Vulkan devices (lavapipe) never win: the CPU backend
+// is faster on the same cores. `reason` says why, in words for logs and the status bar.
+struct BackendChoice {
+    BackendKind backend = BackendKind::Cpu;
+    std::string device;  // LoadOptions::device for Vulkan (the index as text)
+    std::string reason;
+};
+BackendChoice chooseAutoBackend(const std::vector<ComputeDevice>& devices);
+
 // Bytes of a State for `config` (what Model::newState().bytes() returns).
 int64_t stateBytesFor(const ModelConfig& config);
 
@@ -157,6 +178,7 @@ public:
     Result<std::vector<float>> step(State& state, int32_t token);
 
     void setLayerObserver(LayerObserver observer);
+    BackendCounters backendCounters() const;
 
     // Writes `state` to `file` (atomically: temporary file, then rename): magic, format version,
     // this model's fingerprint, position, the buffers and a checksum.

@@ -5,13 +5,23 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace griffin {
 
+namespace detail {
+class StateResidence;
+}
+
 // Made by Model::newState(). Not thread-safe. Copies are explicit (clone()) because a state of
 // a 2B model is tens of megabytes. All buffers are float32 (the CPU reference keeps the conv
 // tail and the K/V ring in f32 as well as the RG-LRU state).
+//
+// A GPU backend keeps the state it last ran on its device between calls; the host buffers are
+// brought up to date on first access (and the device copy is dropped when the host writes), so
+// clone(), saving and the CPU backend always see the current values. Use a state on the thread
+// of the model that runs it.
 class State {
 public:
     struct RecurrentLayer {
@@ -26,8 +36,9 @@ public:
     };
 
     State() = default;
-    State(State&&) noexcept = default;
-    State& operator=(State&&) noexcept = default;
+    ~State();
+    State(State&& other) noexcept;
+    State& operator=(State&& other) noexcept;
     State(const State&) = delete;
     State& operator=(const State&) = delete;
 
@@ -41,17 +52,48 @@ public:
     // Back to the empty state (position 0, all buffers zero, ring slots empty).
     void reset();
 
-    // Engine internals: backends read and advance these.
-    std::vector<RecurrentLayer>& recurrentLayers() { return m_recurrent; }
-    const std::vector<RecurrentLayer>& recurrentLayers() const { return m_recurrent; }
-    std::vector<AttentionLayer>& attentionLayers() { return m_attention; }
-    const std::vector<AttentionLayer>& attentionLayers() const { return m_attention; }
+    // Layer counts (no device read-back).
+    size_t recurrentLayerCount() const { return m_recurrent.size(); }
+    size_t attentionLayerCount() const { return m_attention.size(); }
+
+    // Engine internals: backends read and advance these. Reading brings a newer device copy back
+    // first; the non-const forms also mark the device copy out of date.
+    std::vector<RecurrentLayer>& recurrentLayers() {
+        hostWrite();
+        return m_recurrent;
+    }
+    const std::vector<RecurrentLayer>& recurrentLayers() const {
+        hostRead();
+        return m_recurrent;
+    }
+    std::vector<AttentionLayer>& attentionLayers() {
+        hostWrite();
+        return m_attention;
+    }
+    const std::vector<AttentionLayer>& attentionLayers() const {
+        hostRead();
+        return m_attention;
+    }
     void setPosition(int64_t position) { m_position = position; }
 
 private:
+    friend class detail::StateResidence;
+    void hostRead() const {
+        if (m_residence)
+            pullFromDevice(false);
+    }
+    void hostWrite() {
+        if (m_residence)
+            pullFromDevice(true);
+    }
+    void pullFromDevice(bool forWrite) const;
+    void detachResidence();
+
     std::vector<RecurrentLayer> m_recurrent;
     std::vector<AttentionLayer> m_attention;
     int64_t m_position = 0;
+    // Set while a device holds a copy of this state (state_residence.h).
+    std::shared_ptr<detail::StateResidence> m_residence;
 };
 
 }  // namespace griffin

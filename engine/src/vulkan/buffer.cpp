@@ -3,11 +3,17 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace griffin::vulkan {
 
-Arena::Arena(const Context& context, VkDeviceSize blockBytes)
-    : m_context(context), m_blockBytes(blockBytes) {}
+Arena::Arena(const Context& context, VkDeviceSize blockBytes, MemoryKind kind, bool allowMapping,
+             ZeroFill zeroFill)
+    : m_context(context),
+      m_blockBytes(blockBytes),
+      m_kind(kind),
+      m_allowMapping(allowMapping),
+      m_zeroFill(std::move(zeroFill)) {}
 
 Arena::~Arena() {
     for (Block& b : m_blocks) {
@@ -31,24 +37,42 @@ Result<Arena::Block> Arena::newBlock(VkDeviceSize bytes) {
     block.buffer = UniqueBuffer(device, buffer);
     VkMemoryRequirements req{};
     vkGetBufferMemoryRequirements(device, buffer, &req);
-    auto type = m_context.hostVisibleMemoryType(req.memoryTypeBits);
-    if (!type)
-        return type.error();
+    uint32_t typeIndex = 0;
+    bool map = true;
+    if (m_kind == MemoryKind::Host) {
+        auto type = m_context.hostVisibleMemoryType(req.memoryTypeBits);
+        if (!type)
+            return type.error();
+        typeIndex = *type;
+    } else {
+        auto choice = m_context.deviceLocalMemoryType(req.memoryTypeBits);
+        if (!choice)
+            return choice.error();
+        typeIndex = choice->type;
+        map = choice->mappable && m_allowMapping;
+    }
     VkMemoryAllocateInfo alloc{};
     alloc.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO;
     alloc.allocationSize = req.size;
-    alloc.memoryTypeIndex = *type;
+    alloc.memoryTypeIndex = typeIndex;
     VkDeviceMemory memory = VK_NULL_HANDLE;
     if (VkResult r = vkAllocateMemory(device, &alloc, nullptr, &memory); r != VK_SUCCESS)
         return vkError(r, "vkAllocateMemory (" + std::to_string(req.size >> 20) + " MiB)");
     block.memory = UniqueMemory(device, memory);
     if (VkResult r = vkBindBufferMemory(device, buffer, memory, 0); r != VK_SUCCESS)
         return vkError(r, "vkBindBufferMemory");
+    block.size = bytes;
+    if (!map) {
+        if (!m_zeroFill)
+            return makeError(ErrorCode::Internal, "Vulkan: unmapped arena without a zero fill");
+        if (auto s = m_zeroFill(buffer, bytes); !s)
+            return s.error();
+        return block;
+    }
     void* mapped = nullptr;
     if (VkResult r = vkMapMemory(device, memory, 0, VK_WHOLE_SIZE, 0, &mapped); r != VK_SUCCESS)
         return vkError(r, "vkMapMemory");
     block.mapped = static_cast<std::byte*>(mapped);
-    block.size = bytes;
     std::memset(block.mapped, 0, static_cast<size_t>(bytes));
     return block;
 }
@@ -81,7 +105,8 @@ Result<BufferSlice> Arena::allocate(VkDeviceSize bytes) {
     const VkDeviceSize start = (target->used + align - 1) / align * align;
     target->used = start + rounded;
     m_allocated += rounded;
-    return BufferSlice{target->buffer.get(), start, bytes, target->mapped + start};
+    return BufferSlice{target->buffer.get(), start, bytes,
+                       target->mapped != nullptr ? target->mapped + start : nullptr};
 }
 
 std::vector<RowRange> planRowChunks(int64_t rows, VkDeviceSize rowBytes, VkDeviceSize maxBytes) {

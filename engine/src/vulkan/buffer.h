@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include <vulkan/vulkan.h>
@@ -16,7 +17,8 @@
 
 namespace griffin::vulkan {
 
-// A range of a buffer, mapped on the host. Non-owning: valid while its Arena lives.
+// A range of a buffer, mapped on the host when `mapped` is not null (else reached only through
+// a Transfer). Non-owning: valid while its Arena lives.
 struct BufferSlice {
     VkBuffer buffer = VK_NULL_HANDLE;
     VkDeviceSize offset = 0;
@@ -29,14 +31,25 @@ struct BufferSlice {
     }
 };
 
-// Sub-allocates host-visible, coherent memory in blocks. Every slice is aligned to
-// minStorageBufferOffsetAlignment and is at most maxStorageBufferRange bytes, so it can be bound
-// whole. Not thread-safe. TODO(#6): device-local memory with a staging ring for GPUs whose VRAM
-// is not host-visible.
+// Where an Arena's memory lives.
+enum class MemoryKind {
+    Host,    // host-visible and coherent, always mapped: staging, logits, per-token tables
+    Device,  // device-local (vulkan-backend.md §8.4); mapped only when that memory is also
+             // host-visible (integrated GPUs, lavapipe, resizable BAR) and mapping is allowed
+};
+
+// Sub-allocates memory in blocks. Every slice is aligned to minStorageBufferOffsetAlignment and
+// is at most maxStorageBufferRange bytes, so it can be bound whole. Slices start zero-filled
+// (unmapped blocks are cleared on the device at creation, through `zeroFill`). Not thread-safe.
 class Arena {
 public:
+    // Clears `bytes` of `buffer` on the device; used for blocks the host cannot map.
+    using ZeroFill = std::function<Status(VkBuffer buffer, VkDeviceSize bytes)>;
     // `blockBytes`: the usual block size (larger requests get a block of their own).
-    Arena(const Context& context, VkDeviceSize blockBytes);
+    // `allowMapping` = false keeps Device memory unmapped even where it could be mapped, so that
+    // tests on lavapipe take the staging path of discrete GPUs.
+    Arena(const Context& context, VkDeviceSize blockBytes, MemoryKind kind = MemoryKind::Host,
+          bool allowMapping = true, ZeroFill zeroFill = {});
     ~Arena();
     Arena(const Arena&) = delete;
     Arena& operator=(const Arena&) = delete;
@@ -45,6 +58,8 @@ public:
     // when `bytes` exceeds maxStorageBufferRange (split the tensor first).
     Result<BufferSlice> allocate(VkDeviceSize bytes);
     VkDeviceSize allocatedBytes() const { return m_allocated; }
+    // Whether this arena's slices are mapped (known once the first block exists).
+    bool mapped() const { return !m_blocks.empty() && m_blocks.front().mapped != nullptr; }
 
 private:
     struct Block {
@@ -58,6 +73,9 @@ private:
 
     const Context& m_context;
     VkDeviceSize m_blockBytes;
+    MemoryKind m_kind;
+    bool m_allowMapping;
+    ZeroFill m_zeroFill;
     std::vector<Block> m_blocks;
     VkDeviceSize m_allocated = 0;
 };

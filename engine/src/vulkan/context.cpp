@@ -299,6 +299,42 @@ Result<uint32_t> Context::hostVisibleMemoryType(uint32_t typeBits) const {
     return *best;
 }
 
+Result<Context::MemoryChoice> Context::deviceLocalMemoryType(uint32_t typeBits) const {
+    const VkMemoryPropertyFlags host =
+        VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+    // Rank: device-local and mappable > device-local > any other allowed type.
+    std::optional<MemoryChoice> best;
+    int bestRank = -1;
+    for (uint32_t i = 0; i < m_memory.memoryTypeCount; ++i) {
+        if ((typeBits & (1u << i)) == 0)
+            continue;
+        const VkMemoryPropertyFlags flags = m_memory.memoryTypes[i].propertyFlags;
+        const bool local = (flags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) != 0;
+        const bool mappable = (flags & host) == host;
+        // A small device-local heap that is also host-visible (the 256 MiB BAR window of a
+        // discrete GPU without resizable BAR) must not take the weights: prefer it only when
+        // its heap is at least half of the largest device-local heap.
+        bool bigHeap = true;
+        if (local && mappable) {
+            const VkDeviceSize heap = m_memory.memoryHeaps[m_memory.memoryTypes[i].heapIndex].size;
+            VkDeviceSize largest = 0;
+            for (uint32_t h = 0; h < m_memory.memoryHeapCount; ++h) {
+                if ((m_memory.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) != 0)
+                    largest = std::max(largest, m_memory.memoryHeaps[h].size);
+            }
+            bigHeap = heap * 2 >= largest;
+        }
+        const int rank = local ? (mappable && bigHeap ? 2 : 1) : 0;
+        if (rank > bestRank) {
+            bestRank = rank;
+            best = MemoryChoice{i, mappable};
+        }
+    }
+    if (!best)
+        return makeError(ErrorCode::Unsupported, "Vulkan: no memory type for a storage buffer");
+    return *best;
+}
+
 Result<std::unique_ptr<Context>> Context::create(const ContextOptions& options) {
     std::unique_ptr<Context> ctx(new Context());
     ctx->m_validation = options.validation || envFlag("GRIFFIN_VULKAN_VALIDATION");

@@ -75,6 +75,14 @@ public:
     const DeviceCaps& caps() const { return m_caps; }
     // A HOST_VISIBLE | HOST_COHERENT memory type allowed by `typeBits` (DEVICE_LOCAL preferred).
     Result<uint32_t> hostVisibleMemoryType(uint32_t typeBits) const;
+    // A DEVICE_LOCAL memory type allowed by `typeBits` (any allowed type when none is), and
+    // whether it is also HOST_VISIBLE | HOST_COHERENT, so that it can be mapped (integrated
+    // GPUs, lavapipe, resizable BAR).
+    struct MemoryChoice {
+        uint32_t type = 0;
+        bool mappable = false;
+    };
+    Result<MemoryChoice> deviceLocalMemoryType(uint32_t typeBits) const;
     bool validationEnabled() const { return m_validation; }
 
     // Warnings and errors reported by the validation layer so far. Thread-safe.

@@ -37,8 +37,8 @@ uint32_t formatCode(WeightType type) {
     return 0;
 }
 
-Result<DeviceMatrix> uploadMatrix(Arena& arena, const Matrix& m, VkDeviceSize maxChunkBytes,
-                                  bool allowBlocks) {
+Result<DeviceMatrix> uploadMatrix(Arena& arena, Transfer& transfer, const Matrix& m,
+                                  VkDeviceSize maxChunkBytes, bool allowBlocks) {
     DeviceMatrix out;
     // Block types are repacked per row (scales, then quants: weights.glsl) for the shaders that
     // read them; for the others (the RG-LRU gates) they are widened to f32.
@@ -62,7 +62,7 @@ Result<DeviceMatrix> uploadMatrix(Arena& arena, const Matrix& m, VkDeviceSize ma
             break;
     }
     const VkDeviceSize rowBytes = VkDeviceSize{out.strideWords} * 4;
-    if (rowBytes > maxChunkBytes) {
+    if (rowBytes > maxChunkBytes || rowBytes > transfer.capacity()) {
         return makeError(ErrorCode::Unsupported, "Vulkan: a weight row of " +
                                                      std::to_string(rowBytes) +
                                                      " bytes exceeds the storage buffer range");
@@ -72,9 +72,21 @@ Result<DeviceMatrix> uploadMatrix(Arena& arena, const Matrix& m, VkDeviceSize ma
         auto slice = arena.allocate(rowBytes * static_cast<VkDeviceSize>(range.rows));
         if (!slice)
             return slice.error();
+        // Rows in batches that fit the transfer's staging buffer.
+        const int64_t batchRows =
+            std::max<int64_t>(1, static_cast<int64_t>(transfer.capacity() / rowBytes));
+        std::byte* batch = nullptr;
         for (int64_t r = 0; r < range.rows; ++r) {
+            if (r % batchRows == 0) {
+                const int64_t n = std::min(batchRows, range.rows - r);
+                auto region = transfer.write(*slice, static_cast<VkDeviceSize>(r) * rowBytes,
+                                             static_cast<VkDeviceSize>(n) * rowBytes);
+                if (!region)
+                    return region.error();
+                batch = *region;
+            }
             const int64_t srcRow = range.firstRow + r;
-            std::byte* dst = slice->mapped + static_cast<size_t>(r) * rowBytes;
+            std::byte* dst = batch + static_cast<size_t>(r % batchRows) * rowBytes;
             if (out.type != m.type) {
                 dequantizeRow(m.type, m.row(srcRow), m.cols, reinterpret_cast<float*>(dst));
             } else if (m.type == WeightType::Q8_0 || m.type == WeightType::Q4_0) {
@@ -101,12 +113,20 @@ Result<DeviceMatrix> uploadMatrix(Arena& arena, const Matrix& m, VkDeviceSize ma
     return out;
 }
 
-Result<BufferSlice> uploadFloats(Arena& arena, std::span<const float> values) {
+Result<BufferSlice> uploadFloats(Arena& arena, Transfer& transfer, std::span<const float> values) {
     auto slice = arena.allocate(std::max<VkDeviceSize>(values.size_bytes(), 4));
     if (!slice)
         return slice.error();
-    if (!values.empty())
-        std::memcpy(slice->mapped, values.data(), values.size_bytes());
+    // In pieces of at most the staging capacity (whole multiples of a float).
+    const size_t step = static_cast<size_t>(transfer.capacity() / 4 * 4);
+    const auto* bytes = reinterpret_cast<const std::byte*>(values.data());
+    for (size_t done = 0; done < values.size_bytes(); done += step) {
+        const size_t n = std::min(step, values.size_bytes() - done);
+        auto region = transfer.write(*slice, done, n);
+        if (!region)
+            return region.error();
+        std::memcpy(*region, bytes + done, n);
+    }
     return *slice;
 }
 

@@ -13,6 +13,7 @@
 #include "vulkan/command_recorder.h"
 #include "vulkan/pipeline_registry.h"
 #include "vulkan/push_constants.h"
+#include "vulkan/transfer.h"
 #include "weights.h"
 
 namespace griffin::vulkan {
@@ -30,13 +31,13 @@ struct DeviceMatrix {
 
 // The weights.glsl format code of `type`.
 uint32_t formatCode(WeightType type);
-// Copies `m` to the device in chunks of at most `maxChunkBytes` (<= maxStorageBufferRange).
-// Uploads `m` in row chunks of at most maxChunkBytes. Block-quantized matrices keep their type
-// (repacked, weights.glsl) when `allowBlocks`, else they are widened to f32.
-Result<DeviceMatrix> uploadMatrix(Arena& arena, const Matrix& m, VkDeviceSize maxChunkBytes,
-                                  bool allowBlocks = true);
-// A slice holding `values`.
-Result<BufferSlice> uploadFloats(Arena& arena, std::span<const float> values);
+// Copies `m` to the device in row chunks of at most `maxChunkBytes` (<= maxStorageBufferRange)
+// through `transfer` (whose copies complete at its next flush()). Block-quantized matrices keep
+// their type (repacked, weights.glsl) when `allowBlocks`, else they are widened to f32.
+Result<DeviceMatrix> uploadMatrix(Arena& arena, Transfer& transfer, const Matrix& m,
+                                  VkDeviceSize maxChunkBytes, bool allowBlocks = true);
+// A slice holding `values` (at the next flush() of `transfer`).
+Result<BufferSlice> uploadFloats(Arena& arena, Transfer& transfer, std::span<const float> values);
 
 // Records ops. Not thread-safe; keeps references to `registry` and `recorder`.
 class OpRecorder {

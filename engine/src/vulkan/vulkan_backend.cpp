@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
 #include "cpu/ops.h"
 #include "log.h"
+#include "state_residence.h"
 
 namespace griffin::vulkan {
 namespace {
@@ -19,10 +21,35 @@ namespace {
 constexpr int64_t kMaxBatch = 64;
 
 BufferSlice subSlice(const BufferSlice& s, VkDeviceSize offset, VkDeviceSize size) {
-    return BufferSlice{s.buffer, s.offset + offset, size, s.mapped + offset};
+    return BufferSlice{s.buffer, s.offset + offset, size,
+                       s.mapped != nullptr ? s.mapped + offset : nullptr};
+}
+
+bool envFlagSet(const char* name) {
+    const char* v = std::getenv(name);
+    return v != nullptr && *v != '\0' && std::strcmp(v, "0") != 0;
 }
 
 }  // namespace
+
+// The link to the State whose copy the device buffers hold.
+class VulkanBackend::Residence final : public detail::StateResidence {
+public:
+    explicit Residence(VulkanBackend& backend) : m_backend(backend) {}
+
+protected:
+    bool download(State& state) override {
+        if (auto s = m_backend.downloadState(state); !s) {
+            logger(Component::Vulkan)
+                ->error("reading the state back from the device failed: {}", s.error().message);
+            return false;
+        }
+        return true;
+    }
+
+private:
+    VulkanBackend& m_backend;
+};
 
 Result<std::unique_ptr<VulkanBackend>> VulkanBackend::create(const ModelConfig& config,
                                                              const ModelWeights& weights,
@@ -33,7 +60,19 @@ Result<std::unique_ptr<VulkanBackend>> VulkanBackend::create(const ModelConfig& 
     return backend;
 }
 
-VulkanBackend::~VulkanBackend() = default;
+VulkanBackend::~VulkanBackend() {
+    // The state on the device goes back to its host buffers before the device goes away.
+    if (m_residence && m_residence->state() != nullptr) {
+        if (m_residence->hostStale) {
+            if (auto s = downloadState(*m_residence->state()); !s) {
+                logger(Component::Vulkan)
+                    ->error("reading the state back from the device failed: {}", s.error().message);
+            }
+            m_residence->hostStale = false;
+        }
+        m_residence->detach();
+    }
+}
 
 Status VulkanBackend::upload(const VulkanOptions& options) {
     const ModelConfig& c = m_config;
@@ -54,13 +93,24 @@ Status VulkanBackend::upload(const VulkanOptions& options) {
     VkDeviceSize blockBytes = VkDeviceSize{64} << 20;
     if (m_context->caps().maxMemoryAllocationSize > 0)
         blockBytes = std::min(blockBytes, m_context->caps().maxMemoryAllocationSize);
-    m_arena = std::make_unique<Arena>(*m_context, blockBytes);
+    auto transfer = Transfer::create(*m_context, VkDeviceSize{16} << 20);
+    if (!transfer)
+        return transfer.error();
+    m_transfer = std::move(*transfer);
+    // Weights, state and scratch in device-local memory; what the host writes or reads every
+    // token (rope table, logits, observed hidden states) in host-visible memory.
+    const bool allowMapping = options.allowMapping && !envFlagSet("GRIFFIN_VULKAN_STAGING");
+    m_arena = std::make_unique<Arena>(
+        *m_context, blockBytes, MemoryKind::Device, allowMapping,
+        [t = m_transfer.get()](VkBuffer b, VkDeviceSize bytes) { return t->zero(b, 0, bytes); });
+    m_hostArena = std::make_unique<Arena>(*m_context, VkDeviceSize{4} << 20, MemoryKind::Host);
     auto recorder = CommandRecorder::create(*m_context, *m_registry);
     if (!recorder)
         return recorder.error();
     m_recorder = std::move(*recorder);
 
     Arena& arena = *m_arena;
+    Transfer& t = *m_transfer;
     // Binds `dst` to an upload of `src`, returning from upload() on failure.
 #define GRIFFIN_UPLOAD(dst, expr) \
     do {                          \
@@ -69,10 +119,10 @@ Status VulkanBackend::upload(const VulkanOptions& options) {
             return r_.error();    \
         dst = std::move(*r_);     \
     } while (false)
-    auto matrix = [&](const Matrix& m) { return uploadMatrix(arena, m, chunk); };
+    auto matrix = [&](const Matrix& m) { return uploadMatrix(arena, t, m, chunk); };
     // block_diag_matvec reads f32 / bf16 / f16 only.
-    auto gate = [&](const Matrix& m) { return uploadMatrix(arena, m, chunk, false); };
-    auto floats = [&](const std::vector<float>& v) { return uploadFloats(arena, v); };
+    auto gate = [&](const Matrix& m) { return uploadMatrix(arena, t, m, chunk, false); };
+    auto floats = [&](const std::vector<float>& v) { return uploadFloats(arena, t, v); };
     auto zeros = [&](int64_t n) { return arena.allocate(static_cast<VkDeviceSize>(n) * 4); };
 
     GRIFFIN_UPLOAD(m_embedding, matrix(m_weights.embedding));
@@ -139,48 +189,136 @@ Status VulkanBackend::upload(const VulkanOptions& options) {
     for (BufferSlice* b : {&s.gate, &s.up, &s.act}) {
         GRIFFIN_UPLOAD(*b, zeros(M));
     }
-    GRIFFIN_UPLOAD(s.ropeTable, zeros(std::max<int64_t>(1, kMaxBatch * c.ropeDims())));
+    GRIFFIN_UPLOAD(s.ropeTable, m_hostArena->allocate(static_cast<VkDeviceSize>(std::max<int64_t>(
+                                                          1, kMaxBatch * c.ropeDims())) *
+                                                      4));
 #undef GRIFFIN_UPLOAD
+    if (auto st = t.flush(); !st)
+        return st;
     logger(Component::Vulkan)
-        ->info("weights on {}: {} MiB", m_context->caps().name, m_arena->allocatedBytes() >> 20);
+        ->info("weights on {}: {} MiB ({}), {} MiB staged", m_context->caps().name,
+               m_arena->allocatedBytes() >> 20,
+               m_arena->mapped() ? "device-local, mapped" : "device-local", t.stagedBytes() >> 20);
     return {};
 }
 
-// TODO(#6): keep the state resident on the device (State save/load/copy through download/upload)
-// instead of uploading it before and downloading it after every forward.
-Status VulkanBackend::uploadState(const State& state) {
-    for (size_t i = 0; i < m_recurrent.size(); ++i) {
-        const State::RecurrentLayer& r = state.recurrentLayers()[i];
-        std::memcpy(m_recurrent[i].h.mapped, r.h.data(), r.h.size() * 4);
-        std::memcpy(m_recurrent[i].convTail.mapped, r.convTail.data(), r.convTail.size() * 4);
+Status VulkanBackend::makeResident(State& state) {
+    if (!m_residence)
+        m_residence = std::make_shared<Residence>(*this);
+    Residence& r = *m_residence;
+    if (r.state() == &state) {
+        if (r.deviceStale) {
+            // The host changed it (reset, load, the CPU backend): send it again.
+            if (auto s = uploadState(state); !s)
+                return s;
+            r.deviceStale = false;
+            r.hostStale = false;
+        }
+        return {};
     }
+    // Another state is on the device: bring it back to its host buffers, then unlink it.
+    if (State* previous = r.state()) {
+        if (r.hostStale) {
+            if (auto s = downloadState(*previous); !s)
+                return s;
+            r.hostStale = false;
+        }
+        r.detach();
+    }
+    // `state` may live on another device (or this one's earlier link): make its host copy current.
+    detail::StateResidence::release(state);
+    if (auto s = uploadState(state); !s)
+        return s;
+    r.attach(state, m_residence);
+    return {};
+}
+
+Status VulkanBackend::uploadState(State& state) {
+    Transfer& t = *m_transfer;
+    auto put = [&](const BufferSlice& dst, const void* src, size_t bytes) -> Status {
+        const auto* p = static_cast<const std::byte*>(src);
+        for (size_t done = 0; done < bytes;) {
+            const size_t n = std::min<size_t>(bytes - done, static_cast<size_t>(t.capacity()));
+            auto region = t.write(dst, done, n);
+            if (!region)
+                return region.error();
+            std::memcpy(*region, p + done, n);
+            done += n;
+        }
+        return {};
+    };
+    auto& recurrent = detail::StateResidence::recurrent(state);
+    auto& attention = detail::StateResidence::attention(state);
+    for (size_t i = 0; i < m_recurrent.size(); ++i) {
+        const State::RecurrentLayer& r = recurrent[i];
+        if (auto s = put(m_recurrent[i].h, r.h.data(), r.h.size() * 4); !s)
+            return s;
+        if (auto s = put(m_recurrent[i].convTail, r.convTail.data(), r.convTail.size() * 4); !s)
+            return s;
+    }
+    std::vector<int32_t> slots;
     for (size_t i = 0; i < m_attention.size(); ++i) {
-        const State::AttentionLayer& a = state.attentionLayers()[i];
-        std::memcpy(m_attention[i].keys.mapped, a.keys.data(), a.keys.size() * 4);
-        std::memcpy(m_attention[i].values.mapped, a.values.data(), a.values.size() * 4);
-        auto* slots = m_attention[i].slotPositions.as<int32_t>();
+        const State::AttentionLayer& a = attention[i];
+        if (auto s = put(m_attention[i].keys, a.keys.data(), a.keys.size() * 4); !s)
+            return s;
+        if (auto s = put(m_attention[i].values, a.values.data(), a.values.size() * 4); !s)
+            return s;
+        slots.resize(a.slotPositions.size());
         for (size_t j = 0; j < a.slotPositions.size(); ++j) {
             if (a.slotPositions[j] > std::numeric_limits<int32_t>::max())
                 return makeError(ErrorCode::Unsupported, "Vulkan: position beyond 2^31");
             slots[j] = static_cast<int32_t>(a.slotPositions[j]);
         }
+        // Written before the next call on the transfer, as write() asks.
+        if (auto s = put(m_attention[i].slotPositions, slots.data(), slots.size() * 4); !s)
+            return s;
     }
+    if (auto s = t.flush(); !s)
+        return s;
+    ++m_stateUploads;
     return {};
 }
 
-void VulkanBackend::downloadState(State& state) const {
+Status VulkanBackend::downloadState(State& state) {
+    Transfer& t = *m_transfer;
+    auto get = [&](const BufferSlice& src, void* dst, size_t bytes) -> Status {
+        auto* p = static_cast<std::byte*>(dst);
+        for (size_t done = 0; done < bytes;) {
+            const size_t n = std::min<size_t>(bytes - done, static_cast<size_t>(t.capacity()));
+            if (auto s = t.read(src, done, n, p + done); !s)
+                return s;
+            done += n;
+        }
+        return {};
+    };
+    auto& recurrent = detail::StateResidence::recurrent(state);
+    auto& attention = detail::StateResidence::attention(state);
     for (size_t i = 0; i < m_recurrent.size(); ++i) {
-        State::RecurrentLayer& r = state.recurrentLayers()[i];
-        std::memcpy(r.h.data(), m_recurrent[i].h.mapped, r.h.size() * 4);
-        std::memcpy(r.convTail.data(), m_recurrent[i].convTail.mapped, r.convTail.size() * 4);
+        State::RecurrentLayer& r = recurrent[i];
+        if (auto s = get(m_recurrent[i].h, r.h.data(), r.h.size() * 4); !s)
+            return s;
+        if (auto s = get(m_recurrent[i].convTail, r.convTail.data(), r.convTail.size() * 4); !s)
+            return s;
     }
+    std::vector<std::vector<int32_t>> slots(m_attention.size());
     for (size_t i = 0; i < m_attention.size(); ++i) {
-        State::AttentionLayer& a = state.attentionLayers()[i];
-        std::memcpy(a.keys.data(), m_attention[i].keys.mapped, a.keys.size() * 4);
-        std::memcpy(a.values.data(), m_attention[i].values.mapped, a.values.size() * 4);
-        const auto* slots = m_attention[i].slotPositions.as<const int32_t>();
-        for (size_t j = 0; j < a.slotPositions.size(); ++j) a.slotPositions[j] = slots[j];
+        State::AttentionLayer& a = attention[i];
+        if (auto s = get(m_attention[i].keys, a.keys.data(), a.keys.size() * 4); !s)
+            return s;
+        if (auto s = get(m_attention[i].values, a.values.data(), a.values.size() * 4); !s)
+            return s;
+        slots[i].resize(a.slotPositions.size());
+        if (auto s = get(m_attention[i].slotPositions, slots[i].data(), slots[i].size() * 4); !s)
+            return s;
     }
+    if (auto s = t.flush(); !s)
+        return s;
+    for (size_t i = 0; i < m_attention.size(); ++i) {
+        std::vector<int64_t>& out = attention[i].slotPositions;
+        for (size_t j = 0; j < out.size(); ++j) out[j] = slots[i][j];
+    }
+    ++m_stateDownloads;
+    return {};
 }
 
 // One token through the network (cpu_backend.cpp's forward with T = 1). `t` is the token's index
@@ -287,20 +425,20 @@ Status VulkanBackend::runBatch(State& state, std::span<const int32_t> tokens, bo
     // Logits and hidden-state slices, made on first need and reused.
     const size_t needLogits = allLogits ? T : (lastLogits ? 1 : 0);
     while (m_scratch.logits.size() < needLogits) {
-        auto slice = m_arena->allocate(static_cast<VkDeviceSize>(vocab) * 4);
+        auto slice = m_hostArena->allocate(static_cast<VkDeviceSize>(vocab) * 4);
         if (!slice)
             return slice.error();
         m_scratch.logits.push_back(*slice);
     }
     while (observe && m_scratch.hidden.size() < T) {
-        auto slice = m_arena->allocate(static_cast<VkDeviceSize>((c.numLayers + 2) * D) * 4);
+        auto slice = m_hostArena->allocate(static_cast<VkDeviceSize>((c.numLayers + 2) * D) * 4);
         if (!slice)
             return slice.error();
         m_scratch.hidden.push_back(*slice);
     }
     if (firstPos + static_cast<int64_t>(T) > std::numeric_limits<int32_t>::max())
         return makeError(ErrorCode::Unsupported, "Vulkan: position beyond 2^31");
-    if (auto s = uploadState(state); !s)
+    if (auto s = makeResident(state); !s)
         return s;
     if (auto s = m_recorder->begin(); !s)
         return s;
@@ -315,9 +453,12 @@ Status VulkanBackend::runBatch(State& state, std::span<const int32_t> tokens, bo
         }
     }
     m_lastDispatches = m_recorder->dispatchCount();
-    if (auto s = m_recorder->submitAndWait(); !s)
+    if (auto s = m_recorder->submitAndWait(); !s) {
+        // What the device holds is unknown now: the host copy stays the last good one.
+        m_residence->detach();
         return s;
-    downloadState(state);
+    }
+    m_residence->hostStale = true;  // read back only when the host asks (state.h)
     state.setPosition(firstPos + static_cast<int64_t>(T));
     if (logits != nullptr) {
         const size_t rows = allLogits ? T : (lastLogits ? 1 : 0);

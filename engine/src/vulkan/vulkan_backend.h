@@ -14,6 +14,7 @@
 #include "vulkan/context.h"
 #include "vulkan/ops.h"
 #include "vulkan/pipeline_registry.h"
+#include "vulkan/transfer.h"
 #include "weights.h"
 
 namespace griffin::vulkan {
@@ -23,6 +24,9 @@ struct VulkanOptions {
     // Largest buffer slice a tensor may occupy; 0 = maxStorageBufferRange. Tests lower it to
     // exercise the row chunking of the embedding.
     VkDeviceSize maxChunkBytes = 0;
+    // Map device-local memory when the device allows it. False (or GRIFFIN_VULKAN_STAGING=1)
+    // moves everything through the staging buffer, as on a discrete GPU without resizable BAR.
+    bool allowMapping = true;
 };
 
 // Not thread-safe. Keeps references to `config` and `weights`, which must outlive it; copies the
@@ -39,16 +43,26 @@ public:
     Status forward(State& state, std::span<const int32_t> tokens, bool allLogits,
                    float* logits) override;
 
+    BackendCounters counters() const override {
+        return {m_stateUploads, m_stateDownloads, m_lastDispatches, deviceMemoryMapped()};
+    }
+
     const Context& context() const { return *m_context; }
     // Dispatches recorded by the last forward().
     uint32_t lastDispatchCount() const { return m_lastDispatches; }
+    // State uploads and downloads so far (each moves the whole state): with the state kept on
+    // the device these happen only when another State is run or the host reads or writes one.
+    uint64_t stateUploads() const { return m_stateUploads; }
+    uint64_t stateDownloads() const { return m_stateDownloads; }
+    // Whether device memory is mapped (else every copy goes through the staging buffer).
+    bool deviceMemoryMapped() const { return m_arena->mapped(); }
 
 private:
     struct RecurrentDevice {
         DeviceMatrix linearX, linearY, linearOut, inputGate, recurrentGate;
         BufferSlice linearXBias, linearYBias, linearOutBias, convWeight, convBias;
         BufferSlice inputGateBias, recurrentGateBias, logA;
-        BufferSlice h, convTail;  // state, uploaded/downloaded around each forward
+        BufferSlice h, convTail;  // state (the resident State's)
     };
     struct AttentionDevice {
         DeviceMatrix q, k, v, o;
@@ -71,8 +85,11 @@ private:
     VulkanBackend(const ModelConfig& config, const ModelWeights& weights)
         : m_config(config), m_weights(weights) {}
     Status upload(const VulkanOptions& options);
-    Status uploadState(const State& state);
-    void downloadState(State& state) const;
+    class Residence;
+    // Makes the device buffers hold `state` (uploading it unless they already do).
+    Status makeResident(State& state);
+    Status uploadState(State& state);
+    Status downloadState(State& state);
     Status recordToken(OpRecorder& ops, int32_t token, int64_t position, size_t t, bool wantLogits);
     Status runBatch(State& state, std::span<const int32_t> tokens, bool allLogits, bool lastLogits,
                     float* logits);
@@ -83,8 +100,11 @@ private:
     // Members in creation order: they are destroyed in reverse, the context last.
     std::unique_ptr<Context> m_context;
     std::unique_ptr<PipelineRegistry> m_registry;
-    std::unique_ptr<Arena> m_arena;
+    std::unique_ptr<Transfer> m_transfer;
+    std::unique_ptr<Arena> m_arena;      // device-local: weights, state, scratch
+    std::unique_ptr<Arena> m_hostArena;  // host-visible: rope table, logits, hidden states
     std::unique_ptr<CommandRecorder> m_recorder;
+    std::shared_ptr<Residence> m_residence;
     DeviceMatrix m_embedding;
     BufferSlice m_finalGain;
     std::vector<LayerDevice> m_layers;
@@ -92,6 +112,8 @@ private:
     std::vector<AttentionDevice> m_attention;
     Scratch m_scratch;
     uint32_t m_lastDispatches = 0;
+    uint64_t m_stateUploads = 0;
+    uint64_t m_stateDownloads = 0;
 };
 
 }  // namespace griffin::vulkan
