@@ -120,10 +120,10 @@ BackendChoice chooseAutoBackend(const std::vector<ComputeDevice>& devices) {
         return choice;
     }
     if (!skipped.empty()) {
-        choice.reason = "the CPU: no suitable GPU (" + skipped + ")";
+        choice.reason = "the CPU: no suitable GPU; " + skipped;
     } else if (!devices.empty()) {
-        choice.reason = "the CPU: no GPU found (" + devices.front().name +
-                        " is a CPU device, slower than the CPU backend)";
+        choice.reason = "the CPU: no GPU found; " + devices.front().name +
+                        " is a CPU device, slower than the CPU backend";
     } else {
         choice.reason = "the CPU: no Vulkan device found";
     }

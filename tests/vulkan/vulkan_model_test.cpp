@@ -169,6 +169,32 @@ private slots:
         QVERIFY(report("hidden states (all layers) vs cpu", worst));
     }
 
+    // Prefill runs the matrix products over all tokens of a batch at once, the stateful ops
+    // token by token: its logits equal step-by-step decoding bit for bit, across batch
+    // boundaries (64 tokens) and many times around the attention window.
+    void prefillEqualsStepByStepBitForBit() {
+        QFETCH_GLOBAL(QString, dtype);
+        auto gpu = load(dtype, BackendKind::Vulkan);
+        std::vector<int32_t> tokens(150);
+        for (size_t i = 0; i < tokens.size(); ++i)
+            tokens[i] = static_cast<int32_t>((i * 53 + 7) % 256);
+        tokens[0] = 2;
+        State a = gpu->newState(), b = gpu->newState();
+        const auto prefilled = prefillAll(*gpu, a, tokens);
+        const auto stepped = stepAll(*gpu, b, tokens);
+        QCOMPARE(prefilled.size(), stepped.size());
+        QVERIFY(prefilled == stepped);
+        QVERIFY(gpu->backendCounters().lastDispatches > 0);
+        // The states match too.
+        QCOMPARE(a.clone().attentionLayers()[0].keys, b.clone().attentionLayers()[0].keys);
+        QCOMPARE(a.recurrentLayers()[0].h, b.recurrentLayers()[0].h);
+        // And the CPU reference agrees within tolerance.
+        auto cpu = load(dtype, BackendKind::Cpu);
+        State c = cpu->newState();
+        QVERIFY(
+            report("150-token prefill vs cpu", maxAbsDiff(prefilled, prefillAll(*cpu, c, tokens))));
+    }
+
     // Discrete GPUs without resizable BAR: everything through the staging buffer. The logits
     // must be the mapped run's, bit for bit, and the golden ones within tolerance.
     void stagingThroughoutMatchesMappedMemory() {

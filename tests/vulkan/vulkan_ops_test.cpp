@@ -182,6 +182,55 @@ private slots:
             withinTolerance(QTest::currentDataTag(), compare(test::read(out, rows), want), 1e-5));
     }
 
+    // Prefill's multi-column matvec: every column equals a single-column matvec bit for bit,
+    // for every weight type and epilogue, over row chunks, with padded row strides and a
+    // column count that is not a power of two.
+    void matvecColumnsEqualsOneColumnAtATime_data() { chunkedEmbeddingAndHeadMatchCpu_data(); }
+    void matvecColumnsEqualsOneColumnAtATime() {
+        QFETCH(QString, type);
+        const int rows = 83, cols = isBlockQuantized(typeOf(type)) ? 96 : 70;
+        const uint32_t columns = 5, xStride = static_cast<uint32_t>(cols) + 6,
+                       outStride = static_cast<uint32_t>(rows) + 9;
+        std::mt19937 rng(31);
+        HostMatrix w = randomMatrix(rng, typeOf(type), rows, cols);
+        DeviceMatrix dw = device(w.view, 40 * 16);  // several row chunks
+        QVERIFY(dw.chunks.size() > 1);
+        const auto x = test::randomFloats(rng, columns * xStride, 2.0f);
+        const auto bias = test::randomFloats(rng, rows);
+        const auto residual = test::randomFloats(rng, columns * outStride);
+        auto dx = m_rig->upload(x), db = m_rig->upload(bias);
+        for (uint32_t flags : {0u, uint32_t{kMatvecGelu}, uint32_t{kMatvecAccumulate}}) {
+            auto out = m_rig->upload(residual);
+            std::vector<BufferSlice> xs, singles;
+            for (uint32_t t = 0; t < columns; ++t) {
+                xs.push_back(m_rig->upload(
+                    std::vector<float>(x.begin() + t * xStride, x.begin() + t * xStride + cols)));
+                singles.push_back(m_rig->upload(std::vector<float>(
+                    residual.begin() + t * outStride, residual.begin() + t * outStride + rows)));
+            }
+            QVERIFY(m_rig->run([&](OpRecorder& ops) -> Status {
+                if (auto st =
+                        ops.matvecColumns(dw, dx, &db, out, flags, columns, xStride, outStride);
+                    !st)
+                    return st;
+                for (uint32_t t = 0; t < columns; ++t) {
+                    if (auto st = ops.matvec(dw, xs[t], &db, singles[t], flags); !st)
+                        return st;
+                }
+                return {};
+            }));
+            const auto all = test::read(out, columns * outStride);
+            for (uint32_t t = 0; t < columns; ++t) {
+                const std::vector<float> got(all.begin() + t * outStride,
+                                             all.begin() + t * outStride + rows);
+                QCOMPARE(got, test::read(singles[t], rows));
+                // The padding between output rows is untouched.
+                for (uint32_t i = rows; i < outStride && t * outStride + i < all.size(); ++i)
+                    QCOMPARE(all[t * outStride + i], residual[t * outStride + i]);
+            }
+        }
+    }
+
     void rowChunksCoverTheMatrix() {
         const auto plan = planRowChunks(10, 12, 40);  // 3 rows of 12 bytes per 40-byte chunk
         QCOMPARE(plan.size(), size_t{4});

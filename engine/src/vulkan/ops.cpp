@@ -165,7 +165,21 @@ Status OpRecorder::rmsNorm(const BufferSlice& x, const BufferSlice& gain, uint32
 
 Status OpRecorder::matvec(const DeviceMatrix& w, const BufferSlice& x, const BufferSlice* bias,
                           const BufferSlice& out, uint32_t flags, float softCap) {
-    const uint32_t spec[] = {kMatvecGroup, formatCode(w.type)};
+    return matvecImpl(w, x, bias, out, flags, softCap, 1, 0, 0);
+}
+
+Status OpRecorder::matvecColumns(const DeviceMatrix& w, const BufferSlice& x,
+                                 const BufferSlice* bias, const BufferSlice& out, uint32_t flags,
+                                 uint32_t columns, uint32_t xStride, uint32_t outStride) {
+    if (columns == 0 || (columns > 1 && (xStride < w.cols || outStride < w.rows)))
+        return makeError(ErrorCode::Internal, "Vulkan: bad multi-column matvec");
+    return matvecImpl(w, x, bias, out, flags, 0.0f, columns, xStride, outStride);
+}
+
+Status OpRecorder::matvecImpl(const DeviceMatrix& w, const BufferSlice& x, const BufferSlice* bias,
+                              const BufferSlice& out, uint32_t flags, float softCap,
+                              uint32_t columns, uint32_t xStride, uint32_t outStride) {
+    const uint32_t spec[] = {kMatvecGroup, formatCode(w.type), columns > 1 ? 1u : 0u};
     if (bias != nullptr)
         flags |= kMatvecBias;
     for (size_t i = 0; i < w.ranges.size(); ++i) {
@@ -176,7 +190,10 @@ Status OpRecorder::matvec(const DeviceMatrix& w, const BufferSlice& x, const Buf
                               w.strideWords,
                               flags,
                               softCap,
-                              static_cast<uint32_t>(r.firstRow)};
+                              static_cast<uint32_t>(r.firstRow),
+                              columns,
+                              xStride,
+                              outStride};
         const uint32_t rows = static_cast<uint32_t>(r.rows);
         const uint32_t gx = std::min<uint32_t>(rows, 65535);
         if (auto s = run("matvec", spec, bindings, push, gx, groupsFor(rows, gx)); !s)

@@ -54,6 +54,12 @@ public:
     // null; flags are MatvecFlags (kMatvecBias is set from `bias`).
     Status matvec(const DeviceMatrix& w, const BufferSlice& x, const BufferSlice* bias,
                   const BufferSlice& out, uint32_t flags, float softCap = 0.0f);
+    // The same for `columns` vectors at once (prefill): x vector t starts at float
+    // t * xStride of `x`, its output at t * outStride of `out`. Each column's result equals
+    // matvec()'s bit for bit.
+    Status matvecColumns(const DeviceMatrix& w, const BufferSlice& x, const BufferSlice* bias,
+                         const BufferSlice& out, uint32_t flags, uint32_t columns, uint32_t xStride,
+                         uint32_t outStride);
     // The RG-LRU gates' block-diagonal linear ([in, out] per block of w.cols channels).
     Status blockDiag(const DeviceMatrix& w, const BufferSlice& x, const BufferSlice& bias,
                      const BufferSlice& out);
@@ -77,6 +83,9 @@ private:
     Status run(const char* shader, std::span<const uint32_t> spec,
                std::span<const BufferSlice> bindings, const Push& push, uint32_t groupsX,
                uint32_t groupsY = 1);
+    Status matvecImpl(const DeviceMatrix& w, const BufferSlice& x, const BufferSlice* bias,
+                      const BufferSlice& out, uint32_t flags, float softCap, uint32_t columns,
+                      uint32_t xStride, uint32_t outStride);
 
     PipelineRegistry& m_registry;
     CommandRecorder& m_recorder;

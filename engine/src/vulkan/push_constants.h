@@ -36,9 +36,13 @@ struct MatvecPush {  // matvec.comp
     uint32_t flags;  // MatvecFlags
     float softCap;
     uint32_t rowOffset;
+    uint32_t columns;  // x vectors (tokens)
+    uint32_t xStride;  // floats between x vectors
+    uint32_t outStride;
 };
-static_assert(sizeof(MatvecPush) == 24 && offsetof(MatvecPush, flags) == 12 &&
-              offsetof(MatvecPush, softCap) == 16 && offsetof(MatvecPush, rowOffset) == 20);
+static_assert(sizeof(MatvecPush) == 36 && offsetof(MatvecPush, flags) == 12 &&
+              offsetof(MatvecPush, softCap) == 16 && offsetof(MatvecPush, rowOffset) == 20 &&
+              offsetof(MatvecPush, columns) == 24 && offsetof(MatvecPush, outStride) == 32);
 
 struct BlockDiagPush {  // block_diag_matvec.comp
     uint32_t blockWidth;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <limits>
 
 #include "cpu/ops.h"
@@ -175,19 +176,29 @@ Status VulkanBackend::upload(const VulkanOptions& options) {
         }
         m_layers.push_back(std::move(ld));
     }
+    // Activations of up to kMaxBatch tokens, one row per token; rows padded so that each starts
+    // at a legal storage-buffer offset (per-token ops bind a single row).
     Scratch& s = m_scratch;
-    GRIFFIN_UPLOAD(s.x, zeros(D));
-    GRIFFIN_UPLOAD(s.xn, zeros(D));
+    const int64_t align = static_cast<int64_t>(
+        std::max<VkDeviceSize>(m_context->caps().minStorageBufferOffsetAlignment, 16) / 4);
+    auto stride = [&](int64_t n) { return static_cast<uint32_t>((n + align - 1) / align * align); };
+    s.strideD = stride(D);
+    s.strideL = stride(L);
+    s.strideQ = stride(qDim);
+    s.strideKv = stride(kvDim);
+    s.strideM = stride(M);
+    GRIFFIN_UPLOAD(s.x, zeros(kMaxBatch * s.strideD));
+    GRIFFIN_UPLOAD(s.xn, zeros(kMaxBatch * s.strideD));
     for (BufferSlice* b : {&s.y, &s.xb, &s.xc, &s.gateX, &s.gateA, &s.gated}) {
-        GRIFFIN_UPLOAD(*b, zeros(L));
+        GRIFFIN_UPLOAD(*b, zeros(kMaxBatch * s.strideL));
     }
-    GRIFFIN_UPLOAD(s.q, zeros(qDim));
-    GRIFFIN_UPLOAD(s.attended, zeros(qDim));
-    GRIFFIN_UPLOAD(s.k, zeros(kvDim));
-    GRIFFIN_UPLOAD(s.v, zeros(kvDim));
+    GRIFFIN_UPLOAD(s.q, zeros(kMaxBatch * s.strideQ));
+    GRIFFIN_UPLOAD(s.attended, zeros(kMaxBatch * s.strideQ));
+    GRIFFIN_UPLOAD(s.k, zeros(kMaxBatch * s.strideKv));
+    GRIFFIN_UPLOAD(s.v, zeros(kMaxBatch * s.strideKv));
     GRIFFIN_UPLOAD(s.scores, zeros(c.numHeads * (W + 1)));
     for (BufferSlice* b : {&s.gate, &s.up, &s.act}) {
-        GRIFFIN_UPLOAD(*b, zeros(M));
+        GRIFFIN_UPLOAD(*b, zeros(kMaxBatch * s.strideM));
     }
     GRIFFIN_UPLOAD(s.ropeTable, m_hostArena->allocate(static_cast<VkDeviceSize>(std::max<int64_t>(
                                                           1, kMaxBatch * c.ropeDims())) *
@@ -321,21 +332,34 @@ Status VulkanBackend::downloadState(State& state) {
     return {};
 }
 
-// One token through the network (cpu_backend.cpp's forward with T = 1). `t` is the token's index
-// in the batch: it selects its rope table row and its logits / hidden-state slices.
-Status VulkanBackend::recordToken(OpRecorder& ops, int32_t token, int64_t position, size_t t,
-                                  bool wantLogits) {
+// Tokens [0, T) of a batch through the network, layer by layer (cpu_backend.cpp's forward): the
+// matrix products run once per layer over every token (matvecColumns), the ops that carry state
+// from token to token (conv, RG-LRU, attention and the KV ring) run token by token in order.
+// `logitsRow(t)` is the logits slice for token t, or -1 for none.
+Status VulkanBackend::recordBatch(OpRecorder& ops, std::span<const int32_t> tokens,
+                                  int64_t firstPos, const std::function<int(size_t)>& logitsRow) {
     const ModelConfig& c = m_config;
     const Scratch& s = m_scratch;
+    const size_t T = tokens.size();
+    const uint32_t columns = static_cast<uint32_t>(T);
     const uint32_t D = static_cast<uint32_t>(c.width), L = static_cast<uint32_t>(c.lruWidth);
-    const uint32_t M = static_cast<uint32_t>(c.mlpWidth);
+    const uint32_t H = static_cast<uint32_t>(c.numHeads);
+    const uint32_t KV = static_cast<uint32_t>(c.numKvHeads);
+    const uint32_t hd = static_cast<uint32_t>(c.headDim);
+    const uint32_t W = static_cast<uint32_t>(c.attentionWindow);
     const float eps = static_cast<float>(c.rmsNormEps);
     const bool observe = observing();
     const VkDeviceSize rowBytes = VkDeviceSize{D} * 4;
+    // Row t of a batch buffer with `stride` floats per row, `n` of them used.
+    auto row = [](const BufferSlice& b, size_t t, uint32_t stride, uint32_t n) {
+        return subSlice(b, static_cast<VkDeviceSize>(t) * stride * 4, VkDeviceSize{n} * 4);
+    };
     auto snapshot = [&](int64_t layer) {
-        if (observe) {
+        if (!observe)
+            return;
+        for (size_t t = 0; t < T; ++t) {
             m_recorder->copy(
-                layer == c.numLayers ? s.xn : s.x,
+                row(layer == c.numLayers ? s.xn : s.x, t, s.strideD, D),
                 subSlice(s.hidden[t], static_cast<VkDeviceSize>(layer + 1) * rowBytes, rowBytes));
         }
     };
@@ -345,71 +369,115 @@ Status VulkanBackend::recordToken(OpRecorder& ops, int32_t token, int64_t positi
             return s_;             \
     } while (false)
 
-    // RoPE table row for this position: the f32 angle as the reference, cos/sin in double.
+    // RoPE table rows for these positions: the f32 angle as the reference, cos/sin in double.
     const int64_t half = c.ropeDims() / 2;
-    float* table = s.ropeTable.as<float>() + static_cast<int64_t>(t) * 2 * half;
-    for (int64_t i = 0; i < half; ++i) {
-        const float angle = static_cast<float>(position) * m_invFreq[static_cast<size_t>(i)];
-        table[2 * i] = static_cast<float>(std::cos(static_cast<double>(angle)));
-        table[2 * i + 1] = static_cast<float>(std::sin(static_cast<double>(angle)));
+    for (size_t t = 0; t < T; ++t) {
+        const int64_t position = firstPos + static_cast<int64_t>(t);
+        float* table = s.ropeTable.as<float>() + static_cast<int64_t>(t) * 2 * half;
+        for (int64_t i = 0; i < half; ++i) {
+            const float angle = static_cast<float>(position) * m_invFreq[static_cast<size_t>(i)];
+            table[2 * i] = static_cast<float>(std::cos(static_cast<double>(angle)));
+            table[2 * i + 1] = static_cast<float>(std::sin(static_cast<double>(angle)));
+        }
     }
 
-    GRIFFIN_TRY(ops.embedGather(m_embedding, token, c.embeddingScale(), s.x));
+    for (size_t t = 0; t < T; ++t) {
+        GRIFFIN_TRY(
+            ops.embedGather(m_embedding, tokens[t], c.embeddingScale(), row(s.x, t, s.strideD, D)));
+    }
     snapshot(-1);
+    auto normAll = [&](const BufferSlice& gain) -> Status {
+        for (size_t t = 0; t < T; ++t) {
+            GRIFFIN_TRY(
+                ops.rmsNorm(row(s.x, t, s.strideD, D), gain, D, eps, row(s.xn, t, s.strideD, D)));
+        }
+        return {};
+    };
     for (int64_t layer = 0; layer < c.numLayers; ++layer) {
         const LayerDevice& ld = m_layers[static_cast<size_t>(layer)];
-        GRIFFIN_TRY(ops.rmsNorm(s.x, ld.temporalGain, D, eps, s.xn));
+        GRIFFIN_TRY(normAll(ld.temporalGain));
         if (c.layerType(layer) == BlockType::Recurrent) {
             RecurrentDevice& r = m_recurrent[ld.slot];
-            GRIFFIN_TRY(ops.matvec(r.linearY, s.xn, &r.linearYBias, s.y, kMatvecGelu));
-            GRIFFIN_TRY(ops.matvec(r.linearX, s.xn, &r.linearXBias, s.xb, 0));
-            GRIFFIN_TRY(ops.conv1dStep(s.xb, r.convWeight, r.convBias, r.convTail, s.xc, L,
-                                       static_cast<uint32_t>(c.convWidth)));
-            GRIFFIN_TRY(ops.blockDiag(r.inputGate, s.xc, r.inputGateBias, s.gateX));
-            GRIFFIN_TRY(ops.blockDiag(r.recurrentGate, s.xc, r.recurrentGateBias, s.gateA));
-            GRIFFIN_TRY(
-                ops.rgLruStep(s.xc, s.gateX, s.gateA, r.logA, r.h, s.y, s.gated, L, position == 0));
-            GRIFFIN_TRY(ops.matvec(r.linearOut, s.gated, &r.linearOutBias, s.x, kMatvecAccumulate));
+            GRIFFIN_TRY(ops.matvecColumns(r.linearY, s.xn, &r.linearYBias, s.y, kMatvecGelu,
+                                          columns, s.strideD, s.strideL));
+            GRIFFIN_TRY(ops.matvecColumns(r.linearX, s.xn, &r.linearXBias, s.xb, 0, columns,
+                                          s.strideD, s.strideL));
+            for (size_t t = 0; t < T; ++t) {
+                const BufferSlice xb = row(s.xb, t, s.strideL, L), xc = row(s.xc, t, s.strideL, L);
+                const BufferSlice gx = row(s.gateX, t, s.strideL, L);
+                const BufferSlice ga = row(s.gateA, t, s.strideL, L);
+                GRIFFIN_TRY(ops.conv1dStep(xb, r.convWeight, r.convBias, r.convTail, xc, L,
+                                           static_cast<uint32_t>(c.convWidth)));
+                GRIFFIN_TRY(ops.blockDiag(r.inputGate, xc, r.inputGateBias, gx));
+                GRIFFIN_TRY(ops.blockDiag(r.recurrentGate, xc, r.recurrentGateBias, ga));
+                GRIFFIN_TRY(ops.rgLruStep(xc, gx, ga, r.logA, r.h, row(s.y, t, s.strideL, L),
+                                          row(s.gated, t, s.strideL, L), L,
+                                          firstPos + static_cast<int64_t>(t) == 0));
+            }
+            GRIFFIN_TRY(ops.matvecColumns(r.linearOut, s.gated, &r.linearOutBias, s.x,
+                                          kMatvecAccumulate, columns, s.strideL, s.strideD));
         } else {
             AttentionDevice& a = m_attention[ld.slot];
-            const uint32_t H = static_cast<uint32_t>(c.numHeads);
-            const uint32_t KV = static_cast<uint32_t>(c.numKvHeads);
-            const uint32_t hd = static_cast<uint32_t>(c.headDim);
-            const uint32_t W = static_cast<uint32_t>(c.attentionWindow);
-            const uint32_t tableOffset = static_cast<uint32_t>(static_cast<int64_t>(t) * 2 * half);
-            GRIFFIN_TRY(ops.matvec(a.q, s.xn, nullptr, s.q, 0));
-            GRIFFIN_TRY(ops.matvec(a.k, s.xn, nullptr, s.k, 0));
-            GRIFFIN_TRY(ops.matvec(a.v, s.xn, nullptr, s.v, 0));
-            if (half > 0) {
-                const uint32_t rd = static_cast<uint32_t>(c.ropeDims());
-                GRIFFIN_TRY(ops.rope(s.q, s.ropeTable, RopePush{H, hd, rd, tableOffset}));
-                GRIFFIN_TRY(ops.rope(s.k, s.ropeTable, RopePush{KV, hd, rd, tableOffset}));
-            }
-            const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
-            const BufferSlice attention[8] = {
-                s.q, s.k, s.v, a.keys, a.values, a.slotPositions, s.scores, s.attended};
-            GRIFFIN_TRY(ops.attentionDecode(
-                attention, AttentionPush{H, KV, hd, W, static_cast<int32_t>(position), scale}));
-            const BufferSlice write[5] = {s.k, s.v, a.keys, a.values, a.slotPositions};
             GRIFFIN_TRY(
-                ops.kvWrite(write, KvWritePush{KV * hd, W, static_cast<int32_t>(position)}));
-            GRIFFIN_TRY(ops.matvec(a.o, s.attended, &a.oBias, s.x, kMatvecAccumulate));
+                ops.matvecColumns(a.q, s.xn, nullptr, s.q, 0, columns, s.strideD, s.strideQ));
+            GRIFFIN_TRY(
+                ops.matvecColumns(a.k, s.xn, nullptr, s.k, 0, columns, s.strideD, s.strideKv));
+            GRIFFIN_TRY(
+                ops.matvecColumns(a.v, s.xn, nullptr, s.v, 0, columns, s.strideD, s.strideKv));
+            const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
+            for (size_t t = 0; t < T; ++t) {
+                const int32_t position = static_cast<int32_t>(firstPos + static_cast<int64_t>(t));
+                const BufferSlice q = row(s.q, t, s.strideQ, H * hd);
+                const BufferSlice k = row(s.k, t, s.strideKv, KV * hd);
+                const BufferSlice v = row(s.v, t, s.strideKv, KV * hd);
+                if (half > 0) {
+                    const uint32_t rd = static_cast<uint32_t>(c.ropeDims());
+                    const uint32_t tableOffset =
+                        static_cast<uint32_t>(static_cast<int64_t>(t) * 2 * half);
+                    GRIFFIN_TRY(ops.rope(q, s.ropeTable, RopePush{H, hd, rd, tableOffset}));
+                    GRIFFIN_TRY(ops.rope(k, s.ropeTable, RopePush{KV, hd, rd, tableOffset}));
+                }
+                const BufferSlice attention[8] = {q,        k,
+                                                  v,        a.keys,
+                                                  a.values, a.slotPositions,
+                                                  s.scores, row(s.attended, t, s.strideQ, H * hd)};
+                GRIFFIN_TRY(
+                    ops.attentionDecode(attention, AttentionPush{H, KV, hd, W, position, scale}));
+                const BufferSlice write[5] = {k, v, a.keys, a.values, a.slotPositions};
+                GRIFFIN_TRY(ops.kvWrite(write, KvWritePush{KV * hd, W, position}));
+            }
+            GRIFFIN_TRY(ops.matvecColumns(a.o, s.attended, &a.oBias, s.x, kMatvecAccumulate,
+                                          columns, s.strideQ, s.strideD));
         }
-        GRIFFIN_TRY(ops.rmsNorm(s.x, ld.channelGain, D, eps, s.xn));
-        GRIFFIN_TRY(ops.matvec(ld.mlpGate, s.xn, &ld.mlpGateBias, s.gate, 0));
-        GRIFFIN_TRY(ops.matvec(ld.mlpUp, s.xn, &ld.mlpUpBias, s.up, 0));
-        GRIFFIN_TRY(ops.geglu(s.gate, s.up, s.act, M));
-        GRIFFIN_TRY(ops.matvec(ld.mlpDown, s.act, &ld.mlpDownBias, s.x, kMatvecAccumulate));
+        GRIFFIN_TRY(normAll(ld.channelGain));
+        GRIFFIN_TRY(ops.matvecColumns(ld.mlpGate, s.xn, &ld.mlpGateBias, s.gate, 0, columns,
+                                      s.strideD, s.strideM));
+        GRIFFIN_TRY(ops.matvecColumns(ld.mlpUp, s.xn, &ld.mlpUpBias, s.up, 0, columns, s.strideD,
+                                      s.strideM));
+        // Elementwise over the whole batch (padding included: zeros in, zeros out).
+        GRIFFIN_TRY(ops.geglu(s.gate, s.up, s.act, columns * s.strideM));
+        GRIFFIN_TRY(ops.matvecColumns(ld.mlpDown, s.act, &ld.mlpDownBias, s.x, kMatvecAccumulate,
+                                      columns, s.strideM, s.strideD));
         snapshot(layer);
     }
-    if (wantLogits || observe) {
-        GRIFFIN_TRY(ops.rmsNorm(s.x, m_finalGain, D, eps, s.xn));
-        snapshot(c.numLayers);
-    }
-    if (wantLogits) {
-        const float cap = static_cast<float>(c.logitsSoftCap);
-        GRIFFIN_TRY(ops.matvec(m_embedding, s.xn, nullptr, s.logits[t],
-                               cap > 0.0f ? kMatvecSoftCap : 0u, cap));
+    // The final norm and the LM head for the tokens that want logits (and every token when
+    // observing, whose last snapshot is the final norm).
+    const float cap = static_cast<float>(c.logitsSoftCap);
+    for (size_t t = 0; t < T; ++t) {
+        const int slot = logitsRow(t);
+        if (slot < 0 && !observe)
+            continue;
+        const BufferSlice xn = row(s.xn, t, s.strideD, D);
+        GRIFFIN_TRY(ops.rmsNorm(row(s.x, t, s.strideD, D), m_finalGain, D, eps, xn));
+        if (observe) {
+            m_recorder->copy(
+                xn, subSlice(s.hidden[t], static_cast<VkDeviceSize>(c.numLayers + 1) * rowBytes,
+                             rowBytes));
+        }
+        if (slot >= 0) {
+            GRIFFIN_TRY(ops.matvec(m_embedding, xn, nullptr, s.logits[static_cast<size_t>(slot)],
+                                   cap > 0.0f ? kMatvecSoftCap : 0u, cap));
+        }
     }
 #undef GRIFFIN_TRY
     return {};
@@ -443,15 +511,14 @@ Status VulkanBackend::runBatch(State& state, std::span<const int32_t> tokens, bo
     if (auto s = m_recorder->begin(); !s)
         return s;
     OpRecorder ops(*m_registry, *m_recorder);
-    for (size_t t = 0; t < T; ++t) {
-        const bool want = allLogits || (lastLogits && t + 1 == T);
-        // Without allLogits, the single logits row goes into slice 0.
-        if (auto s = recordToken(ops, tokens[t], firstPos + static_cast<int64_t>(t),
-                                 allLogits ? t : 0, want);
-            !s) {
-            return s;
-        }
-    }
+    // Without allLogits, the single logits row goes into slice 0.
+    auto logitsRow = [&](size_t t) {
+        if (allLogits)
+            return static_cast<int>(t);
+        return lastLogits && t + 1 == T ? 0 : -1;
+    };
+    if (auto s = recordBatch(ops, tokens, firstPos, logitsRow); !s)
+        return s;
     m_lastDispatches = m_recorder->dispatchCount();
     if (auto s = m_recorder->submitAndWait(); !s) {
         // What the device holds is unknown now: the host copy stays the last good one.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -80,6 +81,8 @@ private:
         BufferSlice q, k, v, scores, attended, gate, up, act, ropeTable;
         std::vector<BufferSlice> logits;  // one per token of a batch
         std::vector<BufferSlice> hidden;  // one per token of a batch: [numLayers + 2, D]
+        // Floats per token row of the batch buffers (padded to the storage offset alignment).
+        uint32_t strideD = 0, strideL = 0, strideQ = 0, strideKv = 0, strideM = 0;
     };
 
     VulkanBackend(const ModelConfig& config, const ModelWeights& weights)
@@ -90,7 +93,8 @@ private:
     Status makeResident(State& state);
     Status uploadState(State& state);
     Status downloadState(State& state);
-    Status recordToken(OpRecorder& ops, int32_t token, int64_t position, size_t t, bool wantLogits);
+    Status recordBatch(OpRecorder& ops, std::span<const int32_t> tokens, int64_t firstPos,
+                       const std::function<int(size_t)>& logitsRow);
     Status runBatch(State& state, std::span<const int32_t> tokens, bool allLogits, bool lastLogits,
                     float* logits);
 
