@@ -118,6 +118,8 @@ struct DecodeResult {
     // device during the timed steps (0 when the state stays on the device).
     uint32_t dispatchesPerToken = 0;
     uint64_t stateTransfers = 0;
+    double hostRecordUs = 0;  // host time recording each token's command buffer
+    double deviceWaitUs = 0;  // submit to completion per token
 };
 
 std::vector<int32_t> randomTokens(std::mt19937& rng, int64_t n, int64_t vocab) {
@@ -278,6 +280,10 @@ int runBench(int argc, char** argv) {
         d.dispatchesPerToken = after.lastDispatches;
         d.stateTransfers =
             after.stateUploads + after.stateDownloads - before.stateUploads - before.stateDownloads;
+        d.hostRecordUs =
+            (after.recordSeconds - before.recordSeconds) * 1e6 / static_cast<double>(steps);
+        d.deviceWaitUs =
+            (after.waitSeconds - before.waitSeconds) * 1e6 / static_cast<double>(steps);
         decodeResults.push_back(d);
     }
 
@@ -321,6 +327,8 @@ int runBench(int argc, char** argv) {
         if (info.backend != BackendKind::Cpu) {
             j["decode"].back()["dispatches_per_token"] = d.dispatchesPerToken;
             j["decode"].back()["state_transfers"] = d.stateTransfers;
+            j["decode"].back()["host_record_us_per_token"] = d.hostRecordUs;
+            j["decode"].back()["device_wait_us_per_token"] = d.deviceWaitUs;
         }
     }
     j["peak_rss_bytes"] = peakRss;
@@ -356,8 +364,9 @@ int runBench(int argc, char** argv) {
         if (info.backend != BackendKind::Cpu) {
             std::snprintf(line, sizeof line,
                           "                %u dispatches per token, %llu state copies while "
-                          "decoding\n",
-                          d.dispatchesPerToken, static_cast<unsigned long long>(d.stateTransfers));
+                          "decoding, %.0f us recording + %.0f us on the device per token\n",
+                          d.dispatchesPerToken, static_cast<unsigned long long>(d.stateTransfers),
+                          d.hostRecordUs, d.deviceWaitUs);
             std::cout << line;
         }
     }

@@ -125,6 +125,10 @@ struct BackendCounters {
     uint64_t stateDownloads = 0;
     uint32_t lastDispatches = 0;     // compute dispatches of the last forward call
     bool deviceMemoryMapped = true;  // false: weights and state reached through staging copies
+    // Seconds summed over all forward calls: recording command buffers on the host (the host
+    // overhead a pre-recorded decode would remove) and from submit to completion.
+    double recordSeconds = 0;
+    double waitSeconds = 0;
 };
 
 // What "auto" runs on: the Vulkan backend on the best suitable GPU (discrete > integrated >

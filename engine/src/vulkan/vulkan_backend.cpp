@@ -4,6 +4,7 @@
 #include "vulkan/vulkan_backend.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -508,6 +509,7 @@ Status VulkanBackend::runBatch(State& state, std::span<const int32_t> tokens, bo
         return makeError(ErrorCode::Unsupported, "Vulkan: position beyond 2^31");
     if (auto s = makeResident(state); !s)
         return s;
+    const auto recordStart = std::chrono::steady_clock::now();
     if (auto s = m_recorder->begin(); !s)
         return s;
     OpRecorder ops(*m_registry, *m_recorder);
@@ -520,7 +522,12 @@ Status VulkanBackend::runBatch(State& state, std::span<const int32_t> tokens, bo
     if (auto s = recordBatch(ops, tokens, firstPos, logitsRow); !s)
         return s;
     m_lastDispatches = m_recorder->dispatchCount();
-    if (auto s = m_recorder->submitAndWait(); !s) {
+    const auto submitStart = std::chrono::steady_clock::now();
+    m_recordSeconds += std::chrono::duration<double>(submitStart - recordStart).count();
+    const auto s = m_recorder->submitAndWait();
+    m_waitSeconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - submitStart).count();
+    if (!s) {
         // What the device holds is unknown now: the host copy stays the last good one.
         m_residence->detach();
         return s;

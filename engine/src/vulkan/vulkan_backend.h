@@ -45,7 +45,8 @@ public:
                    float* logits) override;
 
     BackendCounters counters() const override {
-        return {m_stateUploads, m_stateDownloads, m_lastDispatches, deviceMemoryMapped()};
+        return {m_stateUploads,       m_stateDownloads, m_lastDispatches,
+                deviceMemoryMapped(), m_recordSeconds,  m_waitSeconds};
     }
 
     const Context& context() const { return *m_context; }
@@ -118,6 +119,8 @@ private:
     uint32_t m_lastDispatches = 0;
     uint64_t m_stateUploads = 0;
     uint64_t m_stateDownloads = 0;
+    double m_recordSeconds = 0;  // host time recording command buffers, all calls
+    double m_waitSeconds = 0;    // submit until the fence signals, all calls
 };
 
 }  // namespace griffin::vulkan
