@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -15,6 +16,8 @@
 
 #include <nlohmann/json.hpp>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -30,6 +33,39 @@ using Clock = std::chrono::steady_clock;
 
 double secondsSince(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Runs probeMachine in a child process, so that its buffer does not count in this process's
+// peak RSS; empty when the child could not be run.
+std::optional<MachineProbe> probeInChild(int threads, int64_t bytes) {
+    int fds[2];
+    if (pipe(fds) != 0)
+        return std::nullopt;
+    const pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return std::nullopt;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        const MachineProbe p = probeMachine(threads, bytes);
+        const double values[2] = {p.readBytesPerSecond, p.fmaFlopsPerSecond};
+        const bool ok = write(fds[1], values, sizeof values) == static_cast<ssize_t>(sizeof values);
+        _exit(ok ? 0 : 1);
+    }
+    close(fds[1]);
+    double values[2] = {0, 0};
+    const bool got = read(fds[0], values, sizeof values) == static_cast<ssize_t>(sizeof values);
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!got || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || values[0] <= 0 || values[1] <= 0)
+        return std::nullopt;
+    MachineProbe p;
+    p.readBytesPerSecond = values[0];
+    p.fmaFlopsPerSecond = values[1];
+    return p;
 }
 
 int64_t peakRssBytes() {
@@ -178,6 +214,11 @@ int runBench(int argc, char** argv) {
         return fail("bench", "--backend must be cpu or vulkan (got '" + *b + "')");
     }
 
+    // The machine's bounds are measured before and after the runs (shared machines drift); the
+    // ratios use the mean of the two.
+    std::cerr << "bench: measuring memory read bandwidth and FMA peak (before)...\n";
+    const std::optional<MachineProbe> probeBefore =
+        probeInChild(static_cast<int>(*threads), *probeMib << 20);
     std::cerr << "bench: loading...\n";
     const auto loadStart = Clock::now();
     Result<std::unique_ptr<Model>> model = makeError(ErrorCode::Internal, "not loaded");
@@ -289,8 +330,13 @@ int runBench(int argc, char** argv) {
 
     // The machine's bounds last, so that the probe's 1 GiB buffer is not in the model's peak RSS.
     const int64_t peakRss = peakRssBytes();
-    std::cerr << "bench: measuring memory read bandwidth and FMA peak...\n";
-    const MachineProbe probe = probeMachine(load.threads, *probeMib << 20);
+    std::cerr << "bench: measuring memory read bandwidth and FMA peak (after)...\n";
+    const MachineProbe after = probeMachine(load.threads, *probeMib << 20);
+    MachineProbe probe = after;
+    if (probeBefore) {
+        probe.readBytesPerSecond = (after.readBytesPerSecond + probeBefore->readBytesPerSecond) / 2;
+        probe.fmaFlopsPerSecond = (after.fmaFlopsPerSecond + probeBefore->fmaFlopsPerSecond) / 2;
+    }
     for (PrefillResult& r : prefillResults) r.peakRatio = r.gflops * 1e9 / probe.fmaFlopsPerSecond;
     for (DecodeResult& d : decodeResults)
         d.bandwidthRatio = d.achievedGbps * 1e9 / probe.readBytesPerSecond;
@@ -305,6 +351,15 @@ int runBench(int argc, char** argv) {
     j["cpu_kernels"] = probe.isa;
     j["measured_read_gbps"] = probe.readBytesPerSecond / 1e9;
     j["measured_fma_gflops"] = probe.fmaFlopsPerSecond / 1e9;
+    // Each probe on its own: how much the machine drifted during the run.
+    nlohmann::ordered_json probes;
+    if (probeBefore) {
+        probes["before"] = {{"read_gbps", probeBefore->readBytesPerSecond / 1e9},
+                            {"fma_gflops", probeBefore->fmaFlopsPerSecond / 1e9}};
+    }
+    probes["after"] = {{"read_gbps", after.readBytesPerSecond / 1e9},
+                       {"fma_gflops", after.fmaFlopsPerSecond / 1e9}};
+    j["probes"] = probes;
     j["load_seconds"] = loadSeconds;
     j["weight_bytes_per_token"] = weightBytes;
     j["parameters"] = info.embeddingParams + info.nonEmbeddingParams;
@@ -345,6 +400,15 @@ int runBench(int argc, char** argv) {
                   probe.threads, probe.isa.c_str(), probe.readBytesPerSecond / 1e9,
                   probe.fmaFlopsPerSecond / 1e9);
     std::cout << line;
+    if (probeBefore) {
+        std::snprintf(
+            line, sizeof line,
+            "            (before / after the runs: read %.1f / %.1f GB/s, FMA %.1f / %.1f "
+            "GFLOP/s)\n",
+            probeBefore->readBytesPerSecond / 1e9, after.readBytesPerSecond / 1e9,
+            probeBefore->fmaFlopsPerSecond / 1e9, after.fmaFlopsPerSecond / 1e9);
+        std::cout << line;
+    }
     std::snprintf(line, sizeof line, "load:       %.2f s, %.1f MB of weights read per token\n",
                   loadSeconds, static_cast<double>(weightBytes) / 1e6);
     std::cout << line;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The `griffin` command line as scripts use it: outputs, exit codes, errors on stderr only, and
 // nothing half-written at --out.
+#include <cmath>
+
 #include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
@@ -156,6 +158,13 @@ private slots:
             QVERIFY2(j.at(key).get<double>() > 0, key);
         }
         QVERIFY(j.at("weight_types").get<std::string>().find("q8_0") != std::string::npos);
+        // The bounds are probed before and after the runs; the headline uses their mean.
+        const auto& probes = j.at("probes");
+        const double before = probes.at("before").at("read_gbps").get<double>();
+        const double after = probes.at("after").at("read_gbps").get<double>();
+        QVERIFY(before > 0 && after > 0);
+        QVERIFY(std::abs(j.at("measured_read_gbps").get<double>() - (before + after) / 2) <
+                1e-9 * (before + after));
         QCOMPARE(j.at("prefill").size(), size_t{1});
         QCOMPARE(j.at("prefill")[0].at("tokens").get<int64_t>(), int64_t{64});
         QVERIFY(j.at("prefill")[0].at("peak_ratio").get<double>() > 0);

@@ -90,6 +90,9 @@ private slots:
         if (!m_rig)
             QSKIP(qPrintable(QString("no Vulkan device: ") + why.c_str()));
         qInfo("device: %s", describeDevice(m_rig->context->caps()).c_str());
+        // CTest runs this suite at several lavapipe subgroup sizes: make sure each run got its.
+        if (const QByteArray want = qgetenv("GRIFFIN_EXPECT_SUBGROUP"); !want.isEmpty())
+            QCOMPARE(m_rig->context->caps().subgroupSize, want.toUInt());
     }
 
     void cleanup() {
