@@ -117,16 +117,8 @@ Result<BufferSlice> uploadFloats(Arena& arena, Transfer& transfer, std::span<con
     auto slice = arena.allocate(std::max<VkDeviceSize>(values.size_bytes(), 4));
     if (!slice)
         return slice.error();
-    // In pieces of at most the staging capacity (whole multiples of a float).
-    const size_t step = static_cast<size_t>(transfer.capacity() / 4 * 4);
-    const auto* bytes = reinterpret_cast<const std::byte*>(values.data());
-    for (size_t done = 0; done < values.size_bytes(); done += step) {
-        const size_t n = std::min(step, values.size_bytes() - done);
-        auto region = transfer.write(*slice, done, n);
-        if (!region)
-            return region.error();
-        std::memcpy(*region, bytes + done, n);
-    }
+    if (auto s = transfer.upload(*slice, 0, values.data(), values.size_bytes()); !s)
+        return s.error();
     return *slice;
 }
 

@@ -123,7 +123,34 @@ Result<std::byte*> Transfer::write(const BufferSlice& dst, VkDeviceSize offset,
         return start.error();
     const VkBufferCopy region{m_staging.offset + *start, dst.offset + offset, bytes};
     vkCmdCopyBuffer(m_commandBuffer, m_staging.buffer, dst.buffer, 1, &region);
+    m_batchWrites = true;
     return m_staging.mapped + *start;
+}
+
+Status Transfer::upload(const BufferSlice& dst, VkDeviceSize offset, const void* src,
+                        VkDeviceSize bytes) {
+    const auto* p = static_cast<const std::byte*>(src);
+    for (VkDeviceSize done = 0; done < bytes;) {
+        const VkDeviceSize n = std::min(bytes - done, m_capacity);
+        auto region = write(dst, offset + done, n);
+        if (!region)
+            return region.error();
+        std::memcpy(*region, p + done, static_cast<size_t>(n));
+        done += n;
+    }
+    return {};
+}
+
+Status Transfer::download(const BufferSlice& src, VkDeviceSize offset, void* out,
+                          VkDeviceSize bytes) {
+    auto* p = static_cast<std::byte*>(out);
+    for (VkDeviceSize done = 0; done < bytes;) {
+        const VkDeviceSize n = std::min(bytes - done, m_capacity);
+        if (auto s = read(src, offset + done, n, p + done); !s)
+            return s;
+        done += n;
+    }
+    return {};
 }
 
 Status Transfer::read(const BufferSlice& src, VkDeviceSize offset, VkDeviceSize bytes, void* out) {
@@ -133,12 +160,13 @@ Status Transfer::read(const BufferSlice& src, VkDeviceSize offset, VkDeviceSize 
         std::memcpy(out, src.mapped + offset, static_cast<size_t>(bytes));
         return {};
     }
-    const bool wrote = m_recording && m_used > 0;
     auto start = reserve(bytes);
     if (!start)
         return start.error();
-    if (wrote && m_recording && *start > 0)
+    if (m_batchWrites) {
         barrierBefore(m_commandBuffer);  // a read after writes of the same batch
+        m_batchWrites = false;
+    }
     const VkBufferCopy region{src.offset + offset, m_staging.offset + *start, bytes};
     vkCmdCopyBuffer(m_commandBuffer, src.buffer, m_staging.buffer, 1, &region);
     m_reads.push_back(PendingRead{*start, bytes, out});
@@ -152,6 +180,7 @@ Status Transfer::zero(VkBuffer buffer, VkDeviceSize offset, VkDeviceSize bytes) 
     vkCmdFillBuffer(m_commandBuffer, buffer, offset, bytes % 4 == 0 ? bytes : VK_WHOLE_SIZE, 0);
     // Copies recorded after this may write the same bytes.
     barrierBefore(m_commandBuffer);
+    m_batchWrites = false;
     return {};
 }
 
@@ -179,6 +208,7 @@ Status Transfer::flush() {
     }
     m_reads.clear();
     m_used = 0;
+    m_batchWrites = false;
     return {};
 }
 

@@ -39,6 +39,10 @@ public:
     // Copies `bytes` (1..capacity()) bytes of `src` from `offset` into `out`: at once when `src`
     // is mapped, else by the next flush(). `out` must stay valid until then.
     Status read(const BufferSlice& src, VkDeviceSize offset, VkDeviceSize bytes, void* out);
+    // write() and read() for any size: split into pieces of at most capacity(). `src` is copied
+    // at once; `out` must stay valid until the next flush().
+    Status upload(const BufferSlice& dst, VkDeviceSize offset, const void* src, VkDeviceSize bytes);
+    Status download(const BufferSlice& src, VkDeviceSize offset, void* out, VkDeviceSize bytes);
     // Sets `bytes` bytes of `buffer` from `offset` to zero on the device, by the next flush().
     Status zero(VkBuffer buffer, VkDeviceSize offset, VkDeviceSize bytes);
     // Runs the batched copies and waits for them; completes the pending reads.
@@ -68,6 +72,7 @@ private:
     VkCommandBuffer m_commandBuffer = VK_NULL_HANDLE;  // freed with m_commandPool
     UniqueFence m_fence;
     bool m_recording = false;
+    bool m_batchWrites = false;  // copies into device memory since the last barrier
     std::vector<PendingRead> m_reads;
     uint64_t m_stagedBytes = 0;
 };

@@ -247,33 +247,23 @@ Status VulkanBackend::makeResident(State& state) {
 
 Status VulkanBackend::uploadState(State& state) {
     Transfer& t = *m_transfer;
-    auto put = [&](const BufferSlice& dst, const void* src, size_t bytes) -> Status {
-        const auto* p = static_cast<const std::byte*>(src);
-        for (size_t done = 0; done < bytes;) {
-            const size_t n = std::min<size_t>(bytes - done, static_cast<size_t>(t.capacity()));
-            auto region = t.write(dst, done, n);
-            if (!region)
-                return region.error();
-            std::memcpy(*region, p + done, n);
-            done += n;
-        }
-        return {};
+    auto put = [&](const BufferSlice& dst, const auto& v) {
+        return t.upload(dst, 0, v.data(), v.size() * sizeof(v[0]));
     };
     auto& recurrent = detail::StateResidence::recurrent(state);
     auto& attention = detail::StateResidence::attention(state);
     for (size_t i = 0; i < m_recurrent.size(); ++i) {
-        const State::RecurrentLayer& r = recurrent[i];
-        if (auto s = put(m_recurrent[i].h, r.h.data(), r.h.size() * 4); !s)
+        if (auto s = put(m_recurrent[i].h, recurrent[i].h); !s)
             return s;
-        if (auto s = put(m_recurrent[i].convTail, r.convTail.data(), r.convTail.size() * 4); !s)
+        if (auto s = put(m_recurrent[i].convTail, recurrent[i].convTail); !s)
             return s;
     }
     std::vector<int32_t> slots;
     for (size_t i = 0; i < m_attention.size(); ++i) {
         const State::AttentionLayer& a = attention[i];
-        if (auto s = put(m_attention[i].keys, a.keys.data(), a.keys.size() * 4); !s)
+        if (auto s = put(m_attention[i].keys, a.keys); !s)
             return s;
-        if (auto s = put(m_attention[i].values, a.values.data(), a.values.size() * 4); !s)
+        if (auto s = put(m_attention[i].values, a.values); !s)
             return s;
         slots.resize(a.slotPositions.size());
         for (size_t j = 0; j < a.slotPositions.size(); ++j) {
@@ -281,8 +271,7 @@ Status VulkanBackend::uploadState(State& state) {
                 return makeError(ErrorCode::Unsupported, "Vulkan: position beyond 2^31");
             slots[j] = static_cast<int32_t>(a.slotPositions[j]);
         }
-        // Written before the next call on the transfer, as write() asks.
-        if (auto s = put(m_attention[i].slotPositions, slots.data(), slots.size() * 4); !s)
+        if (auto s = put(m_attention[i].slotPositions, slots); !s)  // copied at once
             return s;
     }
     if (auto s = t.flush(); !s)
@@ -293,34 +282,26 @@ Status VulkanBackend::uploadState(State& state) {
 
 Status VulkanBackend::downloadState(State& state) {
     Transfer& t = *m_transfer;
-    auto get = [&](const BufferSlice& src, void* dst, size_t bytes) -> Status {
-        auto* p = static_cast<std::byte*>(dst);
-        for (size_t done = 0; done < bytes;) {
-            const size_t n = std::min<size_t>(bytes - done, static_cast<size_t>(t.capacity()));
-            if (auto s = t.read(src, done, n, p + done); !s)
-                return s;
-            done += n;
-        }
-        return {};
+    auto get = [&](const BufferSlice& src, auto& v) {
+        return t.download(src, 0, v.data(), v.size() * sizeof(v[0]));
     };
     auto& recurrent = detail::StateResidence::recurrent(state);
     auto& attention = detail::StateResidence::attention(state);
     for (size_t i = 0; i < m_recurrent.size(); ++i) {
-        State::RecurrentLayer& r = recurrent[i];
-        if (auto s = get(m_recurrent[i].h, r.h.data(), r.h.size() * 4); !s)
+        if (auto s = get(m_recurrent[i].h, recurrent[i].h); !s)
             return s;
-        if (auto s = get(m_recurrent[i].convTail, r.convTail.data(), r.convTail.size() * 4); !s)
+        if (auto s = get(m_recurrent[i].convTail, recurrent[i].convTail); !s)
             return s;
     }
     std::vector<std::vector<int32_t>> slots(m_attention.size());
     for (size_t i = 0; i < m_attention.size(); ++i) {
         State::AttentionLayer& a = attention[i];
-        if (auto s = get(m_attention[i].keys, a.keys.data(), a.keys.size() * 4); !s)
+        if (auto s = get(m_attention[i].keys, a.keys); !s)
             return s;
-        if (auto s = get(m_attention[i].values, a.values.data(), a.values.size() * 4); !s)
+        if (auto s = get(m_attention[i].values, a.values); !s)
             return s;
         slots[i].resize(a.slotPositions.size());
-        if (auto s = get(m_attention[i].slotPositions, slots[i].data(), slots[i].size() * 4); !s)
+        if (auto s = get(m_attention[i].slotPositions, slots[i]); !s)
             return s;
     }
     if (auto s = t.flush(); !s)
@@ -360,7 +341,7 @@ Status VulkanBackend::recordBatch(OpRecorder& ops, std::span<const int32_t> toke
             return;
         for (size_t t = 0; t < T; ++t) {
             m_recorder->copy(
-                row(layer == c.numLayers ? s.xn : s.x, t, s.strideD, D),
+                row(s.x, t, s.strideD, D),
                 subSlice(s.hidden[t], static_cast<VkDeviceSize>(layer + 1) * rowBytes, rowBytes));
         }
     };
