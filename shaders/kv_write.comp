@@ -2,16 +2,23 @@
 // kv_write: stores this token's key and value in ring slot position % W and records the slot's
 // position (griffin-spec.md §3.1). Recorded after attention_decode, which still reads the slot's
 // previous key (position - W is inside the window).
-// Dispatch: ceil(kvDim / WG) x 1 x 1; one invocation per element.
+// A batch: token t (k and v rows at t * kvStride, position in params[paramIndex + t]) writes
+// only when no later token of the batch maps to its slot (t + W >= tokens), so the writes are
+// disjoint and the ring ends as after storing the tokens one by one.
+// Dispatch: ceil(kvDim / WG) x tokens x 1; one invocation per (element, token).
 // Bindings (set 0):
 //   0  float k[kvDim]             read
 //   1  float v[kvDim]             read
 //   2  float ringKeys[W * kvDim]  write
 //   3  float ringValues[W * kvDim] write
 //   4  int   slotPositions[W]     write
-// Push constants (KvWritePush, 12 bytes): 0 uint kvDim; 4 uint window; 8 int position.
+//   5  ivec4 params[]             read   step parameters (step_params.glsl): the position
+// Push constants (KvWritePush, 20 bytes): 0 uint kvDim; 4 uint window; 8 uint paramIndex;
+//   12 uint tokens; 16 uint kvStride (floats between token rows).
 // Specialization constants: 0 = workgroup size WG.
 #version 450
+#extension GL_GOOGLE_include_directive : require
+#include "step_params.glsl"
 
 layout(local_size_x_id = 0) in;
 
@@ -20,20 +27,25 @@ layout(set = 0, binding = 1) readonly buffer V { float v[]; };
 layout(set = 0, binding = 2) writeonly buffer RingK { float ringKeys[]; };
 layout(set = 0, binding = 3) writeonly buffer RingV { float ringValues[]; };
 layout(set = 0, binding = 4) writeonly buffer Slots { int slotPositions[]; };
+layout(set = 0, binding = 5) readonly buffer Params { ivec4 params[]; };
 
 layout(push_constant) uniform Push {
     uint kvDim;
     uint window;
-    int position;
+    uint paramIndex;
+    uint tokens;
+    uint kvStride;
 } pc;
 
 void main() {
     const uint i = gl_GlobalInvocationID.x;
-    if (i >= pc.kvDim)
+    const uint t = gl_WorkGroupID.y;
+    if (i >= pc.kvDim || t + pc.window < pc.tokens)
         return;
-    const uint slot = uint(pc.position) % pc.window;
-    ringKeys[slot * pc.kvDim + i] = k[i];
-    ringValues[slot * pc.kvDim + i] = v[i];
+    const int position = params[pc.paramIndex + t][kParamPosition];
+    const uint slot = uint(position) % pc.window;
+    ringKeys[slot * pc.kvDim + i] = k[t * pc.kvStride + i];
+    ringValues[slot * pc.kvDim + i] = v[t * pc.kvStride + i];
     if (i == 0u)
-        slotPositions[slot] = pc.position;
+        slotPositions[slot] = position;
 }

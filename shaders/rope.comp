@@ -4,12 +4,13 @@
 //   v[i] = v[i] * cos_i - v[i + half] * sin_i,  v[i + half] = v[i + half] * cos_i + v[i] * sin_i
 // cos/sin come from a table the host computes in double from the float32 angle
 // float(position) * invFreq[i] (griffin-spec.md §7.4: never GPU sin/cos of large angles).
-// Dispatch: ceil(numHeads * ropeDims/2 / WG) x 1 x 1; one invocation per (head, pair).
+// Dispatch: ceil(numHeads * ropeDims/2 / WG) x tokens x 1; one invocation per (head, pair,
+// token); token t's vector starts at t * vStride, its table row at tableOffset + t * ropeDims.
 // Bindings (set 0):
 //   0  float v[numHeads * headDim]  read/write
 //   1  float table[]                read  (cos_0, sin_0, cos_1, sin_1, ...) from tableOffset
-// Push constants (RopePush, 16 bytes): 0 uint numHeads; 4 uint headDim; 8 uint ropeDims;
-//   12 uint tableOffset (in floats).
+// Push constants (RopePush, 20 bytes): 0 uint numHeads; 4 uint headDim; 8 uint ropeDims;
+//   12 uint tableOffset (in floats); 16 uint vStride (floats between token rows).
 // Specialization constants: 0 = workgroup size WG.
 #version 450
 
@@ -23,6 +24,7 @@ layout(push_constant) uniform Push {
     uint headDim;
     uint ropeDims;
     uint tableOffset;
+    uint vStride;
 } pc;
 
 void main() {
@@ -31,9 +33,11 @@ void main() {
     if (id >= pc.numHeads * halfDims)
         return;
     const uint head = id / halfDims, i = id - head * halfDims;
-    const float c = table[pc.tableOffset + 2u * i];
-    const float s = table[pc.tableOffset + 2u * i + 1u];
-    const uint a = head * pc.headDim + i, b = a + halfDims;
+    const uint t = gl_WorkGroupID.y;
+    const uint row = pc.tableOffset + t * pc.ropeDims;
+    const float c = table[row + 2u * i];
+    const float s = table[row + 2u * i + 1u];
+    const uint a = t * pc.vStride + head * pc.headDim + i, b = a + halfDims;
     const float first = v[a], second = v[b];
     v[a] = first * c - second * s;
     v[b] = second * c + first * s;

@@ -153,9 +153,21 @@ struct DecodeResult {
     // GPU backends: compute dispatches per token, and whole-state copies between host and
     // device during the timed steps (0 when the state stays on the device).
     uint32_t dispatchesPerToken = 0;
+    uint32_t barriersPerToken = 0;
     uint64_t stateTransfers = 0;
     double hostRecordUs = 0;  // host time recording each token's command buffer
     double deviceWaitUs = 0;  // submit to completion per token
+    // GPU backends: greedy steps (Model::stepGreedy, the argmax on the device), as the chat
+    // decodes at temperature 0.
+    double greedyTokensPerSecond = 0;
+};
+
+// Device time per op over some profiled decode steps (GPU backends).
+struct OpProfileResult {
+    int64_t context = 0;
+    int64_t tokens = 0;
+    std::vector<OpProfile> ops;
+    double weightOpsGbps = 0;  // weight bytes per token / time of the ops that read weights
 };
 
 std::vector<int32_t> randomTokens(std::mt19937& rng, int64_t n, int64_t vocab) {
@@ -272,6 +284,7 @@ int runBench(int argc, char** argv) {
 
     // Contexts in increasing order, each reached from the previous one.
     std::vector<DecodeResult> decodeResults;
+    std::optional<OpProfileResult> opProfile;
     State state = m.newState();
     int64_t reached = 0;
     bool allReal = true;
@@ -319,12 +332,53 @@ int runBench(int argc, char** argv) {
         d.stateBytes = static_cast<int64_t>(work.bytes());
         const BackendCounters after = m.backendCounters();
         d.dispatchesPerToken = after.lastDispatches;
+        d.barriersPerToken = after.lastBarriers;
         d.stateTransfers =
             after.stateUploads + after.stateDownloads - before.stateUploads - before.stateDownloads;
         d.hostRecordUs =
             (after.recordSeconds - before.recordSeconds) * 1e6 / static_cast<double>(steps);
         d.deviceWaitUs =
             (after.waitSeconds - before.waitSeconds) * 1e6 / static_cast<double>(steps);
+        if (info.backend != BackendKind::Cpu) {
+            const int32_t limit = static_cast<int32_t>(info.config.vocabSize);
+            State greedyState = state.clone();
+            if (auto warm = m.stepGreedy(greedyState, token, limit); !warm)
+                return fail("bench", warm.error().message);
+            const auto greedyStart = Clock::now();
+            for (int64_t i = 0; i < steps; ++i) {
+                auto next = m.stepGreedy(greedyState, token, limit);
+                if (!next)
+                    return fail("bench", next.error().message);
+                token = next->id;
+            }
+            d.greedyTokensPerSecond = static_cast<double>(steps) / secondsSince(greedyStart);
+            // Per-op device time, once (at the first context): timestamps cost a little, so
+            // these steps are not the timed ones.
+            if (!opProfile && m.setProfiling(true)) {
+                OpProfileResult p;
+                p.context = context;
+                p.tokens = std::min<int64_t>(steps, 16);
+                for (int64_t i = 0; i < p.tokens; ++i) {
+                    auto logits = m.step(work, token);
+                    if (!logits)
+                        return fail("bench", logits.error().message);
+                }
+                p.ops = m.backendCounters().opProfile;
+                m.setProfiling(false);
+                double weightSeconds = 0;
+                for (const OpProfile& op : p.ops) {
+                    if (op.op == "matvec" || op.op == "block_diag_matvec" ||
+                        op.op == "embed_gather") {
+                        weightSeconds += op.seconds;
+                    }
+                }
+                if (weightSeconds > 0) {
+                    p.weightOpsGbps = static_cast<double>(weightBytes) *
+                                      static_cast<double>(p.tokens) / weightSeconds / 1e9;
+                }
+                opProfile = std::move(p);
+            }
+        }
         decodeResults.push_back(d);
     }
 
@@ -381,10 +435,25 @@ int runBench(int argc, char** argv) {
                                {"state_bytes", d.stateBytes}});
         if (info.backend != BackendKind::Cpu) {
             j["decode"].back()["dispatches_per_token"] = d.dispatchesPerToken;
+            j["decode"].back()["barriers_per_token"] = d.barriersPerToken;
             j["decode"].back()["state_transfers"] = d.stateTransfers;
             j["decode"].back()["host_record_us_per_token"] = d.hostRecordUs;
             j["decode"].back()["device_wait_us_per_token"] = d.deviceWaitUs;
+            j["decode"].back()["greedy_tokens_per_s"] = d.greedyTokensPerSecond;
         }
+    }
+    if (opProfile) {
+        nlohmann::ordered_json ops = nlohmann::json::array();
+        const double n = static_cast<double>(opProfile->tokens);
+        for (const OpProfile& op : opProfile->ops) {
+            ops.push_back({{"op", op.op},
+                           {"us_per_token", op.seconds * 1e6 / n},
+                           {"dispatches_per_token", static_cast<double>(op.dispatches) / n}});
+        }
+        j["op_profile"] = {{"context", opProfile->context},
+                           {"tokens", opProfile->tokens},
+                           {"weight_ops_gbps", opProfile->weightOpsGbps},
+                           {"ops", ops}};
     }
     j["peak_rss_bytes"] = peakRss;
     if (args->has("--json")) {
@@ -427,10 +496,34 @@ int runBench(int argc, char** argv) {
         std::cout << line;
         if (info.backend != BackendKind::Cpu) {
             std::snprintf(line, sizeof line,
-                          "                %u dispatches per token, %llu state copies while "
-                          "decoding, %.0f us recording + %.0f us on the device per token\n",
-                          d.dispatchesPerToken, static_cast<unsigned long long>(d.stateTransfers),
-                          d.hostRecordUs, d.deviceWaitUs);
+                          "                %u dispatches and %u barriers per token, %llu state "
+                          "copies while decoding, %.0f us recording + %.0f us on the device per "
+                          "token\n",
+                          d.dispatchesPerToken, d.barriersPerToken,
+                          static_cast<unsigned long long>(d.stateTransfers), d.hostRecordUs,
+                          d.deviceWaitUs);
+            std::cout << line;
+            std::snprintf(line, sizeof line,
+                          "                greedy (argmax on the device): %.2f tok/s\n",
+                          d.greedyTokensPerSecond);
+            std::cout << line;
+        }
+    }
+    if (opProfile) {
+        const double n = static_cast<double>(opProfile->tokens);
+        double total = 0;
+        for (const OpProfile& op : opProfile->ops) total += op.seconds;
+        std::snprintf(line, sizeof line,
+                      "device time per decode token by op (%lld tokens at context %lld; weight "
+                      "reads at %.2f GB/s):\n",
+                      static_cast<long long>(opProfile->tokens),
+                      static_cast<long long>(opProfile->context), opProfile->weightOpsGbps);
+        std::cout << line;
+        for (const OpProfile& op : opProfile->ops) {
+            std::snprintf(line, sizeof line, "  %-20s %9.1f us  %5.1f %%  %6.1f dispatches\n",
+                          op.op.c_str(), op.seconds * 1e6 / n,
+                          total > 0 ? 100.0 * op.seconds / total : 0.0,
+                          static_cast<double>(op.dispatches) / n);
             std::cout << line;
         }
     }

@@ -5,10 +5,15 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "griffin/model.h"
 
 namespace griffin {
+
+// The greedy choice over `logits`: the first maximum and exp(0) / sum(exp(l - max)), the sum in
+// double over the float-rounded terms (Sampler's greedy numbers, bit for bit).
+GreedyToken greedyChoice(std::span<const float> logits);
 
 class Backend {
 public:
@@ -21,8 +26,16 @@ public:
     virtual Status forward(State& state, std::span<const int32_t> tokens, bool allLogits,
                            float* logits) = 0;
 
+    // One token (id already checked), then the greedy choice among logits [0, vocabLimit) of its
+    // row of `logitsSize`. This default runs forward() and reduces the row on the host
+    // (greedyChoice).
+    virtual Result<GreedyToken> forwardGreedy(State& state, int32_t token, int64_t logitsSize,
+                                              int32_t vocabLimit);
+
     void setLayerObserver(LayerObserver observer) { m_observer = std::move(observer); }
     virtual BackendCounters counters() const { return {}; }
+    // See Model::setProfiling.
+    virtual bool setProfiling(bool) { return false; }
 
 protected:
     // Whether a layer observer is set (a backend may skip capturing hidden states otherwise).
@@ -34,6 +47,7 @@ protected:
 
 private:
     LayerObserver m_observer;
+    std::vector<float> m_greedyLogits;
 };
 
 }  // namespace griffin

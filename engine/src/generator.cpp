@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 namespace griffin {
 namespace {
@@ -117,6 +118,13 @@ Result<GenerationResult> Generator::generate(State& state, std::span<const int32
     recent.insert(recent.end(), prompt.begin(), prompt.end());
     const auto endOfTurn = m_tokenizer.endOfTurnId();
     Clock::time_point firstTokenAt;
+    // Greedy without penalty or alternatives needs only each step's argmax (Model::stepGreedy,
+    // equal to the sampler's choice and probability).
+    const SamplingParams& sp = options.sampling;
+    const bool plainGreedy = sp.temperature <= 0.0f && sp.topAlternatives <= 0 &&
+                             (sp.repeatPenalty == 1.0f || sp.repeatWindow <= 0) &&
+                             m_tokenizer.vocabSize() <= m_model.logitsSize();
+    std::optional<GreedyToken> greedyNext;
     stats.stopReason = StopReason::MaxTokens;
 
     for (int64_t n = 0; n < options.maxTokens; ++n) {
@@ -127,9 +135,16 @@ Result<GenerationResult> Generator::generate(State& state, std::span<const int32
         if (options.beforeToken)
             options.beforeToken(n, state);
         const size_t index = static_cast<size_t>(n);
-        SampledToken token = index < options.forced.size()
-                                 ? sampler.force(*logits, recent, options.forced[index])
-                                 : sampler.sample(*logits, recent);
+        SampledToken token;
+        if (greedyNext) {
+            token.id = greedyNext->id;
+            token.probability = greedyNext->probability;
+            greedyNext.reset();
+        } else {
+            token = index < options.forced.size()
+                        ? sampler.force(*logits, recent, options.forced[index])
+                        : sampler.sample(*logits, recent);
+        }
         ++stats.generatedTokens;
         if (n == 0) {
             firstTokenAt = Clock::now();
@@ -157,9 +172,17 @@ Result<GenerationResult> Generator::generate(State& state, std::span<const int32
         if (n + 1 == options.maxTokens)
             break;  // the last token stays pending, not fed
         recent.push_back(token.id);
-        logits = m_model.step(state, token.id);
-        if (!logits)
-            return logits.error();
+        if (plainGreedy && index + 1 >= options.forced.size()) {
+            // Only the argmax is needed: the backend picks it without returning the logits.
+            auto next = m_model.stepGreedy(state, token.id, m_tokenizer.vocabSize());
+            if (!next)
+                return next.error();
+            greedyNext = *next;
+        } else {
+            logits = m_model.step(state, token.id);
+            if (!logits)
+                return logits.error();
+        }
         result.pending.reset();
     }
     if (stats.stopReason != StopReason::StopString) {

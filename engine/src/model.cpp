@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "checkpoint.h"
 #include "cpu/cpu_backend.h"
@@ -328,12 +329,66 @@ Result<std::vector<float>> Model::step(State& state, int32_t token) {
     return prefill(state, std::span<const int32_t>(&token, 1));
 }
 
+Result<GreedyToken> Model::stepGreedy(State& state, int32_t token, int32_t vocabLimit) {
+    if (vocabLimit < 1 || vocabLimit > logitsSize()) {
+        return makeError(ErrorCode::InvalidArgument,
+                         "stepGreedy: vocabulary limit " + std::to_string(vocabLimit) +
+                             " outside [1, " + std::to_string(logitsSize()) + "]");
+    }
+    // The same checks as prefill: a bad token or a foreign state leaves `state` unchanged.
+    if (state.recurrentLayerCount() !=
+            static_cast<size_t>(config().numLayersOf(BlockType::Recurrent)) ||
+        state.attentionLayerCount() !=
+            static_cast<size_t>(config().numLayersOf(BlockType::Attention))) {
+        return makeError(ErrorCode::InvalidArgument,
+                         "stepGreedy: the state belongs to another model");
+    }
+    if (token < 0 || token >= logitsSize()) {
+        return makeError(ErrorCode::InvalidArgument, "token " + std::to_string(token) +
+                                                         " is outside the vocabulary [0, " +
+                                                         std::to_string(logitsSize()) + ")");
+    }
+    return m_impl->backend->forwardGreedy(state, token, logitsSize(), vocabLimit);
+}
+
+GreedyToken greedyChoice(std::span<const float> logits) {
+    GreedyToken best;
+    if (logits.empty())
+        return best;
+    size_t arg = 0;
+    for (size_t i = 1; i < logits.size(); ++i) {
+        if (logits[i] > logits[arg])
+            arg = i;
+    }
+    const float maxLogit = logits[arg];
+    double sum = 0.0;
+    for (float l : logits) sum += static_cast<float>(std::exp(static_cast<double>(l - maxLogit)));
+    best.id = static_cast<int32_t>(arg);
+    best.probability = static_cast<float>(1.0 / sum);
+    return best;
+}
+
+Result<GreedyToken> Backend::forwardGreedy(State& state, int32_t token, int64_t logitsSize,
+                                           int32_t vocabLimit) {
+    m_greedyLogits.resize(static_cast<size_t>(logitsSize));
+    if (auto s = forward(state, std::span<const int32_t>(&token, 1), false, m_greedyLogits.data());
+        !s) {
+        return s.error();
+    }
+    return greedyChoice(
+        std::span<const float>(m_greedyLogits).first(static_cast<size_t>(vocabLimit)));
+}
+
 void Model::setLayerObserver(LayerObserver observer) {
     m_impl->backend->setLayerObserver(std::move(observer));
 }
 
 BackendCounters Model::backendCounters() const {
     return m_impl->backend->counters();
+}
+
+bool Model::setProfiling(bool on) {
+    return m_impl->backend->setProfiling(on);
 }
 
 }  // namespace griffin

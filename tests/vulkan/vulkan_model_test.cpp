@@ -9,6 +9,7 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "backend.h"
 #include "griffin/model.h"
 #include "model_runs.h"
 #include "test_files.h"
@@ -292,6 +293,60 @@ private slots:
             maxAbsDiff(kept.attentionLayers()[0].values, refKept.attentionLayers()[0].values)));
         QCOMPARE(kept.attentionLayers()[0].slotPositions,
                  refKept.attentionLayers()[0].slotPositions);
+    }
+
+    // A decode step replays one recorded command buffer: after the first step nothing is
+    // recorded again however long the conversation (only prefill batches record). The greedy
+    // step reduces the logits on the device: its token is the host argmax of step()'s logits, its
+    // probability the sampler's, across the attention window and on the CPU backend too.
+    void decodeReplaysItsCommandBufferAndGreedyRunsOnTheDevice() {
+        QFETCH_GLOBAL(QString, dtype);
+        auto gpu = load(dtype, BackendKind::Vulkan);
+        auto cpu = load(dtype, BackendKind::Cpu);
+        const auto tokens = prefillTokens();
+        const int32_t limit = static_cast<int32_t>(gpu->logitsSize());
+        State a = gpu->newState(), b = gpu->newState(), c = cpu->newState();
+        prefillAll(*gpu, a, tokens);
+        prefillAll(*gpu, b, tokens);
+        const auto cpuLogits = prefillAll(*cpu, c, tokens);  // every token's row
+        const int window = static_cast<int>(gpu->config().attentionWindow);
+        const int steps = std::max(24, window + 8);  // past the window edge
+        int32_t token =
+            greedyChoice(std::span<const float>(cpuLogits).last(static_cast<size_t>(limit))).id;
+        uint64_t recordedAfterFirstSteps = 0;
+        for (int n = 0; n < steps; ++n) {
+            auto logits = gpu->step(a, token);
+            QVERIFY2(logits.has_value(), logits ? "" : logits.error().message.c_str());
+            const GreedyToken host = greedyChoice(*logits);
+            auto device = gpu->stepGreedy(b, token, limit);
+            QVERIFY(device.has_value());
+            QCOMPARE(device->id, host.id);
+            QVERIFY2(std::fabs(device->probability - host.probability) <= 1e-5f * host.probability,
+                     qPrintable(QString("step %1: probability %2 vs %3")
+                                    .arg(n)
+                                    .arg(device->probability)
+                                    .arg(host.probability)));
+            auto onCpu = cpu->stepGreedy(c, token, limit);
+            QVERIFY(onCpu.has_value());
+            QCOMPARE(onCpu->id, host.id);
+            if (n == 1)
+                recordedAfterFirstSteps = gpu->backendCounters().recordings;
+            token = host.id;
+        }
+        QVERIFY(recordedAfterFirstSteps > 0);
+        QCOMPARE(gpu->backendCounters().recordings, recordedAfterFirstSteps);
+        // The limit cuts the row: the choice among the first ids only.
+        State d = gpu->newState(), e = gpu->newState();
+        prefillAll(*gpu, d, std::span<const int32_t>(tokens).first(3));
+        prefillAll(*gpu, e, std::span<const int32_t>(tokens).first(3));
+        auto stepped = gpu->step(d, tokens[3]);
+        QVERIFY(stepped.has_value());
+        const GreedyToken want = greedyChoice(std::span<const float>(*stepped).first(7));
+        auto got = gpu->stepGreedy(e, tokens[3], 7);
+        QVERIFY(got.has_value());
+        QCOMPARE(got->id, want.id);
+        QVERIFY(!gpu->stepGreedy(e, tokens[3], 0).has_value());
+        QVERIFY(!gpu->stepGreedy(e, -1, limit).has_value());
     }
 
     void missingDeviceIsAClearError() {

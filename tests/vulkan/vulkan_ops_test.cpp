@@ -8,6 +8,7 @@
 
 #include <QtTest>
 
+#include "backend.h"
 #include "cpu/ops.h"
 #include "cpu/thread_pool.h"
 #include "griffin/model.h"
@@ -58,6 +59,16 @@ HostMatrix randomMatrix(std::mt19937& rng, WeightType type, int64_t rows, int64_
         m.view = Matrix{type, m.half.data(), rows, cols};
     }
     return m;
+}
+
+// Step parameters (token, position) for each token of a batch, as the backend writes them.
+std::vector<float> stepParamWords(const std::vector<std::pair<int32_t, int32_t>>& entries) {
+    std::vector<float> words(entries.size() * 4, 0.0f);
+    for (size_t i = 0; i < entries.size(); ++i) {
+        const StepParams p{entries[i].first, entries[i].second, {0, 0}};
+        std::memcpy(words.data() + i * 4, &p, sizeof p);
+    }
+    return words;
 }
 
 WeightType typeOf(const QString& name) {
@@ -269,14 +280,22 @@ private slots:
         cpu::matmul(m_pool, w.reference(), x.data(), 1, nullptr, wantLogits.data());
         cpu::softCap(wantLogits.data(), rows, 30.0f);
         const float scale = 8.0f;
-        const int64_t tokens[] = {0, 6, 7, 150, 300};
+        // Rows at both ends of chunks; every chunk is dispatched and only the one holding the
+        // token writes (the others would overwrite it with their own rows).
+        const int32_t tokens[] = {0, 6, 7, 150, 300};
+        std::vector<std::pair<int32_t, int32_t>> entries;
+        for (int32_t t : tokens) entries.push_back({t, 0});
+        const BufferSlice params = m_rig->upload(stepParamWords(entries));
         std::vector<BufferSlice> rowsOut;
         for (size_t i = 0; i < std::size(tokens); ++i) rowsOut.push_back(m_rig->zeros(cols));
         auto dx = m_rig->upload(x), logits = m_rig->zeros(rows);
         QVERIFY(m_rig->run([&](OpRecorder& ops) -> Status {
             for (size_t i = 0; i < std::size(tokens); ++i) {
-                if (auto s = ops.embedGather(dw, tokens[i], scale, rowsOut[i]); !s)
+                if (auto s =
+                        ops.embedGather(dw, scale, rowsOut[i], params, static_cast<uint32_t>(i));
+                    !s) {
                     return s;
+                }
             }
             return ops.matvec(dw, dx, nullptr, logits, kMatvecSoftCap, 30.0f);
         }));
@@ -288,6 +307,55 @@ private slots:
         }
         QVERIFY(withinTolerance(qPrintable("chunked LM head " + type),
                                 compare(test::read(logits, rows), wantLogits), 1e-5));
+    }
+
+    // A real tensor past the device's storage-buffer range (128 MiB on lavapipe; the 2B model's
+    // embedding is 1.3 GB in bf16): split at the device limit, not a lowered test limit. The
+    // rows on both sides of the split gather exactly and the LM head over both chunks matches
+    // the CPU.
+    void tensorLargerThanTheStorageRangeIsSplit() {
+        const VkDeviceSize range = m_rig->context->caps().maxStorageBufferRange;
+        if (range > (VkDeviceSize{512} << 20))
+            QSKIP("this device's storage range is above 512 MiB: a tensor past it is too large");
+        const int64_t cols = 2560;  // the 2B model's width
+        const VkDeviceSize rowBytes = cols * 2;
+        const int64_t rows = static_cast<int64_t>(range / rowBytes) + 117;
+        std::mt19937 rng(23);
+        HostMatrix w = randomMatrix(rng, WeightType::BF16, rows, cols);
+        QVERIFY(static_cast<VkDeviceSize>(rows) * rowBytes > range);
+        DeviceMatrix dw = device(w.view);
+        QCOMPARE(dw.chunks.size(), size_t{2});
+        for (const BufferSlice& c : dw.chunks) QVERIFY(c.size <= range);
+        const int32_t split = static_cast<int32_t>(dw.ranges[1].firstRow);
+        const int32_t tokens[] = {0, split - 1, split, static_cast<int32_t>(rows - 1)};
+        std::vector<std::pair<int32_t, int32_t>> entries;
+        for (int32_t t : tokens) entries.push_back({t, 0});
+        const BufferSlice params = m_rig->upload(stepParamWords(entries));
+        std::vector<BufferSlice> gathered;
+        for (size_t i = 0; i < std::size(tokens); ++i) gathered.push_back(m_rig->zeros(cols));
+        const auto x = test::randomFloats(rng, static_cast<size_t>(cols));
+        auto dx = m_rig->upload(x), logits = m_rig->zeros(static_cast<size_t>(rows));
+        QVERIFY(m_rig->run([&](OpRecorder& ops) -> Status {
+            for (size_t i = 0; i < std::size(tokens); ++i) {
+                if (auto s =
+                        ops.embedGather(dw, 2.0f, gathered[i], params, static_cast<uint32_t>(i));
+                    !s) {
+                    return s;
+                }
+            }
+            return ops.matvec(dw, dx, nullptr, logits, 0);
+        }));
+        for (size_t i = 0; i < std::size(tokens); ++i) {
+            std::vector<float> want(static_cast<size_t>(cols));
+            loadRow(w.view, tokens[i], want.data());
+            for (float& v : want) v *= 2.0f;
+            QCOMPARE(test::read(gathered[i], static_cast<size_t>(cols)), want);
+        }
+        std::vector<float> wantLogits(static_cast<size_t>(rows));
+        cpu::matmul(m_pool, w.view, x.data(), 1, nullptr, wantLogits.data());
+        QVERIFY(withinTolerance("LM head over a tensor past the storage range",
+                                compare(test::read(logits, static_cast<size_t>(rows)), wantLogits),
+                                1e-5));
     }
 
     // Discrete GPUs keep weights in memory the host cannot map: uploads go through a staging
@@ -444,8 +512,10 @@ private slots:
         auto dx = m_rig->upload(x), dgx = m_rig->upload(gx), dga = m_rig->upload(ga);
         auto dl = m_rig->upload(logA), dh = m_rig->upload(h0), dy = m_rig->upload(y);
         auto out = m_rig->zeros(L);
+        // The reset comes from the position in the step parameters (entry 1 of two).
+        const auto params = m_rig->upload(stepParamWords({{0, 5}, {0, reset ? 0 : 9}}));
         QVERIFY(m_rig->run([&](OpRecorder& ops) {
-            return ops.rgLruStep(dx, dgx, dga, dl, dh, dy, out, L, reset);
+            return ops.rgLruStep(dx, dgx, dga, dl, dh, dy, out, L, params, 1);
         }));
         QVERIFY(withinTolerance("rg_lru_step h", compare(test::read(dh, L), wantH), 1e-5));
         QVERIFY(withinTolerance("rg_lru_step out", compare(test::read(out, L), wantOut), 1e-5));
@@ -475,7 +545,7 @@ private slots:
         }
         auto dv = m_rig->upload(v), dt = m_rig->upload(table);
         QVERIFY(m_rig->run([&](OpRecorder& ops) {
-            return ops.rope(dv, dt, RopePush{heads, hd, ropeDims, 0});
+            return ops.rope(dv, dt, RopePush{heads, hd, ropeDims, 0, 0});
         }));
         QVERIFY(withinTolerance("rope", compare(test::read(dv, heads * hd), want), 1e-6));
     }
@@ -484,20 +554,25 @@ private slots:
     // decode loop (T = 1). At position >= W the query sees W + 1 keys, its own included.
     void attentionDecodeMatchesReferenceAroundTheWindowEdge_data() {
         QTest::addColumn<int>("position");
-        QTest::addColumn<int>("filled");  // slots holding positions position-filled..position-1
-        QTest::addColumn<bool>("stale");  // one slot overwritten by a key outside the window
-        QTest::addColumn<int>("keys");    // keys the query sees
-        QTest::newRow("first token") << 0 << 0 << false << 1;
-        QTest::newRow("partly filled") << 3 << 3 << false << 4;
-        QTest::newRow("at the window edge") << 8 << 8 << false << 9;
-        QTest::newRow("past the window") << 21 << 8 << false << 9;
-        QTest::newRow("past the window, one stale slot") << 21 << 8 << true << 8;
+        QTest::addColumn<int>("filled");     // slots holding positions position-filled..position-1
+        QTest::addColumn<bool>("stale");     // one slot overwritten by a key outside the window
+        QTest::addColumn<int>("keys");       // keys the query sees
+        QTest::addColumn<int>("splitKeys");  // keys per split (0: the default, one split here)
+        for (int split : {0, 3, 1}) {
+            QTest::addRow("first token, split %d", split) << 0 << 0 << false << 1 << split;
+            QTest::addRow("partly filled, split %d", split) << 3 << 3 << false << 4 << split;
+            QTest::addRow("at the window edge, split %d", split) << 8 << 8 << false << 9 << split;
+            QTest::addRow("past the window, split %d", split) << 21 << 8 << false << 9 << split;
+            QTest::addRow("past the window, one stale slot, split %d", split)
+                << 21 << 8 << true << 8 << split;
+        }
     }
     void attentionDecodeMatchesReferenceAroundTheWindowEdge() {
         QFETCH(int, position);
         QFETCH(int, filled);
         QFETCH(bool, stale);
         QFETCH(int, keys);
+        QFETCH(int, splitKeys);
         const int H = 4, KV = 2, hd = 20, W = 8, kvDim = KV * hd;
         std::mt19937 rng(static_cast<unsigned>(position + 100));
         const auto q = test::randomFloats(rng, H * hd), k = test::randomFloats(rng, kvDim);
@@ -537,24 +612,145 @@ private slots:
         }
         std::vector<float> slotBits(W);
         std::memcpy(slotBits.data(), slotPos.data(), W * 4);
-        const BufferSlice b[8] = {m_rig->upload(q),          m_rig->upload(k),
-                                  m_rig->upload(v),          m_rig->upload(ringK),
-                                  m_rig->upload(ringV),      m_rig->upload(slotBits),
-                                  m_rig->zeros(H * (W + 1)), m_rig->zeros(H * hd)};
+        // The position comes from the step parameters (entry 2 of three).
+        const BufferSlice params =
+            m_rig->upload(stepParamWords({{1, position + 40}, {2, 0}, {3, position}}));
+        const uint32_t split = static_cast<uint32_t>(splitKeys);
+        const size_t partials =
+            static_cast<size_t>(OpRecorder::attentionPartialFloats(H, hd, W, split));
+        const BufferSlice b[10] = {
+            m_rig->upload(q),          m_rig->upload(k),       m_rig->upload(v),
+            m_rig->upload(ringK),      m_rig->upload(ringV),   m_rig->upload(slotBits),
+            m_rig->zeros(H * (W + 1)), m_rig->zeros(partials), params,
+            m_rig->zeros(H * hd)};
         QVERIFY(m_rig->run([&](OpRecorder& ops) {
-            return ops.attentionDecode(b, AttentionPush{H, KV, hd, W, position, scale});
+            return ops.attentionDecode(b, AttentionPush{H, KV, hd, W, 2, scale, split, 0, 0});
         }));
-        QVERIFY(withinTolerance("attention_decode", compare(test::read(b[7], H * hd), want), 1e-5));
+        const auto got = test::read(b[9], H * hd);
+        QVERIFY(withinTolerance("attention_decode", compare(got, want), 1e-5));
+        QVERIFY(m_rig->run([&](OpRecorder& ops) {  // again: the same bits
+            return ops.attentionDecode(b, AttentionPush{H, KV, hd, W, 2, scale, split, 0, 0});
+        }));
+        QCOMPARE(test::read(b[9], H * hd), got);
 
         // kv_write then stores this token in slot position % W.
-        const BufferSlice w[5] = {b[1], b[2], b[3], b[4], b[5]};
+        const BufferSlice w[6] = {b[1], b[2], b[3], b[4], b[5], params};
         QVERIFY(m_rig->run([&](OpRecorder& ops) {
-            return ops.kvWrite(w, KvWritePush{kvDim, W, position});
+            return ops.kvWrite(w, KvWritePush{kvDim, W, 2, 1, 0});
         }));
         const int slot = position % W;
         QCOMPARE(b[5].as<int32_t>()[slot], position);
         QVERIFY(std::memcmp(b[3].as<float>() + slot * kvDim, k.data(), kvDim * 4) == 0);
         QVERIFY(std::memcmp(b[4].as<float>() + slot * kvDim, v.data(), kvDim * 4) == 0);
+    }
+
+    // The greedy choice on the device equals the host's (greedyChoice, Sampler's numbers): the
+    // first maximum, and 1 / sum(exp(l - max)). Sizes below, at and far above one workgroup's
+    // span, ties across workgroups, and the limit cutting the row short.
+    void argmaxMatchesHostGreedyChoice_data() {
+        QTest::addColumn<int>("n");
+        QTest::addColumn<int>("limit");
+        QTest::addColumn<int>("tieA");  // -1: no tie
+        QTest::addColumn<int>("tieB");
+        QTest::newRow("1") << 1 << 1 << -1 << -1;
+        QTest::newRow("63") << 63 << 63 << -1 << -1;
+        QTest::newRow("64") << 64 << 64 << -1 << -1;
+        QTest::newRow("1000") << 1000 << 1000 << -1 << -1;
+        QTest::newRow("256000") << 256000 << 256000 << -1 << -1;
+        QTest::newRow("tie across groups") << 100003 << 100003 << 70001 << 1234;
+        QTest::newRow("tie inside a group") << 5000 << 5000 << 40 << 41;
+        QTest::newRow("limit below the row") << 300 << 257 << -1 << -1;
+    }
+    void argmaxMatchesHostGreedyChoice() {
+        QFETCH(int, n);
+        QFETCH(int, limit);
+        QFETCH(int, tieA);
+        QFETCH(int, tieB);
+        std::mt19937 rng(static_cast<unsigned>(n));
+        auto logits = test::randomFloats(rng, n, 20.0f);
+        if (tieA >= 0) {
+            logits[tieA] = logits[tieB] = 50.0f;
+        }
+        if (limit < n)
+            logits[n - 1] = 99.0f;  // the largest, but outside the limit
+        const GreedyToken want =
+            greedyChoice(std::span<const float>(logits).first(static_cast<size_t>(limit)));
+        if (tieA >= 0)
+            QCOMPARE(want.id, std::min(tieA, tieB));
+        const BufferSlice dl = m_rig->upload(logits);
+        const BufferSlice partials = m_rig->zeros(
+            static_cast<size_t>(OpRecorder::argmaxPartialBytes(static_cast<uint32_t>(limit)) / 4));
+        const BufferSlice result = m_rig->zeros(2);
+        for (int run = 0; run < 2; ++run) {  // twice: identical bits
+            QVERIFY(m_rig->run([&](OpRecorder& ops) {
+                return ops.argmax(dl, static_cast<uint32_t>(limit), partials, result);
+            }));
+            const uint32_t* got = result.as<uint32_t>();
+            QCOMPARE(static_cast<int32_t>(got[0]), want.id);
+            float probability = 0.0f;
+            std::memcpy(&probability, &got[1], 4);
+            QVERIFY2(std::fabs(probability - want.probability) <= 1e-5f * want.probability,
+                     qPrintable(QString("probability %1, host %2")
+                                    .arg(probability, 0, 'g', 9)
+                                    .arg(want.probability, 0, 'g', 9)));
+        }
+    }
+
+    // Which bindings each shader writes comes from its SPIR-V (readonly buffers are
+    // NonWritable); the recorder's barriers depend on it.
+    void writtenBindingsComeFromTheShaders() {
+        struct Want {
+            const char* shader;
+            std::vector<uint32_t> spec;
+            uint32_t mask;
+        };
+        const Want wants[] = {
+            {"matvec", {32, 0, 0}, 1u << 3},
+            {"attention_decode", {64}, (1u << 6) | (1u << 7)},
+            {"attention_combine", {64}, 1u << 1},
+            {"rg_lru_step", {64}, (1u << 4) | (1u << 6)},
+            {"kv_write", {64}, (1u << 2) | (1u << 3) | (1u << 4)},
+            {"argmax", {64}, (1u << 1) | (1u << 2)},
+            {"embed_gather", {64, 0}, 1u << 1},
+            {"rope", {64}, 1u << 0},
+        };
+        for (const Want& w : wants) {
+            auto p = m_rig->registry->get(w.shader, w.spec);
+            QVERIFY(p.has_value());
+            QCOMPARE((*p)->writtenBindings, w.mask);
+        }
+        QCOMPARE(writtenBindings(std::vector<uint32_t>{1, 2, 3}), ~0u);  // not SPIR-V
+    }
+
+    // Independent dispatches share no barrier; a dispatch that reads what an earlier one wrote
+    // (or writes what it read) gets one. The synchronization validation layer checks the rest.
+    void barriersOnlyWhereADispatchDependsOnAnEarlierOne() {
+        std::mt19937 rng(29);
+        HostMatrix a = randomMatrix(rng, WeightType::F32, 40, 64);
+        DeviceMatrix da = device(a.view);
+        const auto x = test::randomFloats(rng, 64);
+        const BufferSlice dx = m_rig->upload(x), q = m_rig->zeros(40), k = m_rig->zeros(40),
+                          v = m_rig->zeros(40), gain = m_rig->upload(std::vector<float>(40, 1.0f)),
+                          normed = m_rig->zeros(40);
+        QVERIFY(m_rig->run([&](OpRecorder& ops) -> Status {
+            for (const BufferSlice* out : {&q, &k, &v}) {
+                if (auto s = ops.matvec(da, dx, nullptr, *out, 0); !s)
+                    return s;
+            }
+            return {};
+        }));
+        QCOMPARE(m_rig->recorder->barrierCount(), 0u);  // three readers of x, three outputs
+        QVERIFY(m_rig->run([&](OpRecorder& ops) -> Status {
+            if (auto s = ops.matvec(da, dx, nullptr, q, 0); !s)
+                return s;
+            if (auto s = ops.rmsNorm(q, gain, 40, 1e-6f, normed); !s)  // reads q
+                return s;
+            return ops.matvec(da, dx, nullptr, q, 0);  // writes q, which rmsNorm read
+        }));
+        QCOMPARE(m_rig->recorder->barrierCount(), 2u);
+        std::vector<float> want(40);
+        cpu::matmul(m_pool, a.view, x.data(), 1, nullptr, want.data());
+        QVERIFY(withinTolerance("matvec without barriers", compare(test::read(q, 40), want), 1e-6));
     }
 
     void choosingADevicePrefersGpusAndHonoursOverrides() {
@@ -565,6 +761,7 @@ private slots:
             devices[i].hasComputeQueue = devices[i].hasHostVisibleMemory = true;
             devices[i].maxComputeWorkGroupInvocations = 1024;
             devices[i].maxPushConstantsSize = 128;
+            devices[i].maxPerStageStorageBuffers = 16;
         }
         devices[0].name = "llvmpipe (LLVM 15.0.6, 256 bits)";
         devices[0].type = VK_PHYSICAL_DEVICE_TYPE_CPU;
@@ -578,6 +775,11 @@ private slots:
         QCOMPARE(*chooseDevice(devices, "uhd"), size_t{1});
         QVERIFY(!chooseDevice(devices, "7").has_value());
         QVERIFY(!chooseDevice(devices, "nvidia").has_value());
+        // Shaders bind up to kMaxBindings storage buffers (attention_decode binds 9).
+        devices[2].maxPerStageStorageBuffers = 8;
+        QVERIFY(unsuitableReason(devices[2]).find("storage buffers") != std::string::npos);
+        QCOMPARE(*chooseDevice(devices, ""), size_t{1});
+        devices[2].maxPerStageStorageBuffers = 16;
         devices[2].apiVersion = VK_API_VERSION_1_1;  // unsuitable: skipped by the automatic choice
         QCOMPARE(*chooseDevice(devices, ""), size_t{1});
         QCOMPARE(chooseDevice(devices, "2").error().code, ErrorCode::Unsupported);

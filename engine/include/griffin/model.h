@@ -116,6 +116,13 @@ struct ComputeDevice {
 // installed). Creates a temporary instance: call it from a worker thread, not a GUI thread.
 std::vector<ComputeDevice> listComputeDevices();
 
+// Device time of one kind of op (a compute shader) over the profiled forward calls.
+struct OpProfile {
+    std::string op;           // the shader, e.g. "matvec", "attention_decode"
+    uint64_t dispatches = 0;  // summed over the profiled calls
+    double seconds = 0;       // device time, from timestamps around each dispatch
+};
+
 // What a backend has done so far (for tests, `griffin bench` and the logs).
 struct BackendCounters {
     // Whole-state copies between host and device (GPU backends; 0 on the CPU). A state stays on
@@ -124,11 +131,24 @@ struct BackendCounters {
     uint64_t stateUploads = 0;
     uint64_t stateDownloads = 0;
     uint32_t lastDispatches = 0;     // compute dispatches of the last forward call
+    uint32_t lastBarriers = 0;       // barriers between them (only where one depends on another)
     bool deviceMemoryMapped = true;  // false: weights and state reached through staging copies
     // Seconds summed over all forward calls: recording command buffers on the host (the host
     // overhead a pre-recorded decode would remove) and from submit to completion.
     double recordSeconds = 0;
     double waitSeconds = 0;
+    // Command buffers recorded so far. The decode step's is recorded once and replayed, so this
+    // stays flat while a conversation decodes.
+    uint64_t recordings = 0;
+    // Per-op device time since profiling was turned on (Model::setProfiling; GPU backends with
+    // timestamp support), slowest first; empty otherwise.
+    std::vector<OpProfile> opProfile;
+};
+
+// A greedy choice: the most likely token (lowest id on ties) and its softmax probability.
+struct GreedyToken {
+    int32_t id = 0;
+    float probability = 0.0f;
 };
 
 // What "auto" runs on: the Vulkan backend on the best suitable GPU (discrete > integrated >
@@ -180,9 +200,18 @@ public:
                                        const ForwardOptions& options = {});
     // One token; same as prefill of a single token.
     Result<std::vector<float>> step(State& state, int32_t token);
+    // One token, then the greedy choice among logits [0, vocabLimit) (vocabLimit in
+    // [1, logitsSize()]): the argmax of step()'s logits, with the probability Sampler reports for
+    // greedy decoding. A GPU backend reduces the logits on the device and reads back one pair
+    // instead of the whole row.
+    Result<GreedyToken> stepGreedy(State& state, int32_t token, int32_t vocabLimit);
 
     void setLayerObserver(LayerObserver observer);
     BackendCounters backendCounters() const;
+    // Times every op on the device from now on (a timestamp after each dispatch; this costs a
+    // little) and clears what was measured before; false stops. For `griffin bench`. False
+    // when the backend cannot profile (the CPU backend, a device without timestamps).
+    bool setProfiling(bool on);
 
     // Writes `state` to `file` (atomically: temporary file, then rename): magic, format version,
     // this model's fingerprint, position, the buffers and a checksum.

@@ -7,6 +7,10 @@ namespace griffin::vulkan {
 namespace {
 
 constexpr uint32_t kSetsPerPool = 512;
+// Timestamps per command buffer when profiling; commands past it go unmeasured (a 64-token
+// prefill of the 9B model records about 20,000 dispatches).
+constexpr uint32_t kMaxStamps = 65536;
+const std::string kCopyName = "copy";
 
 }  // namespace
 
@@ -52,14 +56,123 @@ Status CommandRecorder::begin() {
     for (UniqueDescriptorPool& p : m_descriptorPools) vkResetDescriptorPool(device, p.get(), 0);
     m_currentPool = 0;
     m_dispatches = 0;
+    m_barriers = 0;
+    m_ready = false;
+    m_stampNames.clear();
     if (VkResult r = vkResetCommandBuffer(m_commandBuffer, 0); r != VK_SUCCESS)
         return vkError(r, "vkResetCommandBuffer");
     VkCommandBufferBeginInfo info{};
     info.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
-    info.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
     if (VkResult r = vkBeginCommandBuffer(m_commandBuffer, &info); r != VK_SUCCESS)
         return vkError(r, "vkBeginCommandBuffer");
     m_recording = true;
+    ++m_recordings;
+    // Orders this buffer after everything submitted before it (a barrier's first scope covers
+    // earlier submissions): a replayed decode step reads what the previous one wrote.
+    barrier(VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+            VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
+                VK_ACCESS_TRANSFER_WRITE_BIT);
+    m_pending.clear();
+    if (profiling()) {
+        vkCmdResetQueryPool(m_commandBuffer, m_queryPool.get(), 0, kMaxStamps + 1);
+        vkCmdWriteTimestamp(m_commandBuffer, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                            m_queryPool.get(), 0);
+    }
+    return {};
+}
+
+bool CommandRecorder::setProfiling(bool on) {
+    m_profile.clear();
+    m_ready = false;
+    m_queryPool = UniqueQueryPool();
+    if (!on)
+        return true;
+    if (m_context.caps().timestampValidBits == 0 || m_context.caps().timestampPeriod <= 0.0f)
+        return false;
+    VkQueryPoolCreateInfo info{};
+    info.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO;
+    info.queryType = VK_QUERY_TYPE_TIMESTAMP;
+    info.queryCount = kMaxStamps + 1;
+    VkQueryPool pool = VK_NULL_HANDLE;
+    if (vkCreateQueryPool(m_context.device(), &info, nullptr, &pool) != VK_SUCCESS)
+        return false;
+    m_queryPool = UniqueQueryPool(m_context.device(), pool);
+    return true;
+}
+
+void CommandRecorder::orderAfterEarlierCommands(std::span<const BufferSlice> ranges,
+                                                uint32_t writes) {
+    bool hazard = false;
+    for (size_t i = 0; i < ranges.size() && !hazard; ++i) {
+        const BufferSlice& r = ranges[i];
+        const bool write = ((writes >> i) & 1u) != 0;
+        for (const Access& a : m_pending) {
+            if (a.buffer == r.buffer && a.begin < r.offset + r.size && r.offset < a.end &&
+                (write || a.write)) {
+                hazard = true;
+                break;
+            }
+        }
+    }
+    if (hazard) {
+        barrier(VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
+                    VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
+        ++m_barriers;
+        m_pending.clear();
+    }
+    for (size_t i = 0; i < ranges.size(); ++i) {
+        const BufferSlice& r = ranges[i];
+        m_pending.push_back(
+            Access{r.buffer, r.offset, r.offset + r.size, ((writes >> i) & 1u) != 0});
+    }
+}
+
+void CommandRecorder::stamp(const std::string& op) {
+    if (!profiling() || m_stampNames.size() >= kMaxStamps)
+        return;
+    // Profiled commands run one at a time, so that the time between two stamps is one command's.
+    barrier(VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+            VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
+                VK_ACCESS_TRANSFER_WRITE_BIT);
+    m_pending.clear();
+    m_stampNames.push_back(&op);
+    vkCmdWriteTimestamp(m_commandBuffer, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, m_queryPool.get(),
+                        static_cast<uint32_t>(m_stampNames.size()));
+}
+
+Status CommandRecorder::collectTimestamps() {
+    if (!profiling() || m_stampNames.empty())
+        return {};
+    std::vector<uint64_t> ticks(m_stampNames.size() + 1);
+    if (VkResult r = vkGetQueryPoolResults(
+            m_context.device(), m_queryPool.get(), 0, static_cast<uint32_t>(ticks.size()),
+            ticks.size() * sizeof(uint64_t), ticks.data(), sizeof(uint64_t),
+            VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
+        r != VK_SUCCESS) {
+        return vkError(r, "vkGetQueryPoolResults");
+    }
+    const uint32_t bits = m_context.caps().timestampValidBits;
+    const uint64_t mask = bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
+    const double secondsPerTick = static_cast<double>(m_context.caps().timestampPeriod) * 1e-9;
+    for (size_t i = 0; i < m_stampNames.size(); ++i) {
+        const uint64_t delta = (ticks[i + 1] - ticks[i]) & mask;
+        OpProfile& p = m_profile[*m_stampNames[i]];
+        p.op = *m_stampNames[i];
+        ++p.dispatches;
+        p.seconds += static_cast<double>(delta) * secondsPerTick;
+    }
+    return {};
+}
+
+Status CommandRecorder::end() {
+    if (!m_recording)
+        return makeError(ErrorCode::Internal, "Vulkan: end without begin");
+    m_recording = false;
+    barrier(VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
+    if (VkResult r = vkEndCommandBuffer(m_commandBuffer); r != VK_SUCCESS)
+        return vkError(r, "vkEndCommandBuffer");
+    m_ready = true;
     return {};
 }
 
@@ -126,6 +239,7 @@ Status CommandRecorder::dispatch(const Pipeline& pipeline, std::span<const Buffe
     }
     vkUpdateDescriptorSets(m_context.device(), static_cast<uint32_t>(bindings.size()), writes, 0,
                            nullptr);
+    orderAfterEarlierCommands(bindings, pipeline.writtenBindings);
     vkCmdBindPipeline(m_commandBuffer, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.pipeline.get());
     vkCmdBindDescriptorSets(m_commandBuffer, VK_PIPELINE_BIND_POINT_COMPUTE, m_registry.layout(), 0,
                             1, &*set, 0, nullptr);
@@ -135,28 +249,28 @@ Status CommandRecorder::dispatch(const Pipeline& pipeline, std::span<const Buffe
     vkCmdPushConstants(m_commandBuffer, m_registry.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0,
                        kPushConstantBytes, bytes);
     vkCmdDispatch(m_commandBuffer, groupsX, groupsY, groupsZ);
-    barrier(VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
-            VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
-                VK_ACCESS_TRANSFER_WRITE_BIT);
+    stamp(pipeline.shader);
     ++m_dispatches;
     return {};
 }
 
 void CommandRecorder::copy(const BufferSlice& src, const BufferSlice& dst) {
-    VkBufferCopy region{src.offset, dst.offset, std::min(src.size, dst.size)};
+    const VkDeviceSize bytes = std::min(src.size, dst.size);
+    const BufferSlice ranges[] = {BufferSlice{src.buffer, src.offset, bytes, nullptr},
+                                  BufferSlice{dst.buffer, dst.offset, bytes, nullptr}};
+    orderAfterEarlierCommands(ranges, 2u);
+    VkBufferCopy region{src.offset, dst.offset, bytes};
     vkCmdCopyBuffer(m_commandBuffer, src.buffer, dst.buffer, 1, &region);
-    barrier(VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
-            VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
-                VK_ACCESS_TRANSFER_WRITE_BIT);
+    stamp(kCopyName);
 }
 
 Status CommandRecorder::submitAndWait() {
-    if (!m_recording)
-        return makeError(ErrorCode::Internal, "Vulkan: submit without begin");
-    m_recording = false;
-    barrier(VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
-    if (VkResult r = vkEndCommandBuffer(m_commandBuffer); r != VK_SUCCESS)
-        return vkError(r, "vkEndCommandBuffer");
+    if (m_recording) {
+        if (auto s = end(); !s)
+            return s;
+    }
+    if (!m_ready)
+        return makeError(ErrorCode::Internal, "Vulkan: submit without a recorded buffer");
     VkDevice device = m_context.device();
     VkFence fence = m_fence.get();
     if (VkResult r = vkResetFences(device, 1, &fence); r != VK_SUCCESS)
@@ -169,7 +283,7 @@ Status CommandRecorder::submitAndWait() {
         return vkError(r, "vkQueueSubmit");
     if (VkResult r = vkWaitForFences(device, 1, &fence, VK_TRUE, UINT64_MAX); r != VK_SUCCESS)
         return vkError(r, "vkWaitForFences");
-    return {};
+    return collectTimestamps();
 }
 
 }  // namespace griffin::vulkan

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "log.h"
+#include "vulkan/pipeline_registry.h"
 
 namespace griffin::vulkan {
 namespace {
@@ -68,6 +69,7 @@ DeviceCaps probe(VkPhysicalDevice physical, uint32_t index) {
     caps.maxMemoryAllocationSize = maintenance3.maxMemoryAllocationSize;
     caps.maxComputeSharedMemorySize = limits.maxComputeSharedMemorySize;
     caps.maxComputeWorkGroupInvocations = limits.maxComputeWorkGroupInvocations;
+    caps.maxPerStageStorageBuffers = limits.maxPerStageDescriptorStorageBuffers;
     std::copy_n(limits.maxComputeWorkGroupCount, 3, caps.maxComputeWorkGroupCount);
     caps.maxPushConstantsSize = limits.maxPushConstantsSize;
 
@@ -89,9 +91,14 @@ DeviceCaps probe(VkPhysicalDevice physical, uint32_t index) {
     vkGetPhysicalDeviceQueueFamilyProperties(physical, &familyCount, nullptr);
     std::vector<VkQueueFamilyProperties> families(familyCount);
     vkGetPhysicalDeviceQueueFamilyProperties(physical, &familyCount, families.data());
-    caps.hasComputeQueue = std::any_of(families.begin(), families.end(), [](const auto& f) {
-        return (f.queueFlags & VK_QUEUE_COMPUTE_BIT) != 0;
-    });
+    for (const VkQueueFamilyProperties& f : families) {
+        if ((f.queueFlags & VK_QUEUE_COMPUTE_BIT) != 0) {
+            caps.hasComputeQueue = true;
+            caps.timestampValidBits = f.timestampValidBits;
+            break;
+        }
+    }
+    caps.timestampPeriod = limits.timestampPeriod;
     VkPhysicalDeviceMemoryProperties memory{};
     vkGetPhysicalDeviceMemoryProperties(physical, &memory);
     const VkMemoryPropertyFlags wanted =
@@ -126,13 +133,23 @@ Result<UniqueInstance> createInstance(bool validation,
     app.pEngineName = "griffin";
     app.apiVersion = VK_API_VERSION_1_2;
     std::vector<const char*> layers, extensions;
+    // With validation, synchronization validation too: it reports a missing barrier (the
+    // recorder drops the ones it finds unneeded) as a hazard message.
+    const VkValidationFeatureEnableEXT enabled[] = {
+        VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT};
+    VkValidationFeaturesEXT features{};
+    features.sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT;
+    features.pNext = messengerInfo;
+    features.enabledValidationFeatureCount = 1;
+    features.pEnabledValidationFeatures = enabled;
     if (validation) {
         layers.push_back(kValidationLayer);
         extensions.push_back(VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
+        extensions.push_back(VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME);
     }
     VkInstanceCreateInfo info{};
     info.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO;
-    info.pNext = validation ? messengerInfo : nullptr;
+    info.pNext = validation ? static_cast<const void*>(&features) : nullptr;
     info.pApplicationInfo = &app;
     info.enabledLayerCount = static_cast<uint32_t>(layers.size());
     info.ppEnabledLayerNames = layers.data();
@@ -199,6 +216,10 @@ std::string unsuitableReason(const DeviceCaps& c) {
         return "no host-visible coherent memory";
     if (c.maxComputeWorkGroupInvocations < 64 || c.maxPushConstantsSize < 128)
         return "compute limits below the Vulkan minimum";
+    if (c.maxPerStageStorageBuffers < kMaxBindings) {
+        return "only " + std::to_string(c.maxPerStageStorageBuffers) +
+               " storage buffers per shader (needs " + std::to_string(kMaxBindings) + ")";
+    }
     return {};
 }
 

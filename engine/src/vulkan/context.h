@@ -31,11 +31,16 @@ struct DeviceCaps {
     VkDeviceSize maxMemoryAllocationSize = 0;
     uint32_t maxComputeSharedMemorySize = 0;
     uint32_t maxComputeWorkGroupInvocations = 0;
+    uint32_t maxPerStageStorageBuffers = 0;  // maxPerStageDescriptorStorageBuffers
     uint32_t maxComputeWorkGroupCount[3] = {};
     uint32_t maxPushConstantsSize = 0;
     bool storageBuffer16BitAccess = false;
     bool shaderFloat16 = false;
     bool hasComputeQueue = false;
+    // Timestamps on the compute queue (the first compute family, the one Context uses): valid
+    // bits (0 = none) and nanoseconds per tick.
+    uint32_t timestampValidBits = 0;
+    float timestampPeriod = 0.0f;
     bool hasHostVisibleMemory = false;  // HOST_VISIBLE | HOST_COHERENT, what this phase maps
 };
 

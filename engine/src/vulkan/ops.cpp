@@ -132,27 +132,34 @@ Status OpRecorder::run(const char* shader, std::span<const uint32_t> spec,
     return m_recorder.dispatch(**pipeline, bindings, push, groupsX, groupsY);
 }
 
-Status OpRecorder::embedGather(const DeviceMatrix& table, int64_t row, float scale,
-                               const BufferSlice& out) {
+Status OpRecorder::embedGather(const DeviceMatrix& table, float scale, const BufferSlice& out,
+                               const BufferSlice& params, uint32_t paramIndex, uint32_t tokens,
+                               uint32_t stride) {
+    const uint32_t spec[] = {kElementwiseGroup, formatCode(table.type)};
     for (size_t i = 0; i < table.ranges.size(); ++i) {
         const RowRange& r = table.ranges[i];
-        if (row < r.firstRow || row >= r.firstRow + r.rows)
-            continue;
-        const uint32_t spec[] = {kElementwiseGroup, formatCode(table.type)};
-        const BufferSlice bindings[] = {table.chunks[i], out};
-        const EmbedGatherPush push{static_cast<uint32_t>(row - r.firstRow),
-                                   static_cast<uint32_t>(table.cols), table.strideWords, scale};
-        return run("embed_gather", spec, bindings, push,
-                   groupsFor(static_cast<uint64_t>(table.cols), kElementwiseGroup));
+        const BufferSlice bindings[] = {table.chunks[i], out, params};
+        const EmbedGatherPush push{static_cast<uint32_t>(r.firstRow),
+                                   static_cast<uint32_t>(table.cols),
+                                   table.strideWords,
+                                   scale,
+                                   static_cast<uint32_t>(r.rows),
+                                   paramIndex,
+                                   stride};
+        if (auto s = run("embed_gather", spec, bindings, push,
+                         groupsFor(static_cast<uint64_t>(table.cols), kElementwiseGroup), tokens);
+            !s) {
+            return s;
+        }
     }
-    return makeError(ErrorCode::InvalidArgument, "Vulkan: embedding row out of range");
+    return {};
 }
 
 Status OpRecorder::rmsNorm(const BufferSlice& x, const BufferSlice& gain, uint32_t n, float eps,
-                           const BufferSlice& out) {
+                           const BufferSlice& out, uint32_t rows, uint32_t stride) {
     const uint32_t spec[] = {kReduceGroup};
     const BufferSlice bindings[] = {x, gain, out};
-    return run("rms_norm", spec, bindings, RmsNormPush{n, eps}, 1);
+    return run("rms_norm", spec, bindings, RmsNormPush{n, eps, stride}, rows);
 }
 
 Status OpRecorder::matvec(const DeviceMatrix& w, const BufferSlice& x, const BufferSlice* bias,
@@ -195,15 +202,15 @@ Status OpRecorder::matvecImpl(const DeviceMatrix& w, const BufferSlice& x, const
 }
 
 Status OpRecorder::blockDiag(const DeviceMatrix& w, const BufferSlice& x, const BufferSlice& bias,
-                             const BufferSlice& out) {
+                             const BufferSlice& out, uint32_t tokens, uint32_t stride) {
     const uint32_t spec[] = {kElementwiseGroup, formatCode(w.type)};
     if (w.chunks.size() != 1)
         return makeError(ErrorCode::Unsupported, "Vulkan: block-diagonal gate split in chunks");
     const BufferSlice bindings[] = {w.chunks[0], x, bias, out};
     const BlockDiagPush push{static_cast<uint32_t>(w.cols), static_cast<uint32_t>(w.rows),
-                             w.strideWords};
+                             w.strideWords, stride};
     return run("block_diag_matvec", spec, bindings, push,
-               groupsFor(static_cast<uint64_t>(w.rows), kElementwiseGroup));
+               groupsFor(static_cast<uint64_t>(w.rows), kElementwiseGroup), tokens);
 }
 
 Status OpRecorder::geglu(const BufferSlice& gate, const BufferSlice& up, const BufferSlice& out,
@@ -215,39 +222,106 @@ Status OpRecorder::geglu(const BufferSlice& gate, const BufferSlice& up, const B
 
 Status OpRecorder::conv1dStep(const BufferSlice& x, const BufferSlice& weight,
                               const BufferSlice& bias, const BufferSlice& tail,
-                              const BufferSlice& out, uint32_t channels, uint32_t convWidth) {
+                              const BufferSlice& out, uint32_t channels, uint32_t convWidth,
+                              uint32_t tokens, uint32_t stride) {
     const uint32_t spec[] = {kElementwiseGroup};
     const BufferSlice bindings[] = {x, weight, bias, tail, out};
-    return run("conv1d_step", spec, bindings, Conv1dPush{channels, convWidth},
+    return run("conv1d_step", spec, bindings, Conv1dPush{channels, convWidth, tokens, stride},
                groupsFor(channels, kElementwiseGroup));
 }
 
 Status OpRecorder::rgLruStep(const BufferSlice& x, const BufferSlice& gateXPre,
                              const BufferSlice& gateAPre, const BufferSlice& logA,
                              const BufferSlice& h, const BufferSlice& y, const BufferSlice& out,
-                             uint32_t channels, bool reset) {
+                             uint32_t channels, const BufferSlice& params, uint32_t paramIndex,
+                             uint32_t tokens, uint32_t stride) {
     const uint32_t spec[] = {kElementwiseGroup};
-    const BufferSlice bindings[] = {x, gateXPre, gateAPre, logA, h, y, out};
-    return run("rg_lru_step", spec, bindings, RgLruPush{channels, reset ? 1u : 0u},
+    const BufferSlice bindings[] = {x, gateXPre, gateAPre, logA, h, y, out, params};
+    return run("rg_lru_step", spec, bindings, RgLruPush{channels, paramIndex, tokens, stride},
                groupsFor(channels, kElementwiseGroup));
 }
 
-Status OpRecorder::rope(const BufferSlice& v, const BufferSlice& table, const RopePush& push) {
+Status OpRecorder::rope(const BufferSlice& v, const BufferSlice& table, const RopePush& push,
+                        uint32_t tokens) {
     const uint32_t spec[] = {kElementwiseGroup};
     const BufferSlice bindings[] = {v, table};
     return run("rope", spec, bindings, push,
-               groupsFor(uint64_t{push.numHeads} * (push.ropeDims / 2), kElementwiseGroup));
+               groupsFor(uint64_t{push.numHeads} * (push.ropeDims / 2), kElementwiseGroup), tokens);
 }
 
-Status OpRecorder::attentionDecode(std::span<const BufferSlice, 8> bindings,
-                                   const AttentionPush& push) {
+uint32_t OpRecorder::attentionSplits(uint32_t window, uint32_t splitKeys) {
+    const uint32_t perSplit = splitKeys > 0 ? splitKeys : kAttentionSplitKeys;
+    return (window + 1 + perSplit - 1) / perSplit;
+}
+
+uint64_t OpRecorder::attentionPartialFloats(uint32_t numHeads, uint32_t headDim, uint32_t window,
+                                            uint32_t splitKeys) {
+    return uint64_t{numHeads} * attentionSplits(window, splitKeys) * (uint64_t{headDim} + 2);
+}
+
+Status OpRecorder::attentionDecode(std::span<const BufferSlice, 10> bindings,
+                                   const AttentionPush& push, uint32_t tokens, uint32_t outStride) {
+    AttentionPush p = push;
+    if (p.splitKeys == 0)
+        p.splitKeys = kAttentionSplitKeys;
+    const uint32_t splits = attentionSplits(p.window, p.splitKeys);
+    if (tokens == 0 ||
+        bindings[7].size <
+            attentionPartialFloats(p.numHeads, p.headDim, p.window, p.splitKeys) * tokens * 4 ||
+        bindings[6].size < uint64_t{tokens} * p.numHeads * (p.window + 1) * 4) {
+        return makeError(ErrorCode::Internal, "Vulkan: attention scratch too small");
+    }
     const uint32_t spec[] = {kReduceGroup};
-    return run("attention_decode", spec, bindings, push, push.numHeads);
+    const Pipeline* pipeline = nullptr;
+    if (auto got = m_registry.get("attention_decode", spec); got)
+        pipeline = *got;
+    else
+        return got.error();
+    if (auto s = m_recorder.dispatch(*pipeline, bindings.first<9>(),
+                                     std::as_bytes(std::span(&p, 1)), p.numHeads, splits, tokens);
+        !s) {
+        return s;
+    }
+    const BufferSlice combine[] = {bindings[7], bindings[9]};
+    return run("attention_combine", spec, combine,
+               AttentionCombinePush{p.headDim, splits, p.numHeads, outStride}, p.numHeads, tokens);
 }
 
-Status OpRecorder::kvWrite(std::span<const BufferSlice, 5> bindings, const KvWritePush& push) {
+Status OpRecorder::kvWrite(std::span<const BufferSlice, 6> bindings, const KvWritePush& push) {
     const uint32_t spec[] = {kElementwiseGroup};
-    return run("kv_write", spec, bindings, push, groupsFor(push.kvDim, kElementwiseGroup));
+    KvWritePush p = push;
+    p.tokens = std::max(p.tokens, 1u);
+    return run("kv_write", spec, bindings, p, groupsFor(p.kvDim, kElementwiseGroup), p.tokens);
+}
+
+namespace {
+
+// argmax.comp stage 0: at most this many workgroups, each over a span of at least one group's
+// worth of logits.
+constexpr uint32_t kArgmaxMaxGroups = 128;
+constexpr VkDeviceSize kArgmaxPartialBytes = 16;
+
+uint32_t argmaxGroups(uint32_t n) {
+    return std::clamp<uint32_t>(groupsFor(n, kReduceGroup), 1, kArgmaxMaxGroups);
+}
+
+}  // namespace
+
+VkDeviceSize OpRecorder::argmaxPartialBytes(uint32_t n) {
+    return VkDeviceSize{argmaxGroups(n)} * kArgmaxPartialBytes;
+}
+
+Status OpRecorder::argmax(const BufferSlice& logits, uint32_t n, const BufferSlice& partials,
+                          const BufferSlice& result) {
+    if (n == 0 || partials.size < argmaxPartialBytes(n) || result.size < 8)
+        return makeError(ErrorCode::Internal, "Vulkan: bad argmax");
+    const uint32_t groups = argmaxGroups(n);
+    const uint32_t span = (n + groups - 1) / groups;
+    const uint32_t spec[] = {kReduceGroup};
+    const BufferSlice bindings[] = {logits, partials, result};
+    if (auto s = run("argmax", spec, bindings, ArgmaxPush{n, span, groups, 0}, groups); !s)
+        return s;
+    return run("argmax", spec, bindings, ArgmaxPush{n, span, groups, 1}, 1);
 }
 
 }  // namespace griffin::vulkan

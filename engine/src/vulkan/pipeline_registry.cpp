@@ -1,10 +1,61 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "vulkan/pipeline_registry.h"
 
+#include <map>
+
 #include "griffin/shader_registry.h"
 #include "log.h"
 
 namespace griffin::vulkan {
+
+uint32_t writtenBindings(std::span<const uint32_t> words) {
+    constexpr uint32_t kMagic = 0x07230203;
+    constexpr uint32_t kOpTypeStruct = 30, kOpTypePointer = 32, kOpVariable = 59;
+    constexpr uint32_t kOpDecorate = 71, kOpMemberDecorate = 72;
+    constexpr uint32_t kNonWritable = 24, kBinding = 33, kDescriptorSet = 34;
+    if (words.size() < 5 || words[0] != kMagic)
+        return ~0u;
+    std::map<uint32_t, uint32_t> binding, set, pointee, variableType, memberCount;
+    std::map<uint32_t, uint32_t> readonlyMembers;  // struct id -> members marked NonWritable
+    std::map<uint32_t, bool> readonlyVariable;
+    for (size_t i = 5; i < words.size();) {
+        const uint32_t count = words[i] >> 16, op = words[i] & 0xffff;
+        if (count == 0 || i + count > words.size())
+            return ~0u;
+        const uint32_t* w = &words[i];
+        if (op == kOpDecorate && count >= 3) {
+            if (w[2] == kBinding && count >= 4)
+                binding[w[1]] = w[3];
+            else if (w[2] == kDescriptorSet && count >= 4)
+                set[w[1]] = w[3];
+            else if (w[2] == kNonWritable)
+                readonlyVariable[w[1]] = true;
+        } else if (op == kOpMemberDecorate && count >= 4 && w[3] == kNonWritable) {
+            ++readonlyMembers[w[1]];
+        } else if (op == kOpTypeStruct && count >= 2) {
+            memberCount[w[1]] = count - 2;
+        } else if (op == kOpTypePointer && count >= 4) {
+            pointee[w[1]] = w[3];
+        } else if (op == kOpVariable && count >= 4) {
+            variableType[w[2]] = w[1];
+        }
+        i += count;
+    }
+    uint32_t mask = 0;
+    for (const auto& [id, b] : binding) {
+        if (b >= 32 || (set.count(id) != 0 && set.at(id) != 0))
+            continue;
+        bool readonly = readonlyVariable.count(id) != 0;
+        if (!readonly && variableType.count(id) != 0 && pointee.count(variableType.at(id)) != 0) {
+            const uint32_t block = pointee.at(variableType.at(id));
+            readonly = memberCount.count(block) != 0 && memberCount.at(block) > 0 &&
+                       readonlyMembers[block] >= memberCount.at(block);
+        }
+        if (!readonly)
+            mask |= 1u << b;
+    }
+    return mask;
+}
 
 Result<std::unique_ptr<PipelineRegistry>> PipelineRegistry::create(const Context& context) {
     std::unique_ptr<PipelineRegistry> reg(new PipelineRegistry(context));
@@ -58,6 +109,8 @@ Result<const Pipeline*> PipelineRegistry::get(std::string_view name,
     VkDevice device = m_context.device();
     auto pipeline = std::make_unique<Pipeline>();
     pipeline->name = key;
+    pipeline->shader = std::string(name);
+    pipeline->writtenBindings = writtenBindings(words);
     VkShaderModuleCreateInfo moduleInfo{};
     moduleInfo.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO;
     moduleInfo.codeSize = words.size_bytes();

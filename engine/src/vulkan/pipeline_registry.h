@@ -19,14 +19,23 @@
 
 namespace griffin::vulkan {
 
-constexpr uint32_t kMaxBindings = 8;
+constexpr uint32_t kMaxBindings = 10;
 constexpr uint32_t kPushConstantBytes = 128;
 
 struct Pipeline {
-    std::string name;
+    std::string name;    // shader and specialization constants, e.g. "matvec/32/1/0"
+    std::string shader;  // e.g. "matvec"
+    // Bit i set: the shader may write binding i (any buffer not declared readonly). The
+    // recorder places barriers by it.
+    uint32_t writtenBindings = ~0u;
     UniqueShaderModule module;
     UniquePipeline pipeline;
 };
+
+// The storage-buffer bindings (set 0) a SPIR-V module may write: those whose variable or every
+// member of whose block is not decorated NonWritable (GLSL `readonly`). All bits set when the
+// module cannot be read, so that an unreadable module costs barriers, never correctness.
+uint32_t writtenBindings(std::span<const uint32_t> words);
 
 // Not thread-safe. Pointers returned by get() stay valid for the registry's lifetime.
 class PipelineRegistry {

@@ -59,6 +59,7 @@ using UniqueSetLayout = VkUnique<VkDescriptorSetLayout, VkDevice, vkDestroyDescr
 using UniqueDescriptorPool = VkUnique<VkDescriptorPool, VkDevice, vkDestroyDescriptorPool>;
 using UniqueCommandPool = VkUnique<VkCommandPool, VkDevice, vkDestroyCommandPool>;
 using UniqueFence = VkUnique<VkFence, VkDevice, vkDestroyFence>;
+using UniqueQueryPool = VkUnique<VkQueryPool, VkDevice, vkDestroyQueryPool>;
 
 // Instance and device have no parent.
 template <class Handle, auto Destroy>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The Vulkan forward pass. Read it next to cpu/cpu_backend.cpp: the same steps in the same order,
-// one token at a time (griffin-spec.md §2.9).
+// The Vulkan forward pass. Read it next to cpu/cpu_backend.cpp: the same steps in the same order
+// (griffin-spec.md §2.9).
 #include "vulkan/vulkan_backend.h"
 
 #include <algorithm>
@@ -10,6 +10,8 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <map>
+#include <string>
 
 #include "cpu/ops.h"
 #include "log.h"
@@ -106,10 +108,12 @@ Status VulkanBackend::upload(const VulkanOptions& options) {
         *m_context, blockBytes, MemoryKind::Device, allowMapping,
         [t = m_transfer.get()](VkBuffer b, VkDeviceSize bytes) { return t->zero(b, 0, bytes); });
     m_hostArena = std::make_unique<Arena>(*m_context, VkDeviceSize{4} << 20, MemoryKind::Host);
-    auto recorder = CommandRecorder::create(*m_context, *m_registry);
-    if (!recorder)
-        return recorder.error();
-    m_recorder = std::move(*recorder);
+    for (auto* r : {&m_recorder, &m_decodeLogits, &m_decodeGreedy}) {
+        auto recorder = CommandRecorder::create(*m_context, *m_registry);
+        if (!recorder)
+            return recorder.error();
+        *r = std::move(*recorder);
+    }
 
     Arena& arena = *m_arena;
     Transfer& t = *m_transfer;
@@ -197,13 +201,23 @@ Status VulkanBackend::upload(const VulkanOptions& options) {
     GRIFFIN_UPLOAD(s.attended, zeros(kMaxBatch * s.strideQ));
     GRIFFIN_UPLOAD(s.k, zeros(kMaxBatch * s.strideKv));
     GRIFFIN_UPLOAD(s.v, zeros(kMaxBatch * s.strideKv));
-    GRIFFIN_UPLOAD(s.scores, zeros(c.numHeads * (W + 1)));
+    GRIFFIN_UPLOAD(s.scores, zeros(kMaxBatch * c.numHeads * (W + 1)));
+    GRIFFIN_UPLOAD(
+        s.attentionPartials,
+        zeros(kMaxBatch * static_cast<int64_t>(OpRecorder::attentionPartialFloats(
+                              static_cast<uint32_t>(c.numHeads), static_cast<uint32_t>(c.headDim),
+                              static_cast<uint32_t>(W)))));
     for (BufferSlice* b : {&s.gate, &s.up, &s.act}) {
         GRIFFIN_UPLOAD(*b, zeros(kMaxBatch * s.strideM));
     }
     GRIFFIN_UPLOAD(s.ropeTable, m_hostArena->allocate(static_cast<VkDeviceSize>(std::max<int64_t>(
                                                           1, kMaxBatch * c.ropeDims())) *
                                                       4));
+    GRIFFIN_UPLOAD(s.stepParams, m_hostArena->allocate(kMaxBatch * sizeof(StepParams)));
+    const uint32_t vocab = static_cast<uint32_t>(m_embedding.rows);
+    GRIFFIN_UPLOAD(s.deviceLogits, zeros(vocab));
+    GRIFFIN_UPLOAD(s.argmaxPartials, arena.allocate(OpRecorder::argmaxPartialBytes(vocab)));
+    GRIFFIN_UPLOAD(s.argmaxResult, m_hostArena->allocate(8));
 #undef GRIFFIN_UPLOAD
     if (auto st = t.flush(); !st)
         return st;
@@ -318,11 +332,11 @@ Status VulkanBackend::downloadState(State& state) {
 // matrix products run once per layer over every token (matvecColumns), the ops that carry state
 // from token to token (conv, RG-LRU, attention and the KV ring) run token by token in order.
 // `logitsRow(t)` is the logits slice for token t, or -1 for none.
-Status VulkanBackend::recordBatch(OpRecorder& ops, std::span<const int32_t> tokens,
-                                  int64_t firstPos, const std::function<int(size_t)>& logitsRow) {
+Status VulkanBackend::recordBatch(OpRecorder& ops, size_t T,
+                                  const std::function<int(size_t)>& logitsRow,
+                                  int32_t greedyLimit) {
     const ModelConfig& c = m_config;
     const Scratch& s = m_scratch;
-    const size_t T = tokens.size();
     const uint32_t columns = static_cast<uint32_t>(T);
     const uint32_t D = static_cast<uint32_t>(c.width), L = static_cast<uint32_t>(c.lruWidth);
     const uint32_t H = static_cast<uint32_t>(c.numHeads);
@@ -351,29 +365,12 @@ Status VulkanBackend::recordBatch(OpRecorder& ops, std::span<const int32_t> toke
             return s_;             \
     } while (false)
 
-    // RoPE table rows for these positions: the f32 angle as the reference, cos/sin in double.
     const int64_t half = c.ropeDims() / 2;
-    for (size_t t = 0; t < T; ++t) {
-        const int64_t position = firstPos + static_cast<int64_t>(t);
-        float* table = s.ropeTable.as<float>() + static_cast<int64_t>(t) * 2 * half;
-        for (int64_t i = 0; i < half; ++i) {
-            const float angle = static_cast<float>(position) * m_invFreq[static_cast<size_t>(i)];
-            table[2 * i] = static_cast<float>(std::cos(static_cast<double>(angle)));
-            table[2 * i + 1] = static_cast<float>(std::sin(static_cast<double>(angle)));
-        }
-    }
-
-    for (size_t t = 0; t < T; ++t) {
-        GRIFFIN_TRY(
-            ops.embedGather(m_embedding, tokens[t], c.embeddingScale(), row(s.x, t, s.strideD, D)));
-    }
+    GRIFFIN_TRY(
+        ops.embedGather(m_embedding, c.embeddingScale(), s.x, s.stepParams, 0, columns, s.strideD));
     snapshot(-1);
-    auto normAll = [&](const BufferSlice& gain) -> Status {
-        for (size_t t = 0; t < T; ++t) {
-            GRIFFIN_TRY(
-                ops.rmsNorm(row(s.x, t, s.strideD, D), gain, D, eps, row(s.xn, t, s.strideD, D)));
-        }
-        return {};
+    auto normAll = [&](const BufferSlice& gain) {
+        return ops.rmsNorm(s.x, gain, D, eps, s.xn, columns, s.strideD);
     };
     for (int64_t layer = 0; layer < c.numLayers; ++layer) {
         const LayerDevice& ld = m_layers[static_cast<size_t>(layer)];
@@ -384,18 +381,16 @@ Status VulkanBackend::recordBatch(OpRecorder& ops, std::span<const int32_t> toke
                                           columns, s.strideD, s.strideL));
             GRIFFIN_TRY(ops.matvecColumns(r.linearX, s.xn, &r.linearXBias, s.xb, 0, columns,
                                           s.strideD, s.strideL));
-            for (size_t t = 0; t < T; ++t) {
-                const BufferSlice xb = row(s.xb, t, s.strideL, L), xc = row(s.xc, t, s.strideL, L);
-                const BufferSlice gx = row(s.gateX, t, s.strideL, L);
-                const BufferSlice ga = row(s.gateA, t, s.strideL, L);
-                GRIFFIN_TRY(ops.conv1dStep(xb, r.convWeight, r.convBias, r.convTail, xc, L,
-                                           static_cast<uint32_t>(c.convWidth)));
-                GRIFFIN_TRY(ops.blockDiag(r.inputGate, xc, r.inputGateBias, gx));
-                GRIFFIN_TRY(ops.blockDiag(r.recurrentGate, xc, r.recurrentGateBias, ga));
-                GRIFFIN_TRY(ops.rgLruStep(xc, gx, ga, r.logA, r.h, row(s.y, t, s.strideL, L),
-                                          row(s.gated, t, s.strideL, L), L,
-                                          firstPos + static_cast<int64_t>(t) == 0));
-            }
+            // Conv and RG-LRU scan the batch in order inside one dispatch each; the gates are
+            // per token, over the whole batch.
+            GRIFFIN_TRY(ops.conv1dStep(s.xb, r.convWeight, r.convBias, r.convTail, s.xc, L,
+                                       static_cast<uint32_t>(c.convWidth), columns, s.strideL));
+            GRIFFIN_TRY(
+                ops.blockDiag(r.inputGate, s.xc, r.inputGateBias, s.gateX, columns, s.strideL));
+            GRIFFIN_TRY(ops.blockDiag(r.recurrentGate, s.xc, r.recurrentGateBias, s.gateA, columns,
+                                      s.strideL));
+            GRIFFIN_TRY(ops.rgLruStep(s.xc, s.gateX, s.gateA, r.logA, r.h, s.y, s.gated, L,
+                                      s.stepParams, 0, columns, s.strideL));
             GRIFFIN_TRY(ops.matvecColumns(r.linearOut, s.gated, &r.linearOutBias, s.x,
                                           kMatvecAccumulate, columns, s.strideL, s.strideD));
         } else {
@@ -407,27 +402,25 @@ Status VulkanBackend::recordBatch(OpRecorder& ops, std::span<const int32_t> toke
             GRIFFIN_TRY(
                 ops.matvecColumns(a.v, s.xn, nullptr, s.v, 0, columns, s.strideD, s.strideKv));
             const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
-            for (size_t t = 0; t < T; ++t) {
-                const int32_t position = static_cast<int32_t>(firstPos + static_cast<int64_t>(t));
-                const BufferSlice q = row(s.q, t, s.strideQ, H * hd);
-                const BufferSlice k = row(s.k, t, s.strideKv, KV * hd);
-                const BufferSlice v = row(s.v, t, s.strideKv, KV * hd);
-                if (half > 0) {
-                    const uint32_t rd = static_cast<uint32_t>(c.ropeDims());
-                    const uint32_t tableOffset =
-                        static_cast<uint32_t>(static_cast<int64_t>(t) * 2 * half);
-                    GRIFFIN_TRY(ops.rope(q, s.ropeTable, RopePush{H, hd, rd, tableOffset}));
-                    GRIFFIN_TRY(ops.rope(k, s.ropeTable, RopePush{KV, hd, rd, tableOffset}));
-                }
-                const BufferSlice attention[8] = {q,        k,
-                                                  v,        a.keys,
-                                                  a.values, a.slotPositions,
-                                                  s.scores, row(s.attended, t, s.strideQ, H * hd)};
+            // The whole batch at once: RoPE, attention (each token sees the ring plus the
+            // batch's earlier keys), then the keys go into the ring.
+            if (half > 0) {
+                const uint32_t rd = static_cast<uint32_t>(c.ropeDims());
+                GRIFFIN_TRY(ops.rope(s.q, s.ropeTable, RopePush{H, hd, rd, 0, s.strideQ}, columns));
                 GRIFFIN_TRY(
-                    ops.attentionDecode(attention, AttentionPush{H, KV, hd, W, position, scale}));
-                const BufferSlice write[5] = {k, v, a.keys, a.values, a.slotPositions};
-                GRIFFIN_TRY(ops.kvWrite(write, KvWritePush{KV * hd, W, position}));
+                    ops.rope(s.k, s.ropeTable, RopePush{KV, hd, rd, 0, s.strideKv}, columns));
             }
+            const BufferSlice attention[10] = {s.q,          s.k,
+                                               s.v,          a.keys,
+                                               a.values,     a.slotPositions,
+                                               s.scores,     s.attentionPartials,
+                                               s.stepParams, s.attended};
+            GRIFFIN_TRY(ops.attentionDecode(
+                attention, AttentionPush{H, KV, hd, W, 0, scale, 0, s.strideQ, s.strideKv}, columns,
+                s.strideQ));
+            const BufferSlice write[6] = {s.k,         s.v, a.keys, a.values, a.slotPositions,
+                                          s.stepParams};
+            GRIFFIN_TRY(ops.kvWrite(write, KvWritePush{KV * hd, W, 0, columns, s.strideKv}));
             GRIFFIN_TRY(ops.matvecColumns(a.o, s.attended, &a.oBias, s.x, kMatvecAccumulate,
                                           columns, s.strideQ, s.strideD));
         }
@@ -445,6 +438,16 @@ Status VulkanBackend::recordBatch(OpRecorder& ops, std::span<const int32_t> toke
     // The final norm and the LM head for the tokens that want logits (and every token when
     // observing, whose last snapshot is the final norm).
     const float cap = static_cast<float>(c.logitsSoftCap);
+    if (greedyLimit > 0) {
+        if (T != 1 || observe)
+            return makeError(ErrorCode::Internal, "Vulkan: greedy decode of a batch");
+        const BufferSlice xn = row(s.xn, 0, s.strideD, D);
+        GRIFFIN_TRY(ops.rmsNorm(row(s.x, 0, s.strideD, D), m_finalGain, D, eps, xn));
+        GRIFFIN_TRY(ops.matvec(m_embedding, xn, nullptr, s.deviceLogits,
+                               cap > 0.0f ? kMatvecSoftCap : 0u, cap));
+        return ops.argmax(s.deviceLogits, static_cast<uint32_t>(greedyLimit), s.argmaxPartials,
+                          s.argmaxResult);
+    }
     for (size_t t = 0; t < T; ++t) {
         const int slot = logitsRow(t);
         if (slot < 0 && !observe)
@@ -465,14 +468,71 @@ Status VulkanBackend::recordBatch(OpRecorder& ops, std::span<const int32_t> toke
     return {};
 }
 
+void VulkanBackend::writeStepInputs(std::span<const int32_t> tokens, int64_t firstPos) {
+    const Scratch& s = m_scratch;
+    const int64_t half = m_config.ropeDims() / 2;
+    auto* params = reinterpret_cast<StepParams*>(s.stepParams.mapped);
+    for (size_t t = 0; t < tokens.size(); ++t) {
+        const int64_t position = firstPos + static_cast<int64_t>(t);
+        params[t] = StepParams{tokens[t], static_cast<int32_t>(position), {0, 0}};
+        // RoPE table row t: the f32 angle as the reference, cos/sin in double.
+        float* table = s.ropeTable.as<float>() + static_cast<int64_t>(t) * 2 * half;
+        for (int64_t i = 0; i < half; ++i) {
+            const float angle = static_cast<float>(position) * m_invFreq[static_cast<size_t>(i)];
+            table[2 * i] = static_cast<float>(std::cos(static_cast<double>(angle)));
+            table[2 * i + 1] = static_cast<float>(std::sin(static_cast<double>(angle)));
+        }
+    }
+}
+
+BackendCounters VulkanBackend::counters() const {
+    BackendCounters c;
+    c.stateUploads = m_stateUploads;
+    c.stateDownloads = m_stateDownloads;
+    c.lastDispatches = m_lastDispatches;
+    c.lastBarriers = m_lastBarriers;
+    c.deviceMemoryMapped = deviceMemoryMapped();
+    c.recordSeconds = m_recordSeconds;
+    c.waitSeconds = m_waitSeconds;
+    c.recordings =
+        m_recorder->recordings() + m_decodeLogits->recordings() + m_decodeGreedy->recordings();
+    std::map<std::string, OpProfile> merged;
+    for (const CommandRecorder* r :
+         {m_recorder.get(), m_decodeLogits.get(), m_decodeGreedy.get()}) {
+        for (const auto& [name, p] : r->opProfile()) {
+            OpProfile& m = merged[name];
+            m.op = name;
+            m.dispatches += p.dispatches;
+            m.seconds += p.seconds;
+        }
+    }
+    for (auto& [name, p] : merged) c.opProfile.push_back(std::move(p));
+    std::sort(c.opProfile.begin(), c.opProfile.end(),
+              [](const OpProfile& a, const OpProfile& b) { return a.seconds > b.seconds; });
+    return c;
+}
+
+bool VulkanBackend::setProfiling(bool on) {
+    bool ok = true;
+    for (CommandRecorder* r : {m_recorder.get(), m_decodeLogits.get(), m_decodeGreedy.get()})
+        ok = r->setProfiling(on) && ok;
+    if (!ok) {
+        for (CommandRecorder* r : {m_recorder.get(), m_decodeLogits.get(), m_decodeGreedy.get()})
+            r->setProfiling(false);
+    }
+    return ok;
+}
+
 Status VulkanBackend::runBatch(State& state, std::span<const int32_t> tokens, bool allLogits,
-                               bool lastLogits, float* logits) {
+                               bool lastLogits, float* logits, int32_t greedyLimit,
+                               GreedyToken* greedy) {
     const ModelConfig& c = m_config;
     const size_t T = tokens.size();
     const int64_t firstPos = state.position();
     const int64_t vocab = m_embedding.rows, D = c.width;
     const bool observe = observing();
-    // Logits and hidden-state slices, made on first need and reused.
+    // Logits and hidden-state slices, made on first need and reused (recorded buffers keep
+    // referring to them).
     const size_t needLogits = allLogits ? T : (lastLogits ? 1 : 0);
     while (m_scratch.logits.size() < needLogits) {
         auto slice = m_hostArena->allocate(static_cast<VkDeviceSize>(vocab) * 4);
@@ -490,22 +550,41 @@ Status VulkanBackend::runBatch(State& state, std::span<const int32_t> tokens, bo
         return makeError(ErrorCode::Unsupported, "Vulkan: position beyond 2^31");
     if (auto s = makeResident(state); !s)
         return s;
+
+    // Which command buffer: a decode step replays its recorded one; anything else (prefill
+    // batches, observed runs) is recorded for this call.
+    CommandRecorder* recorder = m_recorder.get();
+    bool record = true;
+    if (T == 1 && !observe && greedyLimit > 0) {
+        recorder = m_decodeGreedy.get();
+        record = !recorder->ready() || m_greedyLimit != greedyLimit;
+        m_greedyLimit = greedyLimit;
+    } else if (T == 1 && !observe && needLogits == 1) {
+        recorder = m_decodeLogits.get();
+        record = !recorder->ready();
+    }
     const auto recordStart = std::chrono::steady_clock::now();
-    if (auto s = m_recorder->begin(); !s)
-        return s;
-    OpRecorder ops(*m_registry, *m_recorder);
-    // Without allLogits, the single logits row goes into slice 0.
-    auto logitsRow = [&](size_t t) {
-        if (allLogits)
-            return static_cast<int>(t);
-        return lastLogits && t + 1 == T ? 0 : -1;
-    };
-    if (auto s = recordBatch(ops, tokens, firstPos, logitsRow); !s)
-        return s;
-    m_lastDispatches = m_recorder->dispatchCount();
+    if (record) {
+        if (auto s = recorder->begin(); !s)
+            return s;
+        OpRecorder ops(*m_registry, *recorder);
+        // Without allLogits, the single logits row goes into slice 0.
+        auto logitsRow = [&](size_t t) {
+            if (allLogits)
+                return static_cast<int>(t);
+            return lastLogits && t + 1 == T ? 0 : -1;
+        };
+        if (auto s = recordBatch(ops, T, logitsRow, greedyLimit); !s)
+            return s;
+        if (auto s = recorder->end(); !s)
+            return s;
+    }
+    writeStepInputs(tokens, firstPos);
+    m_lastDispatches = recorder->dispatchCount();
+    m_lastBarriers = recorder->barrierCount();
     const auto submitStart = std::chrono::steady_clock::now();
     m_recordSeconds += std::chrono::duration<double>(submitStart - recordStart).count();
-    const auto s = m_recorder->submitAndWait();
+    const auto s = recorder->submitAndWait();
     m_waitSeconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - submitStart).count();
     if (!s) {
@@ -515,9 +594,13 @@ Status VulkanBackend::runBatch(State& state, std::span<const int32_t> tokens, bo
     }
     m_residence->hostStale = true;  // read back only when the host asks (state.h)
     state.setPosition(firstPos + static_cast<int64_t>(T));
+    if (greedy != nullptr) {
+        const auto* result = reinterpret_cast<const uint32_t*>(m_scratch.argmaxResult.mapped);
+        greedy->id = static_cast<int32_t>(result[0]);
+        std::memcpy(&greedy->probability, &result[1], 4);
+    }
     if (logits != nullptr) {
-        const size_t rows = allLogits ? T : (lastLogits ? 1 : 0);
-        for (size_t r = 0; r < rows; ++r) {
+        for (size_t r = 0; r < needLogits; ++r) {
             std::memcpy(logits + r * static_cast<size_t>(vocab), m_scratch.logits[r].mapped,
                         static_cast<size_t>(vocab) * 4);
         }
@@ -534,6 +617,19 @@ Status VulkanBackend::runBatch(State& state, std::span<const int32_t> tokens, bo
         }
     }
     return {};
+}
+
+Result<GreedyToken> VulkanBackend::forwardGreedy(State& state, int32_t token, int64_t logitsSize,
+                                                 int32_t vocabLimit) {
+    if (observing() || vocabLimit < 1 || vocabLimit > logitsSize)
+        return Backend::forwardGreedy(state, token, logitsSize, vocabLimit);
+    GreedyToken out;
+    if (auto s = runBatch(state, std::span<const int32_t>(&token, 1), false, false, nullptr,
+                          vocabLimit, &out);
+        !s) {
+        return s.error();
+    }
+    return out;
 }
 
 Status VulkanBackend::forward(State& state, std::span<const int32_t> tokens, bool allLogits,

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// VulkanBackend: the Griffin forward pass as Vulkan compute dispatches, one token at a time, one
-// command buffer per batch of tokens. Exact against the CPU reference up to float rounding.
+// VulkanBackend: the Griffin forward pass as Vulkan compute dispatches, one command buffer per
+// batch of tokens. The decode step's command buffer is recorded once and replayed for every token
+// (the token and position are read from a step-parameters buffer). Exact against the CPU
+// reference up to float rounding.
 #pragma once
 
 #include <cstdint>
@@ -43,11 +45,12 @@ public:
     BackendKind kind() const override { return BackendKind::Vulkan; }
     Status forward(State& state, std::span<const int32_t> tokens, bool allLogits,
                    float* logits) override;
+    // The argmax runs on the device (argmax.comp); only the token and its probability come back.
+    Result<GreedyToken> forwardGreedy(State& state, int32_t token, int64_t logitsSize,
+                                      int32_t vocabLimit) override;
 
-    BackendCounters counters() const override {
-        return {m_stateUploads,       m_stateDownloads, m_lastDispatches,
-                deviceMemoryMapped(), m_recordSeconds,  m_waitSeconds};
-    }
+    BackendCounters counters() const override;
+    bool setProfiling(bool on) override;
 
     const Context& context() const { return *m_context; }
     // Dispatches recorded by the last forward().
@@ -79,7 +82,10 @@ private:
     };
     struct Scratch {
         BufferSlice x, xn, y, xb, xc, gateX, gateA, gated;
-        BufferSlice q, k, v, scores, attended, gate, up, act, ropeTable;
+        BufferSlice q, k, v, scores, attentionPartials, attended, gate, up, act, ropeTable;
+        BufferSlice stepParams;  // host-visible StepParams per token of a batch
+        // Greedy decode: logits kept on the device, argmax partials, and the 8-byte result.
+        BufferSlice deviceLogits, argmaxPartials, argmaxResult;
         std::vector<BufferSlice> logits;  // one per token of a batch
         std::vector<BufferSlice> hidden;  // one per token of a batch: [numLayers + 2, D]
         // Floats per token row of the batch buffers (padded to the storage offset alignment).
@@ -94,10 +100,15 @@ private:
     Status makeResident(State& state);
     Status uploadState(State& state);
     Status downloadState(State& state);
-    Status recordBatch(OpRecorder& ops, std::span<const int32_t> tokens, int64_t firstPos,
-                       const std::function<int(size_t)>& logitsRow);
+    // Records the forward pass of a batch of T tokens. `logitsRow(t)` is the logits slice of
+    // token t or -1; with greedyLimit > 0 (and T == 1) the logits stay on the device and the
+    // argmax over [0, greedyLimit) is recorded instead.
+    Status recordBatch(OpRecorder& ops, size_t T, const std::function<int(size_t)>& logitsRow,
+                       int32_t greedyLimit);
+    // The per-token inputs the recorded buffers read: step parameters and RoPE table rows.
+    void writeStepInputs(std::span<const int32_t> tokens, int64_t firstPos);
     Status runBatch(State& state, std::span<const int32_t> tokens, bool allLogits, bool lastLogits,
-                    float* logits);
+                    float* logits, int32_t greedyLimit = 0, GreedyToken* greedy = nullptr);
 
     const ModelConfig& m_config;
     const ModelWeights& m_weights;
@@ -106,9 +117,14 @@ private:
     std::unique_ptr<Context> m_context;
     std::unique_ptr<PipelineRegistry> m_registry;
     std::unique_ptr<Transfer> m_transfer;
-    std::unique_ptr<Arena> m_arena;      // device-local: weights, state, scratch
-    std::unique_ptr<Arena> m_hostArena;  // host-visible: rope table, logits, hidden states
-    std::unique_ptr<CommandRecorder> m_recorder;
+    std::unique_ptr<Arena> m_arena;               // device-local: weights, state, scratch
+    std::unique_ptr<Arena> m_hostArena;           // host-visible: rope table, logits, hidden states
+    std::unique_ptr<CommandRecorder> m_recorder;  // recorded anew for each prefill batch
+    // Recorded once and replayed: a decode step returning logits, and a greedy decode step (for
+    // vocabulary limit m_greedyLimit).
+    std::unique_ptr<CommandRecorder> m_decodeLogits;
+    std::unique_ptr<CommandRecorder> m_decodeGreedy;
+    int32_t m_greedyLimit = 0;
     std::shared_ptr<Residence> m_residence;
     DeviceMatrix m_embedding;
     BufferSlice m_finalGain;
@@ -117,6 +133,7 @@ private:
     std::vector<AttentionDevice> m_attention;
     Scratch m_scratch;
     uint32_t m_lastDispatches = 0;
+    uint32_t m_lastBarriers = 0;
     uint64_t m_stateUploads = 0;
     uint64_t m_stateDownloads = 0;
     double m_recordSeconds = 0;  // host time recording command buffers, all calls
