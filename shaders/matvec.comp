@@ -29,31 +29,13 @@
 // Specialization constants: 0 = workgroup size WG (power of two), 1 = weight format,
 // 2 = multi-column (0: one column whatever `columns` says, the decode variant without the loop).
 // Shared memory: 4 * WG bytes.
+// matvec_subgroup.comp is the same product with a row per subgroup, for devices with subgroup
+// arithmetic; this one needs no subgroup support.
 #version 450
 #extension GL_GOOGLE_include_directive : require
-#include "math.glsl"
-#include "weights.glsl"
+#include "matvec.glsl"
 
 layout(local_size_x_id = 0) in;
-layout(constant_id = 1) const uint kFormat = 0u;
-layout(constant_id = 2) const uint kMultiColumn = 0u;
-
-layout(set = 0, binding = 0) readonly buffer Weights { uint weights[]; };
-layout(set = 0, binding = 1) readonly buffer X { float x[]; };
-layout(set = 0, binding = 2) readonly buffer Bias { float bias[]; };
-layout(set = 0, binding = 3) buffer Out { float outValues[]; };
-
-layout(push_constant) uniform Push {
-    uint rows;
-    uint cols;
-    uint strideWords;
-    uint flags;
-    float softCap;
-    uint rowOffset;
-    uint columns;
-    uint xStride;
-    uint outStride;
-} pc;
 
 shared float partial[gl_WorkGroupSize.x];
 
@@ -65,64 +47,15 @@ void main() {
     const uint rowBase = row * pc.strideWords;
     const uint columns = kMultiColumn != 0u ? pc.columns : 1u;
     for (uint t = 0u; t < columns; ++t) {
-        const uint xBase = t * pc.xStride;
-        float acc = 0.0;
-        if (isBlockFormat(kFormat)) {
-            // One block per invocation per pass: scale word, then its quant words.
-            const uint nb = pc.cols / 32u;
-            const uint qWords = blockQuantWords(kFormat);
-            for (uint b = tid; b < nb; b += gl_WorkGroupSize.x) {
-                const uint quantBase = rowBase + nb + b * qWords;
-                const uint c0 = xBase + b * 32u;
-                float s = 0.0;
-                for (uint j = 0u; j < qWords; ++j) {
-                    const uint word = weights[quantBase + j];
-                    for (uint k = 0u; k < 4u; ++k) {
-                        if (kFormat == kFormatQ8_0) {
-                            s += decodeBlockQuant(word, 4u * j + k, kFormat) * x[c0 + 4u * j + k];
-                        } else {
-                            s += decodeBlockQuant(word, 4u * j + k, kFormat) * x[c0 + 4u * j + k];
-                            s += decodeBlockQuant(word, 16u + 4u * j + k, kFormat) *
-                                 x[c0 + 16u + 4u * j + k];
-                        }
-                    }
-                }
-                acc += uintBitsToFloat(weights[rowBase + b]) * s;
-            }
-        }
-        const uint words = isBlockFormat(kFormat) ? 0u : (kFormat == kFormatF32 ? pc.cols : (pc.cols + 1u) / 2u);
-        for (uint i = tid; i < words; i += gl_WorkGroupSize.x) {
-            const uint word = weights[rowBase + i];
-            if (kFormat == kFormatF32) {
-                acc += uintBitsToFloat(word) * x[xBase + i];
-            } else {
-                const uint c = 2u * i;
-                acc += decodeWeight(word, c, kFormat) * x[xBase + c];
-                if (c + 1u < pc.cols)
-                    acc += decodeWeight(word, c + 1u, kFormat) * x[xBase + c + 1u];
-            }
-        }
-        partial[tid] = acc;
+        partial[tid] = rowDot(rowBase, t * pc.xStride, tid, gl_WorkGroupSize.x);
         barrier();
         for (uint stride = gl_WorkGroupSize.x / 2u; stride > 0u; stride /= 2u) {
             if (tid < stride)
                 partial[tid] += partial[tid + stride];
             barrier();
         }
-        if (tid == 0u) {
-            const uint b = pc.rowOffset + row;
-            const uint o = t * pc.outStride + b;
-            float v = partial[0];
-            if ((pc.flags & 1u) != 0u)
-                v += bias[b];
-            if ((pc.flags & 2u) != 0u)
-                v = geluTanh(v);
-            if ((pc.flags & 8u) != 0u)
-                v = pc.softCap * safeTanh(v / pc.softCap);
-            if ((pc.flags & 4u) != 0u)
-                v += outValues[o];
-            outValues[o] = v;
-        }
+        if (tid == 0u)
+            storeRow(row, t, partial[0]);
         if (kMultiColumn != 0u)
             barrier();  // partial[0] is read before the next column overwrites it
     }

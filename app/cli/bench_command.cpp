@@ -367,7 +367,7 @@ int runBench(int argc, char** argv) {
                 m.setProfiling(false);
                 double weightSeconds = 0;
                 for (const OpProfile& op : p.ops) {
-                    if (op.op == "matvec" || op.op == "block_diag_matvec" ||
+                    if (op.op.starts_with("matvec") || op.op == "block_diag_matvec" ||
                         op.op == "embed_gather") {
                         weightSeconds += op.seconds;
                     }

@@ -104,6 +104,10 @@ private slots:
         // CTest runs this suite at several lavapipe subgroup sizes: make sure each run got its.
         if (const QByteArray want = qgetenv("GRIFFIN_EXPECT_SUBGROUP"); !want.isEmpty())
             QCOMPARE(m_rig->context->caps().subgroupSize, want.toUInt());
+        // lavapipe has subgroup arithmetic: CI runs the subgroup matvec (and the other variant,
+        // forced, in matvecMatchesCpuMatmul).
+        if (m_rig->context->caps().name.find("llvmpipe") != std::string::npos)
+            QVERIFY(m_rig->context->caps().subgroupArithmetic);
     }
 
     void cleanup() {
@@ -159,6 +163,16 @@ private slots:
         QVERIFY(withinTolerance(qPrintable("matvec " + type), compare(got, want), 1e-5));
         // Deterministic: no float atomics, a fixed reduction order.
         QVERIFY(std::memcmp(got.data(), out2.mapped, got.size() * 4) == 0);
+
+        // The variant for devices without subgroup arithmetic (a workgroup per row) too.
+        m_rig->subgroupMatvec = false;
+        auto out3 = m_rig->zeros(static_cast<size_t>(rows));
+        const bool ran =
+            m_rig->run([&](OpRecorder& ops) { return ops.matvec(dw, dx, &db, out3, 0); });
+        m_rig->subgroupMatvec = true;
+        QVERIFY(ran);
+        QVERIFY(withinTolerance(qPrintable("matvec (workgroup rows) " + type),
+                                compare(test::read(out3, static_cast<size_t>(rows)), want), 1e-5));
     }
 
     void matvecEpiloguesMatchCpu_data() {

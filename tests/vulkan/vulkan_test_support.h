@@ -30,6 +30,8 @@ struct VulkanRig {
     std::unique_ptr<vulkan::Arena> arena;
     std::unique_ptr<vulkan::CommandRecorder> recorder;
     std::unique_ptr<vulkan::Transfer> transfer;
+    // Matrix products with matvec_subgroup where the device supports it (else matvec).
+    bool subgroupMatvec = true;
 
     // Null (after a QSKIP-worthy message in `why`) when no device is available.
     static std::unique_ptr<VulkanRig> make(std::string* why) {
@@ -77,6 +79,7 @@ struct VulkanRig {
     // Records `record` into one command buffer, runs it and waits.
     bool run(const std::function<Status(vulkan::OpRecorder&)>& record) {
         vulkan::OpRecorder ops(*registry, *recorder);
+        ops.setSubgroupMatvec(subgroupMatvec);
         if (auto s = recorder->begin(); !s) {
             qWarning("begin: %s", s.error().message.c_str());
             return false;

@@ -14,6 +14,7 @@ namespace {
 constexpr uint32_t kElementwiseGroup = 64;
 constexpr uint32_t kReduceGroup = 64;
 constexpr uint32_t kMatvecGroup = 32;
+constexpr uint32_t kMatvecSubgroupGroup = 64;
 
 uint32_t groupsFor(uint64_t n, uint32_t group) {
     return static_cast<uint32_t>((n + group - 1) / group);
@@ -162,6 +163,16 @@ Status OpRecorder::rmsNorm(const BufferSlice& x, const BufferSlice& gain, uint32
     return run("rms_norm", spec, bindings, RmsNormPush{n, eps, stride}, rows);
 }
 
+OpRecorder::OpRecorder(PipelineRegistry& registry, CommandRecorder& recorder)
+    : m_registry(registry), m_recorder(recorder) {
+    m_subgroupMatvec = subgroupMatvecSupported();
+}
+
+bool OpRecorder::subgroupMatvecSupported() const {
+    const DeviceCaps& caps = m_registry.context().caps();
+    return caps.subgroupArithmetic && caps.subgroupSize > 0;
+}
+
 Status OpRecorder::matvec(const DeviceMatrix& w, const BufferSlice& x, const BufferSlice* bias,
                           const BufferSlice& out, uint32_t flags, float softCap) {
     return matvecImpl(w, x, bias, out, flags, softCap, 1, 0, 0);
@@ -178,7 +189,17 @@ Status OpRecorder::matvecColumns(const DeviceMatrix& w, const BufferSlice& x,
 Status OpRecorder::matvecImpl(const DeviceMatrix& w, const BufferSlice& x, const BufferSlice* bias,
                               const BufferSlice& out, uint32_t flags, float softCap,
                               uint32_t columns, uint32_t xStride, uint32_t outStride) {
-    const uint32_t spec[] = {kMatvecGroup, formatCode(w.type), columns > 1 ? 1u : 0u};
+    const uint32_t multi = columns > 1 ? 1u : 0u;
+    // Rows per workgroup of the subgroup variant: one per subgroup of the workgroup.
+    const uint32_t rowsPerGroup =
+        m_subgroupMatvec
+            ? std::max(1u, kMatvecSubgroupGroup / m_registry.context().caps().subgroupSize)
+            : 1u;
+    const uint32_t wgSpec[] = {kMatvecGroup, formatCode(w.type), multi};
+    const uint32_t sgSpec[] = {kMatvecSubgroupGroup, formatCode(w.type), multi, rowsPerGroup};
+    const std::span<const uint32_t> spec =
+        m_subgroupMatvec ? std::span<const uint32_t>(sgSpec) : std::span<const uint32_t>(wgSpec);
+    const char* shader = m_subgroupMatvec ? "matvec_subgroup" : "matvec";
     if (bias != nullptr)
         flags |= kMatvecBias;
     for (size_t i = 0; i < w.ranges.size(); ++i) {
@@ -193,9 +214,9 @@ Status OpRecorder::matvecImpl(const DeviceMatrix& w, const BufferSlice& x, const
                               columns,
                               xStride,
                               outStride};
-        const uint32_t rows = static_cast<uint32_t>(r.rows);
-        const uint32_t gx = std::min<uint32_t>(rows, 65535);
-        if (auto s = run("matvec", spec, bindings, push, gx, groupsFor(rows, gx)); !s)
+        const uint32_t groups = groupsFor(static_cast<uint64_t>(r.rows), rowsPerGroup);
+        const uint32_t gx = std::min<uint32_t>(groups, 65535);
+        if (auto s = run(shader, spec, bindings, push, gx, groupsFor(groups, gx)); !s)
             return s;
     }
     return {};

@@ -42,8 +42,12 @@ Result<BufferSlice> uploadFloats(Arena& arena, Transfer& transfer, std::span<con
 // Records ops. Not thread-safe; keeps references to `registry` and `recorder`.
 class OpRecorder {
 public:
-    OpRecorder(PipelineRegistry& registry, CommandRecorder& recorder)
-        : m_registry(registry), m_recorder(recorder) {}
+    // Matrix products use matvec_subgroup.comp (a row per subgroup) where the device has
+    // subgroup arithmetic, else matvec.comp.
+    OpRecorder(PipelineRegistry& registry, CommandRecorder& recorder);
+    // Tests force the workgroup-reduction variant with false.
+    void setSubgroupMatvec(bool on) { m_subgroupMatvec = on && subgroupMatvecSupported(); }
+    bool subgroupMatvecSupported() const;
 
     // Ops with `tokens` run a batch in one dispatch: token t's rows start at t * stride floats
     // of each batch buffer (`stride` is ignored for one token).
@@ -116,6 +120,7 @@ private:
 
     PipelineRegistry& m_registry;
     CommandRecorder& m_recorder;
+    bool m_subgroupMatvec = false;
 };
 
 }  // namespace griffin::vulkan

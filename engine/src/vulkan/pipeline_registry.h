@@ -47,6 +47,7 @@ public:
     // shader, Internal when the driver refuses it.
     Result<const Pipeline*> get(std::string_view name, std::span<const uint32_t> spec);
 
+    const Context& context() const { return m_context; }
     VkPipelineLayout layout() const { return m_layout.get(); }
     VkDescriptorSetLayout setLayout() const { return m_setLayout.get(); }
     size_t size() const { return m_pipelines.size(); }
