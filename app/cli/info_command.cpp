@@ -74,10 +74,7 @@ int runInfo(int argc, char** argv) {
     auto path = resolveModel(*args);
     if (!path)
         return fail("info", path.error().message);
-    auto loadOptions = loadOptionsFromArgs(*args);
-    if (!loadOptions)
-        return fail("info", loadOptions.error().message);
-    auto model = Model::load(*path, *loadOptions);
+    auto model = loadModelFromArgs(*args, *path);
     if (!model)
         return fail("info", model.error().message);
     const ModelInfo& info = (*model)->info();

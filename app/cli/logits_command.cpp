@@ -53,9 +53,6 @@ int runLogits(int argc, char** argv) {
     auto path = resolveModel(*args);
     if (!path)
         return fail("logits", path.error().message);
-    auto loadOptions = loadOptionsFromArgs(*args);
-    if (!loadOptions)
-        return fail("logits", loadOptions.error().message);
     auto tokens = parseTokenList(*tokenText);
     if (!tokens)
         return fail("logits", tokens.error().message);
@@ -78,7 +75,7 @@ int runLogits(int argc, char** argv) {
         return fail("logits", "--mode must be prefill, step or split:K (got '" + mode + "')");
     }
 
-    auto model = Model::load(*path, *loadOptions);
+    auto model = loadModelFromArgs(*args, *path);
     if (!model)
         return fail("logits", model.error().message);
     auto logits = runTokens(**model, *tokens, prefillCount);

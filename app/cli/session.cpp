@@ -23,16 +23,24 @@ void addLoadOptions(ArgSpec& spec) {
     spec.valued.insert({"--backend", "--device", "--threads", "--quantize"});
 }
 
-Result<LoadOptions> loadOptionsFromArgs(const Args& args) {
+Result<LoadOptions> loadOptionsFromArgs(const Args& args, bool* autoChoseGpu) {
     LoadOptions options;
-    const std::string backend = args.get("--backend").value_or("cpu");
+    // No --backend: auto (Vulkan on a GPU, else the CPU), or Vulkan when --device names one.
+    const auto given = args.get("--backend");
+    const std::string backend = given.value_or(args.has("--device") ? "vulkan" : "auto");
+    if (autoChoseGpu != nullptr)
+        *autoChoseGpu = false;
     if (backend == "vulkan") {
         options.backend = BackendKind::Vulkan;
     } else if (backend == "auto") {
         const BackendChoice choice = chooseAutoBackend(listComputeDevices());
         options.backend = choice.backend;
         options.device = choice.device;
-        std::cerr << "griffin: --backend auto chose " << choice.reason << "\n";
+        if (autoChoseGpu != nullptr)
+            *autoChoseGpu = choice.backend != BackendKind::Cpu;
+        // Said when asked for, or when the default moves the work to a GPU.
+        if (given || choice.backend != BackendKind::Cpu)
+            std::cerr << "griffin: --backend auto chose " << choice.reason << "\n";
     } else if (backend != "cpu") {
         return makeError(ErrorCode::InvalidArgument,
                          "--backend must be cpu, vulkan or auto (got '" + backend + "')");
@@ -56,15 +64,29 @@ Result<LoadOptions> loadOptionsFromArgs(const Args& args) {
     return options;
 }
 
+Result<std::unique_ptr<Model>> loadModelFromArgs(const Args& args,
+                                                 const std::filesystem::path& path) {
+    bool autoChoseGpu = false;
+    auto options = loadOptionsFromArgs(args, &autoChoseGpu);
+    if (!options)
+        return options.error();
+    auto model = Model::load(path, *options);
+    if (model || !autoChoseGpu || model.error().code == ErrorCode::Cancelled)
+        return model;
+    // The GPU auto chose could not take the model (memory, driver): the CPU can.
+    std::cerr << "griffin: the GPU could not load the model (" << model.error().message
+              << "); using the CPU\n";
+    options->backend = BackendKind::Cpu;
+    options->device.clear();
+    return Model::load(path, *options);
+}
+
 Result<LoadedModel> loadModelWithTokenizer(const Args& args) {
     auto path = resolveModel(args);
     if (!path)
         return path.error();
-    auto options = loadOptionsFromArgs(args);
-    if (!options)
-        return options.error();
     LoadedModel loaded;
-    auto model = Model::load(*path, *options);
+    auto model = loadModelFromArgs(args, *path);
     if (!model)
         return model.error();
     loaded.model = std::move(*model);

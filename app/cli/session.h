@@ -24,8 +24,14 @@ Result<std::filesystem::path> resolveModel(const Args& args);
 // The model-loading flags: --backend cpu|vulkan|auto, --device N|NAME, --threads N and
 // --quantize f32|bf16|f16|q8_0|q4_0 (convert the matrices while loading).
 void addLoadOptions(ArgSpec& spec);
-// "auto" picks the first Vulkan GPU (discrete or integrated) and otherwise the CPU backend.
-Result<LoadOptions> loadOptionsFromArgs(const Args& args);
+// "auto" (the default without --backend; --device alone means vulkan) picks the best Vulkan
+// GPU (discrete, then integrated) and otherwise the CPU backend. `autoChoseGpu` (may be null)
+// tells whether auto picked a GPU.
+Result<LoadOptions> loadOptionsFromArgs(const Args& args, bool* autoChoseGpu = nullptr);
+// Loads `path` with those options; when auto picked a GPU that cannot load it, says so on
+// stderr and loads it on the CPU.
+Result<std::unique_ptr<Model>> loadModelFromArgs(const Args& args,
+                                                 const std::filesystem::path& path);
 
 // Loads the model that `--model` names and its tokenizer (tokenizer.model in a folder, or the
 // one a .gguf file embeds), with the flags of addLoadOptions.

@@ -360,9 +360,25 @@ private slots:
         const auto info = nlohmann::json::parse(r.out.toStdString());
         QCOMPARE(info.at("backend").get<std::string>(), std::string("cpu"));
         QVERIFY2(r.err.contains("--backend auto chose the CPU"), r.err.constData());
+        // Without --backend the same choice is made, quietly when it is the CPU.
+        Run quiet = runGriffin({"info", "--model", tinyModel(), "--json"}, {}, env);
+        QVERIFY2(quiet.exitCode == 0, quiet.err.constData());
+        QCOMPARE(nlohmann::json::parse(quiet.out.toStdString()).at("backend").get<std::string>(),
+                 std::string("cpu"));
+        QVERIFY2(quiet.err.isEmpty(), quiet.err.constData());
         if (icd.startsWith("/usr") && !QFile::exists(icd))
             return;  // no lavapipe here: the first row covered the fallback
         QVERIFY2(r.err.contains(reason.toUtf8()), r.err.constData());
+        if (icd.startsWith("/usr")) {
+            // --device alone asks for Vulkan on that device, even a CPU-type one.
+            Run onDevice =
+                runGriffin({"info", "--model", tinyModel(), "--device", "0", "--json"}, {}, env);
+            QVERIFY2(onDevice.exitCode == 0, onDevice.err.constData());
+            QCOMPARE(nlohmann::json::parse(onDevice.out.toStdString())
+                         .at("backend")
+                         .get<std::string>(),
+                     std::string("vulkan"));
+        }
         if (icd.startsWith("/nonexistent")) {
             r = runGriffin({"info", "--model", tinyModel(), "--backend", "vulkan"}, {}, env);
             QVERIFY(r.exitCode != 0);
