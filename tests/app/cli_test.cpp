@@ -374,10 +374,9 @@ private slots:
             Run onDevice =
                 runGriffin({"info", "--model", tinyModel(), "--device", "0", "--json"}, {}, env);
             QVERIFY2(onDevice.exitCode == 0, onDevice.err.constData());
-            QCOMPARE(nlohmann::json::parse(onDevice.out.toStdString())
-                         .at("backend")
-                         .get<std::string>(),
-                     std::string("vulkan"));
+            QCOMPARE(
+                nlohmann::json::parse(onDevice.out.toStdString()).at("backend").get<std::string>(),
+                std::string("vulkan"));
         }
         if (icd.startsWith("/nonexistent")) {
             r = runGriffin({"info", "--model", tinyModel(), "--backend", "vulkan"}, {}, env);
