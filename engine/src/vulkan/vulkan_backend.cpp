@@ -61,6 +61,8 @@ Result<std::unique_ptr<VulkanBackend>> VulkanBackend::create(const ModelConfig& 
     std::unique_ptr<VulkanBackend> backend(new VulkanBackend(config, weights));
     if (auto s = backend->upload(options); !s)
         return s.error();
+    if (auto s = backend->warmPipelines(); !s)
+        return s.error();
     return backend;
 }
 
@@ -225,6 +227,42 @@ Status VulkanBackend::upload(const VulkanOptions& options) {
         ->info("weights on {}: {} MiB ({}), {} MiB staged", m_context->caps().name,
                m_arena->allocatedBytes() >> 20,
                m_arena->mapped() ? "device-local, mapped" : "device-local", t.stagedBytes() >> 20);
+    return {};
+}
+
+Status VulkanBackend::warmPipelines() {
+    const auto started = std::chrono::steady_clock::now();
+    if (m_scratch.logits.empty()) {
+        auto slice = m_hostArena->allocate(static_cast<VkDeviceSize>(m_embedding.rows) * 4);
+        if (!slice)
+            return slice.error();
+        m_scratch.logits.push_back(*slice);
+    }
+    auto record = [&](CommandRecorder& recorder, size_t tokens, int32_t greedyLimit) -> Status {
+        if (auto s = recorder.begin(); !s)
+            return s;
+        OpRecorder ops(*m_registry, recorder);
+        auto lastRow = [tokens](size_t t) { return t + 1 == tokens ? 0 : -1; };
+        if (auto s = recordBatch(ops, tokens, lastRow, greedyLimit); !s)
+            return s;
+        return recorder.end();
+    };
+    // The decode steps are kept (the first token replays them); the full prefill batch only
+    // compiles the multi-column variants, and is recorded anew when a prefill comes.
+    const int32_t vocab = static_cast<int32_t>(m_embedding.rows);
+    if (auto s = record(*m_decodeLogits, 1, 0); !s)
+        return s;
+    if (auto s = record(*m_decodeGreedy, 1, vocab); !s)
+        return s;
+    m_greedyLimit = vocab;
+    if (auto s = record(*m_recorder, static_cast<size_t>(kMaxBatch), 0); !s)
+        return s;
+    logger(Component::Vulkan)
+        ->info("{} pipelines compiled and the decode step recorded in {:.0f} ms",
+               m_registry->size(),
+               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                         started)
+                   .count());
     return {};
 }
 

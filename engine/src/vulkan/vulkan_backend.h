@@ -95,6 +95,9 @@ private:
     VulkanBackend(const ModelConfig& config, const ModelWeights& weights)
         : m_config(config), m_weights(weights) {}
     Status upload(const VulkanOptions& options);
+    // Compiles every pipeline while the model loads (not at the first token) by recording the
+    // decode steps, which are kept, and a full prefill batch.
+    Status warmPipelines();
     class Residence;
     // Makes the device buffers hold `state` (uploading it unless they already do).
     Status makeResident(State& state);
