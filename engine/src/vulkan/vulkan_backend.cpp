@@ -260,8 +260,7 @@ Status VulkanBackend::warmPipelines() {
     logger(Component::Vulkan)
         ->info("{} pipelines compiled and the decode step recorded in {:.0f} ms",
                m_registry->size(),
-               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                         started)
+               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
                    .count());
     return {};
 }
