@@ -2,6 +2,7 @@
 // Every Vulkan op against the CPU reference op (cpu/ops.h) on random data, for f32, bf16 and f16
 // weights where the op reads weights; sizes that are not multiples of the workgroup sizes; the
 // row chunking of large tensors; determinism. Any validation message fails the test.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -765,6 +766,144 @@ private slots:
         std::vector<float> want(40);
         cpu::matmul(m_pool, a.view, x.data(), 1, nullptr, want.data());
         QVERIFY(withinTolerance("matvec without barriers", compare(test::read(q, 40), want), 1e-6));
+    }
+
+    // Prefill runs attention for a whole batch before storing any of its keys, and the ring
+    // write once: the outputs, the ring and its positions must equal token-by-token decoding
+    // (attention, then the write, for each token) bit for bit. 21 tokens with a window of 8:
+    // tokens see earlier batch keys, ring keys from before the batch, and slots the batch
+    // overwrites several times; split 3 puts the keys of one token in several splits.
+    void batchedAttentionEqualsTokenByToken() {
+        // Rows of 256 and 512 bytes: legal offsets for per-token bindings on any device.
+        const uint32_t H = 8, KV = 4, hd = 16, W = 8, T = 21, kvDim = KV * hd, qDim = H * hd;
+        const int32_t firstPos = 30;
+        std::mt19937 rng(31);
+        const auto q = test::randomFloats(rng, T * qDim), k = test::randomFloats(rng, T * kvDim);
+        const auto v = test::randomFloats(rng, T * kvDim);
+        const auto ringK = test::randomFloats(rng, W * kvDim),
+                   ringV = test::randomFloats(rng, W * kvDim);
+        std::vector<int32_t> ringPositions(W);
+        for (int32_t p = firstPos - static_cast<int32_t>(W); p < firstPos; ++p)
+            ringPositions[p % W] = p;
+        ringPositions[3] = -1;  // one empty slot
+        std::vector<float> slotBits(W);
+        std::memcpy(slotBits.data(), ringPositions.data(), W * 4);
+        std::vector<std::pair<int32_t, int32_t>> entries;
+        for (uint32_t t = 0; t < T; ++t) entries.push_back({0, firstPos + static_cast<int32_t>(t)});
+        const BufferSlice params = m_rig->upload(stepParamWords(entries));
+        const float scale = 0.25f;
+        const uint32_t split = 3;
+        const size_t partials =
+            static_cast<size_t>(OpRecorder::attentionPartialFloats(H, hd, W, split));
+        struct Ring {
+            BufferSlice keys, values, positions;
+        };
+        auto makeRing = [&] {
+            return Ring{m_rig->upload(ringK), m_rig->upload(ringV), m_rig->upload(slotBits)};
+        };
+        const BufferSlice dq = m_rig->upload(q), dk = m_rig->upload(k), dv = m_rig->upload(v);
+
+        // One token at a time, each its own submit.
+        Ring one = makeRing();
+        const BufferSlice outOne = m_rig->zeros(T * qDim), scores = m_rig->zeros(H * (W + 1));
+        const BufferSlice partOne = m_rig->zeros(partials);
+        auto rowOf = [](const BufferSlice& b, uint32_t t, uint32_t n) {
+            return BufferSlice{b.buffer, b.offset + VkDeviceSize{t} * n * 4, VkDeviceSize{n} * 4,
+                               b.mapped + VkDeviceSize{t} * n * 4};
+        };
+        for (uint32_t t = 0; t < T; ++t) {
+            const BufferSlice qt = rowOf(dq, t, qDim), kt = rowOf(dk, t, kvDim),
+                              vt = rowOf(dv, t, kvDim);
+            const BufferSlice b[10] = {qt,         kt,
+                                       vt,         one.keys,
+                                       one.values, one.positions,
+                                       scores,     partOne,
+                                       params,     rowOf(outOne, t, qDim)};
+            const BufferSlice w[6] = {kt, vt, one.keys, one.values, one.positions, params};
+            QVERIFY(m_rig->run([&](OpRecorder& ops) -> Status {
+                if (auto s =
+                        ops.attentionDecode(b, AttentionPush{H, KV, hd, W, t, scale, split, 0, 0});
+                    !s) {
+                    return s;
+                }
+                return ops.kvWrite(w, KvWritePush{kvDim, W, t, 1, 0});
+            }));
+        }
+        // The batch: one attention dispatch pair, one write.
+        Ring all = makeRing();
+        const BufferSlice outAll = m_rig->zeros(T * qDim),
+                          scoresAll = m_rig->zeros(T * H * (W + 1));
+        const BufferSlice partAll = m_rig->zeros(T * partials);
+        const BufferSlice b[10] = {dq,        dk,      dv,     all.keys, all.values, all.positions,
+                                   scoresAll, partAll, params, outAll};
+        const BufferSlice w[6] = {dk, dv, all.keys, all.values, all.positions, params};
+        QVERIFY(m_rig->run([&](OpRecorder& ops) -> Status {
+            if (auto s = ops.attentionDecode(
+                    b, AttentionPush{H, KV, hd, W, 0, scale, split, qDim, kvDim}, T, qDim);
+                !s) {
+                return s;
+            }
+            return ops.kvWrite(w, KvWritePush{kvDim, W, 0, T, kvDim});
+        }));
+        const auto gotAll = test::read(outAll, T * qDim);
+        QVERIFY(std::any_of(gotAll.begin(), gotAll.end(), [](float f) { return f != 0.0f; }));
+        QCOMPARE(gotAll, test::read(outOne, T * qDim));
+        QCOMPARE(test::read(all.keys, W * kvDim), test::read(one.keys, W * kvDim));
+        QCOMPARE(test::read(all.values, W * kvDim), test::read(one.values, W * kvDim));
+        QVERIFY(std::memcmp(all.positions.mapped, one.positions.mapped, W * 4) == 0);
+        QCOMPARE(one.positions.as<int32_t>()[(firstPos + T - 1) % W],
+                 firstPos + static_cast<int32_t>(T) - 1);
+    }
+
+    // Conv1D and the RG-LRU scan a batch in one dispatch: equal to one token per dispatch, bit
+    // for bit, tail and h included, with a reset at position 0 inside the batch.
+    void batchedScansEqualTokenByToken() {
+        const uint32_t L = 64, K = 4, T = 9;  // 256-byte rows
+        std::mt19937 rng(37);
+        const auto x = test::randomFloats(rng, T * L), weight = test::randomFloats(rng, K * L);
+        const auto bias = test::randomFloats(rng, L), tail = test::randomFloats(rng, (K - 1) * L);
+        const auto gx = test::randomFloats(rng, T * L, 4.0f),
+                   ga = test::randomFloats(rng, T * L, 4.0f);
+        const auto y = test::randomFloats(rng, T * L), h0 = test::randomFloats(rng, L);
+        auto logA = test::randomFloats(rng, L, 4.0f);
+        for (float& a : logA) a = -std::fabs(a);
+        // Positions 5..8 then 0..4: the sixth token resets h.
+        std::vector<std::pair<int32_t, int32_t>> entries;
+        for (int32_t t = 0; t < static_cast<int32_t>(T); ++t)
+            entries.push_back({0, t < 4 ? 5 + t : t - 4});
+        const BufferSlice params = m_rig->upload(stepParamWords(entries));
+        const BufferSlice dw = m_rig->upload(weight), db = m_rig->upload(bias),
+                          dl = m_rig->upload(logA);
+        const BufferSlice dx = m_rig->upload(x), dgx = m_rig->upload(gx), dga = m_rig->upload(ga),
+                          dy = m_rig->upload(y);
+        auto rowOf = [L](const BufferSlice& b, uint32_t t) {
+            return BufferSlice{b.buffer, b.offset + VkDeviceSize{t} * L * 4, VkDeviceSize{L} * 4,
+                               b.mapped + VkDeviceSize{t} * L * 4};
+        };
+        const BufferSlice tailOne = m_rig->upload(tail), hOne = m_rig->upload(h0);
+        const BufferSlice convOne = m_rig->zeros(T * L), lruOne = m_rig->zeros(T * L);
+        for (uint32_t t = 0; t < T; ++t) {
+            QVERIFY(m_rig->run([&](OpRecorder& ops) -> Status {
+                if (auto s = ops.conv1dStep(rowOf(dx, t), dw, db, tailOne, rowOf(convOne, t), L, K);
+                    !s)
+                    return s;
+                return ops.rgLruStep(rowOf(convOne, t), rowOf(dgx, t), rowOf(dga, t), dl, hOne,
+                                     rowOf(dy, t), rowOf(lruOne, t), L, params, t);
+            }));
+        }
+        const BufferSlice tailAll = m_rig->upload(tail), hAll = m_rig->upload(h0);
+        const BufferSlice convAll = m_rig->zeros(T * L), lruAll = m_rig->zeros(T * L);
+        QVERIFY(m_rig->run([&](OpRecorder& ops) -> Status {
+            if (auto s = ops.conv1dStep(dx, dw, db, tailAll, convAll, L, K, T, L); !s)
+                return s;
+            return ops.rgLruStep(convAll, dgx, dga, dl, hAll, dy, lruAll, L, params, 0, T, L);
+        }));
+        QCOMPARE(test::read(convAll, T * L), test::read(convOne, T * L));
+        QCOMPARE(test::read(tailAll, (K - 1) * L), test::read(tailOne, (K - 1) * L));
+        const auto lru = test::read(lruAll, T * L);
+        QVERIFY(std::any_of(lru.begin(), lru.end(), [](float f) { return f != 0.0f; }));
+        QCOMPARE(lru, test::read(lruOne, T * L));
+        QCOMPARE(test::read(hAll, L), test::read(hOne, L));
     }
 
     void choosingADevicePrefersGpusAndHonoursOverrides() {
