@@ -21,6 +21,7 @@ double readShare(cpu::Isa isa, const float* p, int64_t n) {
     switch (isa) {
 #if defined(GRIFFIN_X86_KERNELS)
         case cpu::Isa::Avx512:
+        case cpu::Isa::Avx512Vnni:
             return cpu::abi::readSumAvx512(p, n);
         case cpu::Isa::Avx2:
             return cpu::abi::readSumAvx2(p, n);
@@ -42,6 +43,7 @@ double fmaShare(cpu::Isa isa, int64_t iterations, double* flops) {
     switch (isa) {
 #if defined(GRIFFIN_X86_KERNELS)
         case cpu::Isa::Avx512:
+        case cpu::Isa::Avx512Vnni:
             *flops = static_cast<double>(iterations) * 10 * 16 * 2;
             return cpu::abi::fmaLoopAvx512(iterations);
         case cpu::Isa::Avx2:

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The matrix kernels of every weight type and every instruction-set path against a float64
-// reference on the same dequantized weights (and, for q8_0 / q4_0, the same 16-bit activation
-// blocks), at odd sizes and on 1 and several threads; and the (de)quantizers against the GGUF block
-// definitions.
+// reference on the same dequantized weights (and, for q8_0 / q4_0, the same quantized activations:
+// 16-bit blocks, or 8-bit groups on the VNNI path), at odd sizes and on 1 and several threads; and
+// the (de)quantizers against the GGUF block definitions.
 #include "cpu/kernels.h"
 
 #include <cmath>
@@ -42,21 +42,17 @@ HostMatrix randomMatrix(std::mt19937& rng, WeightType type, int64_t rows, int64_
     return m;
 }
 
-// What the kernels multiply for `x`: x itself, or its 16-bit blocks decoded.
-std::vector<float> effectiveActivations(WeightType type, const std::vector<float>& x,
-                                        int64_t tokens, int64_t cols) {
-    if (!isBlockQuantized(type))
+// What the kernels multiply for `x`: x itself, or its quantized blocks decoded.
+std::vector<float> effectiveActivations(const cpu::QuantizedActivations& q,
+                                        const std::vector<float>& x, int64_t tokens, int64_t cols) {
+    if (!isBlockQuantized(q.type))
         return x;
-    std::vector<cpu::abi::BlockAct> q;
-    cpu::quantizeActivations(x.data(), tokens, cols, q);
     std::vector<float> out(x.size());
-    for (size_t b = 0; b < q.size(); ++b) {
-        for (int i = 0; i < 32; ++i) out[b * 32 + i] = q[b].d * static_cast<float>(q[b].qs[i]);
-    }
+    cpu::dequantizeActivations(q, tokens, cols, out.data());
     return out;
 }
 
-const cpu::Isa kIsas[] = {cpu::Isa::Scalar, cpu::Isa::Avx2, cpu::Isa::Avx512};
+const cpu::Isa kIsas[] = {cpu::Isa::Scalar, cpu::Isa::Avx2, cpu::Isa::Avx512, cpu::Isa::Avx512Vnni};
 
 }  // namespace
 
@@ -64,7 +60,7 @@ class KernelsTest : public QObject {
     Q_OBJECT
 
 private slots:
-    void cleanup() { cpu::setIsa(cpu::Isa::Avx512); }
+    void cleanup() { cpu::setIsa(cpu::supportedIsa()); }
 
     void quantizersFollowTheGgufBlockDefinitions() {
         // q8_0: d = max|x| / 127, q = round(x / d).
@@ -128,7 +124,7 @@ private slots:
         std::normal_distribution<float> dist(0.0f, 1.0f);
         const bool blocks = isBlockQuantized(type);
         // Odd row counts (tile remainders), odd token counts, column counts with SIMD tails.
-        const int64_t colsList[] = {32, 96, 160, 544};
+        const int64_t colsList[] = {32, 96, 128, 160, 544};
         const int64_t oddCols[] = {1, 7, 17, 33, 100};
         double worst = 0.0;
         for (int64_t rows : {1, 3, 4, 5, 13}) {
@@ -140,13 +136,11 @@ private slots:
                     HostMatrix w = randomMatrix(rng, type, rows, k);
                     std::vector<float> x(static_cast<size_t>(tokens * k));
                     for (float& v : x) v = dist(rng);
-                    const std::vector<float> xe = effectiveActivations(type, x, tokens, k);
-                    std::vector<cpu::abi::BlockAct> xq;
-                    if (blocks)
-                        cpu::quantizeActivations(x.data(), tokens, k, xq);
+                    cpu::QuantizedActivations xq;
+                    cpu::quantizeActivations(active, type, x.data(), tokens, k, xq);
+                    const std::vector<float> xe = effectiveActivations(xq, x, tokens, k);
                     std::vector<float> y(static_cast<size_t>(tokens * rows), NAN);
-                    cpu::gemmRows(active, w.view, 0, rows, x.data(), xq.data(), tokens, y.data(),
-                                  rows);
+                    cpu::gemmRows(active, w.view, 0, rows, x.data(), &xq, tokens, y.data(), rows);
                     for (int64_t t = 0; t < tokens; ++t) {
                         for (int64_t r = 0; r < rows; ++r) {
                             double ref = 0.0, mag = 0.0;

@@ -95,7 +95,10 @@ Status CpuBackend::forward(State& state, std::span<const int32_t> tokens, bool a
     const int64_t rows = allLogits ? T : 1;
     const float* finalRows = normed.data() + (T - rows) * D;
     matmul(m_pool, m_weights.embedding, finalRows, rows, nullptr, logits);
-    softCap(logits, rows * m_weights.embedding.rows, static_cast<float>(c.logitsSoftCap));
+    // 256,000 tanh per row: split across the pool, or the other threads wait a millisecond.
+    m_pool.parallelFor(rows * m_weights.embedding.rows, 8192, [&](int64_t begin, int64_t end) {
+        softCap(logits + begin, end - begin, static_cast<float>(c.logitsSoftCap));
+    });
     return {};
 }
 

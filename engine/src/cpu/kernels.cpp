@@ -22,9 +22,9 @@ Isa detect() {
 #if defined(GRIFFIN_X86_KERNELS)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("f16c") &&
-        __builtin_cpu_supports("fma")) {
-        return Isa::Avx512;
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma")) {
+        return __builtin_cpu_supports("avx512vnni") ? Isa::Avx512Vnni : Isa::Avx512;
     }
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
         __builtin_cpu_supports("f16c")) {
@@ -46,7 +46,46 @@ Isa fromEnvironment(Isa best) {
         wanted = Isa::Avx2;
     else if (v == "avx512")
         wanted = Isa::Avx512;
+    else if (v == "avx512vnni")
+        wanted = Isa::Avx512Vnni;
     return static_cast<int>(wanted) < static_cast<int>(best) ? wanted : best;
+}
+
+int64_t groupBlocks(WeightType type) {
+    return type == WeightType::Q8_0 ? abi::kQ8GroupBlocks : abi::kQ4GroupBlocks;
+}
+
+// Where value i of block j of a group sits in ActGroup8::q (see kernels_abi.h).
+int64_t groupByte(WeightType type, int64_t j, int64_t i) {
+    if (type == WeightType::Q8_0)
+        return j * kQuantBlock + i;
+    return i < 16 ? 16 * j + i : 64 + 16 * j + (i - 16);
+}
+
+void quantizeGroups(WeightType type, const float* x, int64_t rows, int64_t cols,
+                    std::vector<abi::ActGroup8>& out) {
+    const int64_t blocks = cols / kQuantBlock, per = groupBlocks(type);
+    const int64_t groups = (blocks + per - 1) / per;
+    out.assign(static_cast<size_t>(rows * groups), abi::ActGroup8{});
+    const int32_t excess = type == WeightType::Q8_0 ? 128 : 8;
+    for (int64_t t = 0; t < rows; ++t) {
+        for (int64_t b = 0; b < blocks; ++b) {
+            abi::ActGroup8& g = out[static_cast<size_t>(t * groups + b / per)];
+            const int64_t j = b % per;
+            const float* v = x + t * cols + b * kQuantBlock;
+            float amax = 0.0f;
+            for (int i = 0; i < kQuantBlock; ++i) amax = std::max(amax, std::fabs(v[i]));
+            const float d = amax / 127.0f;
+            const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+            for (int i = 0; i < kQuantBlock; ++i) {
+                const int64_t at = groupByte(type, j, i);
+                const auto q = static_cast<int8_t>(std::lrintf(v[i] * inv));
+                g.q[at] = q;
+                g.corr[(at % 64) / 4] -= excess * q;
+                g.d[(at % 64) / 4] = d;
+            }
+        }
+    }
 }
 
 std::atomic<int>& activeSlot() {
@@ -64,6 +103,8 @@ const char* isaName(Isa isa) {
             return "avx2";
         case Isa::Avx512:
             return "avx512";
+        case Isa::Avx512Vnni:
+            return "avx512vnni";
     }
     return "?";
 }
@@ -84,14 +125,23 @@ Isa setIsa(Isa wanted) {
     return isa;
 }
 
-void quantizeActivations(const float* x, int64_t rows, int64_t cols,
-                         std::vector<abi::BlockAct>& out) {
+void quantizeActivations(Isa isa, WeightType type, const float* x, int64_t rows, int64_t cols,
+                         QuantizedActivations& out) {
+    out.type = type;
+    out.blocks.clear();
+    out.groups.clear();
+    if (!isBlockQuantized(type))
+        return;
     const int64_t blocks = cols / kQuantBlock;
-    out.resize(static_cast<size_t>(rows * blocks));
+    if (isa == Isa::Avx512Vnni) {
+        quantizeGroups(type, x, rows, cols, out.groups);
+        return;
+    }
+    out.blocks.resize(static_cast<size_t>(rows * blocks));
     for (int64_t t = 0; t < rows; ++t) {
         for (int64_t b = 0; b < blocks; ++b) {
             const float* v = x + t * cols + b * kQuantBlock;
-            abi::BlockAct& blk = out[static_cast<size_t>(t * blocks + b)];
+            abi::BlockAct& blk = out.blocks[static_cast<size_t>(t * blocks + b)];
             float amax = 0.0f;
             for (int i = 0; i < kQuantBlock; ++i) amax = std::max(amax, std::fabs(v[i]));
             // 32767 * 2 products per vpmaddwd lane stay far inside int32.
@@ -104,8 +154,34 @@ void quantizeActivations(const float* x, int64_t rows, int64_t cols,
     }
 }
 
+void dequantizeActivations(const QuantizedActivations& q, int64_t rows, int64_t cols, float* out) {
+    const int64_t blocks = cols / kQuantBlock;
+    if (!q.groups.empty()) {
+        const int64_t per = groupBlocks(q.type), groups = (blocks + per - 1) / per;
+        for (int64_t t = 0; t < rows; ++t) {
+            for (int64_t b = 0; b < blocks; ++b) {
+                const abi::ActGroup8& g = q.groups[static_cast<size_t>(t * groups + b / per)];
+                const int64_t j = b % per;
+                for (int i = 0; i < kQuantBlock; ++i) {
+                    const int64_t at = groupByte(q.type, j, i);
+                    out[t * cols + b * kQuantBlock + i] =
+                        g.d[(at % 64) / 4] * static_cast<float>(g.q[at]);
+                }
+            }
+        }
+        return;
+    }
+    for (int64_t t = 0; t < rows; ++t) {
+        for (int64_t b = 0; b < blocks; ++b) {
+            const abi::BlockAct& blk = q.blocks[static_cast<size_t>(t * blocks + b)];
+            for (int i = 0; i < kQuantBlock; ++i)
+                out[t * cols + b * kQuantBlock + i] = blk.d * static_cast<float>(blk.qs[i]);
+        }
+    }
+}
+
 void gemmRows(Isa isa, const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
-              const abi::BlockAct* xq, int64_t tokens, float* y, int64_t ldy) {
+              const QuantizedActivations* xq, int64_t tokens, float* y, int64_t ldy) {
     abi::GemmArgs args;
     args.type = static_cast<int>(w.type);
     args.w = reinterpret_cast<const unsigned char*>(w.row(rowBegin));
@@ -113,14 +189,39 @@ void gemmRows(Isa isa, const Matrix& w, int64_t rowBegin, int64_t rowEnd, const 
     args.rows = rowEnd - rowBegin;
     args.k = w.cols;
     args.x = x;
-    args.xq = xq;
+    args.xq = nullptr;
+    args.xg = nullptr;
+    if (isBlockQuantized(w.type)) {
+        // The activations decide between the VNNI kernels and the 16-bit ones.
+        if (xq == nullptr || xq->type != w.type)
+            return;
+        if (!xq->groups.empty()) {
+            if (supportedIsa() != Isa::Avx512Vnni)
+                return;
+            isa = Isa::Avx512Vnni;
+            args.xg = xq->groups.data();
+        } else {
+            isa = isa == Isa::Avx512Vnni ? Isa::Avx512 : isa;
+            args.xq = xq->blocks.data();
+        }
+    } else if (isa == Isa::Avx512Vnni) {
+        isa = Isa::Avx512;
+    }
     args.tokens = tokens;
     args.y = y;
     args.ldy = ldy;
+    // About 24 KiB ahead, and never less than one register tile (4 rows) ahead: measured on a
+    // 2-core Zen 5 VM with q8_0 rows of 2560 and 7680, this doubled the decode GEMV's
+    // bandwidth over prefetching within the row (20 -> 40 GB/s).
+    constexpr int64_t kPrefetchBytes = 24 * 1024;
+    args.prefetchRows = std::max<int64_t>(4, kPrefetchBytes / static_cast<int64_t>(args.rowStride));
     if (args.rows <= 0 || tokens <= 0)
         return;
     switch (isa) {
 #if defined(GRIFFIN_X86_KERNELS)
+        case Isa::Avx512Vnni:
+            abi::gemmAvx512Vnni(args);
+            return;
         case Isa::Avx512:
             abi::gemmAvx512(args);
             return;

@@ -12,7 +12,8 @@
 
 namespace griffin::cpu {
 
-enum class Isa { Scalar, Avx2, Avx512 };
+// Ordered: each level includes the ones before it. Avx512Vnni adds vpdpbusd for q8_0/q4_0.
+enum class Isa { Scalar, Avx2, Avx512, Avx512Vnni };
 
 const char* isaName(Isa isa);
 // The best instruction set this CPU supports.
@@ -22,14 +23,25 @@ Isa activeIsa();
 // Caps the instruction set (for tests and benchmarks); returns what is now active.
 Isa setIsa(Isa wanted);
 
-// Activations quantized to 16 bits in blocks of 32 (the q8_0 / q4_0 dot products' other
-// operand). `cols` must be a multiple of 32.
-void quantizeActivations(const float* x, int64_t rows, int64_t cols,
-                         std::vector<abi::BlockAct>& out);
+// The q8_0 / q4_0 dot products' other operand: the activations quantized in blocks of 32, to
+// 16 bits (`blocks`) or, for the VNNI kernels, to 8 bits (`groups`, laid out for `type`).
+struct QuantizedActivations {
+    WeightType type = WeightType::F32;
+    std::vector<abi::BlockAct> blocks;
+    std::vector<abi::ActGroup8> groups;
+};
+
+// Quantizes x [rows, cols] for a product with `type` weights on `isa`'s kernels (nothing to do
+// for float types). `cols` must be a multiple of 32.
+void quantizeActivations(Isa isa, WeightType type, const float* x, int64_t rows, int64_t cols,
+                         QuantizedActivations& out);
+// The values the kernels multiply: out [rows, cols] (tests compare against these).
+void dequantizeActivations(const QuantizedActivations& q, int64_t rows, int64_t cols, float* out);
 
 // y[t * ldy + (o - rowBegin)] = dot(w row o, x row t) for o in [rowBegin, rowEnd), t < tokens.
-// x: [tokens, w.cols] float; xq: its quantizeActivations() (needed only for block types).
+// x: [tokens, w.cols] float; xq: its quantizeActivations() for the same isa and w.type (needed
+// only for block types).
 void gemmRows(Isa isa, const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
-              const abi::BlockAct* xq, int64_t tokens, float* y, int64_t ldy);
+              const QuantizedActivations* xq, int64_t tokens, float* y, int64_t ldy);
 
 }  // namespace griffin::cpu

@@ -22,10 +22,26 @@ struct BlockAct {
     int16_t qs[32];
 };
 
+// Activations for the VNNI kernels: 8-bit, value = d * q with d = max|x| / 127 per block of 32,
+// in groups of kQ8GroupBlocks (q8_0) or kQ4GroupBlocks (q4_0) blocks laid out the way the
+// weights load:
+// - q8_0: q[0, 64) is blocks 0 and 1 in order; lane l (bytes 4l..4l+3) is in block l / 8.
+// - q4_0: q[16j + i] is value i of block j and q[64 + 16j + i] is value 16 + i (a low and a high
+//   nibble of the same weight byte); lane l is in block l / 4.
+// d[l] is the scale of lane l's block; corr[l] = -128 (q8_0) or -8 (q4_0) times the sum of the
+// lane's q values. A group past the row's last block is all zero.
+constexpr int64_t kQ8GroupBlocks = 2;
+constexpr int64_t kQ4GroupBlocks = 4;
+struct alignas(64) ActGroup8 {
+    int8_t q[128];
+    float d[16];
+    int32_t corr[16];
+};
+
 // y[t * ldy + r] = dot(weight row r, activation row t) for r < rows, t < tokens.
 // Weight row r starts at w + r * rowStride and holds k values of `type`. For f32/bf16/f16 the
 // activations are `x` (row t at x + t * k); for q8_0/q4_0 they are `xq` (row t at
-// xq + t * k / 32).
+// xq + t * k / 32), or for the VNNI kernels `xg` (row t at xg + t * groups per row).
 struct GemmArgs {
     int type;
     const unsigned char* w;
@@ -34,14 +50,21 @@ struct GemmArgs {
     int64_t k;
     const float* x;
     const BlockAct* xq;
+    const ActGroup8* xg;
     int64_t tokens;
     float* y;
     int64_t ldy;
+    // One token (decode): while reading a row, the kernel prefetches the row this many rows
+    // further on, at the same column. Rows are short (2.7 KB for a q8_0 row of 2560), so a
+    // prefetch within the row would keep restarting; a fixed distance in bytes across rows
+    // keeps a steady number of lines in flight. Set by gemmRows.
+    int64_t prefetchRows;
 };
 
 void gemmScalar(const GemmArgs& args);
 void gemmAvx2(const GemmArgs& args);
 void gemmAvx512(const GemmArgs& args);
+void gemmAvx512Vnni(const GemmArgs& args);
 
 // Streaming-read and FMA throughput probes for `griffin bench` (one thread's share).
 double readSumAvx512(const float* p, int64_t n);

@@ -59,6 +59,8 @@ void tileFloat(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k1
     const unsigned char* rows[R];
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) rows[r] = a.w + static_cast<size_t>(r0 + r) * a.rowStride;
+    const size_t ahead = static_cast<size_t>(a.prefetchRows) * a.rowStride;
+    (void)ahead;
     const float* xs[T];
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) xs[t] = a.x + (t0 + t) * a.k;
@@ -69,6 +71,11 @@ void tileFloat(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k1
         for (int t = 0; t < T; ++t) xv[t] = _mm256_loadu_ps(xs[t] + k);
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
+            if constexpr (T == 1) {  // decode: see GemmArgs::prefetchRows
+                _mm_prefetch(
+                    reinterpret_cast<const char*>(rows[r]) + ahead + k * (Type == kF32 ? 4 : 2),
+                    _MM_HINT_T0);
+            }
             const __m256 wv = loadW<Type>(rows[r], k);
 #pragma GCC unroll 4
             for (int t = 0; t < T; ++t) acc[r][t] = _mm256_fmadd_ps(wv, xv[t], acc[r][t]);
@@ -118,6 +125,8 @@ void tileBlocks(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k
     const unsigned char* rows[R];
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) rows[r] = a.w + static_cast<size_t>(r0 + r) * a.rowStride;
+    const size_t ahead = static_cast<size_t>(a.prefetchRows) * a.rowStride;
+    (void)ahead;
     const BlockAct* xs[T];
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) xs[t] = a.xq + (t0 + t) * nb;
@@ -132,6 +141,11 @@ void tileBlocks(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k
         }
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
+            if constexpr (T == 1) {
+                _mm_prefetch(
+                    reinterpret_cast<const char*>(rows[r]) + ahead + b * (Type == kQ8_0 ? 34 : 18),
+                    _MM_HINT_T0);
+            }
             float dw;
             const __m256i q = loadBlock<Type>(rows[r], b, &dw);
             const __m256i wlo = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(q));

@@ -15,9 +15,6 @@
 namespace griffin::cpu::abi {
 namespace {
 
-constexpr int64_t kPrefetchBlocks = 24;   // about 800 bytes ahead in each q8_0 row
-constexpr int64_t kPrefetchValues = 512;  // 1-2 KB ahead in each float row
-
 template <int Type>
 inline __m512 loadW(const unsigned char* row, int64_t k) {
     if constexpr (Type == kF32) {
@@ -55,6 +52,8 @@ void tileFloat(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k1
     const unsigned char* rows[R];
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) rows[r] = a.w + static_cast<size_t>(r0 + r) * a.rowStride;
+    const size_t ahead = static_cast<size_t>(a.prefetchRows) * a.rowStride;
+    (void)ahead;
     const float* xs[T];
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) xs[t] = a.x + (t0 + t) * a.k;
@@ -65,10 +64,10 @@ void tileFloat(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k1
         for (int t = 0; t < T; ++t) xv[t] = _mm512_loadu_ps(xs[t] + k);
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
-            if constexpr (T == 1) {  // decode: keep more of each streamed row in flight
-                _mm_prefetch(reinterpret_cast<const char*>(rows[r]) +
-                                 (k + kPrefetchValues) * (Type == kF32 ? 4 : 2),
-                             _MM_HINT_T0);
+            if constexpr (T == 1) {  // decode: see GemmArgs::prefetchRows
+                _mm_prefetch(
+                    reinterpret_cast<const char*>(rows[r]) + ahead + k * (Type == kF32 ? 4 : 2),
+                    _MM_HINT_T0);
             }
             const __m512 wv = loadW<Type>(rows[r], k);
 #pragma GCC unroll 4
@@ -129,6 +128,8 @@ void tileBlocks(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k
     const unsigned char* rows[R];
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) rows[r] = a.w + static_cast<size_t>(r0 + r) * a.rowStride;
+    const size_t ahead = static_cast<size_t>(a.prefetchRows) * a.rowStride;
+    (void)ahead;
     const BlockAct* xs[T];
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) xs[t] = a.xq + (t0 + t) * nb;
@@ -143,11 +144,10 @@ void tileBlocks(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
             if constexpr (T == 1) {
-                // Decode streams R rows from memory: ask for them well ahead, so that more
-                // lines are in flight than the hardware prefetcher keeps on its own.
-                _mm_prefetch(reinterpret_cast<const char*>(rows[r] + (b + kPrefetchBlocks) *
-                                                                         (Type == kQ8_0 ? 34 : 18)),
-                             _MM_HINT_T0);
+                // Decode streams its rows from memory: see GemmArgs::prefetchRows.
+                _mm_prefetch(
+                    reinterpret_cast<const char*>(rows[r]) + ahead + b * (Type == kQ8_0 ? 34 : 18),
+                    _MM_HINT_T0);
             }
             float dw;
             const __m512i w16 = _mm512_cvtepi8_epi16(loadBlock<Type>(rows[r], b, &dw));

@@ -49,6 +49,7 @@ void gemm(const GemmArgs& a) {
     }
 }
 
+#ifndef GRIFFIN_TILES_BLOCK_TYPES_ONLY
 inline void gemmAnyType(const GemmArgs& a) {
     switch (a.type) {
         case kF32:
@@ -65,3 +66,4 @@ inline void gemmAnyType(const GemmArgs& a) {
             return;
     }
 }
+#endif

@@ -20,14 +20,13 @@ float gelu(float x) {
 void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t rows, const float* bias,
             float* y) {
     const int64_t out = w.rows;
-    std::vector<abi::BlockAct> xq;
-    if (isBlockQuantized(w.type))
-        quantizeActivations(x, rows, w.cols, xq);
     const Isa isa = activeIsa();
+    QuantizedActivations xq;
+    quantizeActivations(isa, w.type, x, rows, w.cols, xq);
     // Whole register tiles of 4 rows per share where possible.
     pool.parallelFor((out + 3) / 4, 8, [&](int64_t begin, int64_t end) {
         const int64_t first = begin * 4, last = std::min(out, end * 4);
-        gemmRows(isa, w, first, last, x, xq.data(), rows, y + first, out);
+        gemmRows(isa, w, first, last, x, &xq, rows, y + first, out);
         if (bias != nullptr) {
             for (int64_t t = 0; t < rows; ++t) {
                 for (int64_t o = first; o < last; ++o) y[t * out + o] += bias[o];

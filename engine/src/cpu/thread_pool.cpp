@@ -8,6 +8,7 @@ namespace {
 
 // About 50-100 microseconds of polling before sleeping.
 constexpr int kSpins = 20000;
+constexpr int kPartsPerThread = 4;
 
 inline void relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -91,7 +92,10 @@ void ThreadPool::parallelFor(int64_t n, int64_t grain,
     if (n <= 0)
         return;
     const int64_t maxParts = std::max<int64_t>(1, n / std::max<int64_t>(1, grain));
-    const int parts = static_cast<int>(std::min<int64_t>(size(), maxParts));
+    // A few parts per thread, claimed as threads come free: on a shared machine one thread
+    // can be held up, and equal halves would make the others wait for it.
+    const int parts =
+        static_cast<int>(std::min<int64_t>(int64_t{size()} * kPartsPerThread, maxParts));
     if (parts == 1) {
         fn(0, n);
         return;
