@@ -2,6 +2,7 @@
 // AVX-512 kernels (F, BW, VL; built with those -m flags, called only when the CPU has them).
 // Register tiles of up to 4 weight rows x 3 tokens: each weight vector loaded once feeds every
 // token of the tile, so prefill is a GEMM and decode (one token) streams 4 rows at once. Float
+// types with 8 or more tokens use packed panels instead (gemmPanels). Float
 // types: 16 lanes, bf16/f16 widened in registers. Block types: integer dot products of the int8
 // weights (widened to int16) with 16-bit activation blocks, scaled per block in float. g++ 12's own
 // avx512fintrin.h (_mm512_reduce_add_ps -> _mm512_extractf64x4_pd) trips -Wuninitialized on its
@@ -96,6 +97,116 @@ void tileFloat(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k1
     }
 }
 
+// Prefill for the float types: a GEMM over packed weight panels. A panel is 32 rows x kPanelK
+// columns, transposed to column-major and widened to f32, so that each column is two vectors
+// and a micro-kernel multiplies it with up to 12 tokens' activations broadcast one value at a
+// time: 24 independent accumulators, no horizontal sums.
+constexpr int kPanelRows = 32;
+constexpr int kPanelTokens = 12;
+constexpr int64_t kPanelK = 256;           // a panel is 32 KB, in L1
+constexpr int64_t kPanelTokenBlock = 192;  // these tokens' k-slice (192 KB) stays in L2
+constexpr int64_t kPanelMinTokens = 8;
+
+template <int Type>
+inline float scalarW(const unsigned char* row, int64_t k) {
+    if constexpr (Type == kF32) {
+        return reinterpret_cast<const float*>(row)[k];
+    } else if constexpr (Type == kBf16) {
+        const unsigned bits = static_cast<unsigned>(reinterpret_cast<const unsigned short*>(row)[k])
+                              << 16;
+        float f;
+        __builtin_memcpy(&f, &bits, 4);
+        return f;
+    } else {
+        return _cvtsh_ss(reinterpret_cast<const unsigned short*>(row)[k]);
+    }
+}
+
+template <int Type>
+void packPanel(const GemmArgs& a, int64_t r0, int nr, int64_t k0, int64_t kn, float* panel) {
+    for (int j = 0; j < kPanelRows; ++j) {
+        if (j >= nr) {
+            for (int64_t kk = 0; kk < kn; ++kk) panel[kk * kPanelRows + j] = 0.0f;
+            continue;
+        }
+        const unsigned char* row = a.w + static_cast<size_t>(r0 + j) * a.rowStride;
+        int64_t kk = 0;
+        for (; kk + 16 <= kn; kk += 16) {
+            alignas(64) float tmp[16];
+            _mm512_store_ps(tmp, loadW<Type>(row, k0 + kk));
+            for (int i = 0; i < 16; ++i) panel[(kk + i) * kPanelRows + j] = tmp[i];
+        }
+        for (; kk < kn; ++kk) panel[kk * kPanelRows + j] = scalarW<Type>(row, k0 + kk);
+    }
+}
+
+template <int N>
+void panelKernel(const float* panel, int64_t kn, const float* x, int64_t ldx, float* y, int64_t ldy,
+                 int nr, bool add) {
+    __m512 acc[N][2];
+#pragma GCC unroll 12
+    for (int n = 0; n < N; ++n) acc[n][0] = acc[n][1] = _mm512_setzero_ps();
+    for (int64_t kk = 0; kk < kn; ++kk) {
+        const __m512 w0 = _mm512_load_ps(panel + kk * kPanelRows);
+        const __m512 w1 = _mm512_load_ps(panel + kk * kPanelRows + 16);
+#pragma GCC unroll 12
+        for (int n = 0; n < N; ++n) {
+            const __m512 xb = _mm512_set1_ps(x[n * ldx + kk]);
+            acc[n][0] = _mm512_fmadd_ps(w0, xb, acc[n][0]);
+            acc[n][1] = _mm512_fmadd_ps(w1, xb, acc[n][1]);
+        }
+    }
+    const __mmask16 m0 = static_cast<__mmask16>(nr >= 16 ? 0xFFFF : (1u << nr) - 1u);
+    const __mmask16 m1 = static_cast<__mmask16>(nr >= 32   ? 0xFFFF
+                                                : nr <= 16 ? 0
+                                                           : (1u << (nr - 16)) - 1u);
+#pragma GCC unroll 12
+    for (int n = 0; n < N; ++n) {
+        float* dst = y + n * ldy;
+        __m512 v0 = acc[n][0], v1 = acc[n][1];
+        if (add) {
+            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, dst));
+            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, dst + 16));
+        }
+        _mm512_mask_storeu_ps(dst, m0, v0);
+        _mm512_mask_storeu_ps(dst + 16, m1, v1);
+    }
+}
+
+// panelKernel<n> for a run-time n in [1, kPanelTokens].
+template <int N = kPanelTokens>
+inline void panelKernelN(int n, const float* panel, int64_t kn, const float* x, int64_t ldx,
+                         float* y, int64_t ldy, int nr, bool add) {
+    if constexpr (N >= 1) {
+        if (n == N)
+            return panelKernel<N>(panel, kn, x, ldx, y, ldy, nr, add);
+        return panelKernelN<N - 1>(n, panel, kn, x, ldx, y, ldy, nr, add);
+    }
+}
+
+template <int Type>
+void gemmPanels(const GemmArgs& a) {
+    alignas(64) float panel[kPanelK * kPanelRows];
+    for (int64_t tb = 0; tb < a.tokens; tb += kPanelTokenBlock) {
+        const int64_t te = tb + kPanelTokenBlock < a.tokens ? tb + kPanelTokenBlock : a.tokens;
+        for (int64_t k0 = 0; k0 < a.k; k0 += kPanelK) {
+            const int64_t kn = a.k - k0 < kPanelK ? a.k - k0 : kPanelK;
+            for (int64_t r0 = 0; r0 < a.rows; r0 += kPanelRows) {
+                const int nr =
+                    static_cast<int>(a.rows - r0 < kPanelRows ? a.rows - r0 : kPanelRows);
+                packPanel<Type>(a, r0, nr, k0, kn, panel);
+                for (int64_t t = tb; t < te; t += kPanelTokens) {
+                    const float* x = a.x + t * a.k + k0;
+                    float* y = a.y + t * a.ldy + r0;
+                    const bool add = k0 > 0;
+                    const int n = static_cast<int>(te - t < kPanelTokens ? te - t : kPanelTokens);
+                    panelKernelN(n, panel, kn, x, a.k, y, a.ldy, nr, add);
+                }
+            }
+        }
+    }
+}
+
 // 32 signed weights of block b of a row, and its scale.
 template <int Type>
 inline __m256i loadBlock(const unsigned char* row, int64_t b, float* d) {
@@ -183,6 +294,18 @@ inline void tile(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t 
 }  // namespace
 
 void gemmAvx512(const GemmArgs& a) {
+    if (a.tokens >= kPanelMinTokens) {
+        switch (a.type) {
+            case kF32:
+                return gemmPanels<kF32>(a);
+            case kBf16:
+                return gemmPanels<kBf16>(a);
+            case kF16:
+                return gemmPanels<kF16>(a);
+            default:
+                break;
+        }
+    }
     gemmAnyType(a);
 }
 
