@@ -17,7 +17,34 @@ Vec zeros(int64_t n) {
     return Vec(static_cast<size_t>(n), 0.0f);
 }
 
+// Above this, the work buffers are freed after the pass (a 4096-token prefill of the 2B model
+// needs about 300 MB of them; decoding needs under 1 MB).
+constexpr size_t kKeptScratchBytes = size_t{64} << 20;
+
 }  // namespace
+
+float* CpuBackend::Scratch::take(int64_t n) {
+    if (m_next == m_buffers.size())
+        m_buffers.emplace_back();
+    std::vector<float>& b = m_buffers[m_next++];
+    if (b.size() < static_cast<size_t>(n))
+        b.resize(static_cast<size_t>(n));
+    return b.data();
+}
+
+float* CpuBackend::Scratch::takeZeroed(int64_t n) {
+    float* p = take(n);
+    std::fill_n(p, n, 0.0f);
+    return p;
+}
+
+void CpuBackend::Scratch::releaseIfOver(size_t bytes) {
+    size_t held = 0;
+    for (const std::vector<float>& b : m_buffers) held += b.capacity() * sizeof(float);
+    if (held > bytes)
+        m_buffers = {};
+    m_next = 0;
+}
 
 CpuBackend::CpuBackend(const ModelConfig& config, const ModelWeights& weights, int threads)
     : m_config(config), m_weights(weights), m_pool(threads) {
@@ -54,52 +81,60 @@ Status CpuBackend::forward(State& state, std::span<const int32_t> tokens, bool a
     const int64_t firstPos = state.position();
 
     // Embedding lookup times bf16(sqrt(D)).
-    Vec x = zeros(T * D);
+    m_passScratch.rewind();
+    float* x = m_passScratch.take(T * D);
     const float scale = c.embeddingScale();
     for (int64_t t = 0; t < T; ++t) {
-        float* row = x.data() + t * D;
+        float* row = x + t * D;
         loadRow(m_weights.embedding, tokens[static_cast<size_t>(t)], row);
         for (int64_t i = 0; i < D; ++i) row[i] *= scale;
     }
-    observe(-1, x.data(), T, D);
+    observe(-1, x, T, D);
 
-    Vec normed = zeros(T * D), branch = zeros(T * D);
+    float* normed = m_passScratch.take(T * D);
+    float* branch = m_passScratch.take(T * D);
     const double eps = c.rmsNormEps;
     for (int64_t layer = 0; layer < c.numLayers; ++layer) {
         const LayerWeights& lw = m_weights.layers[static_cast<size_t>(layer)];
         const size_t slot = static_cast<size_t>(c.indexAmongType(layer));
         // Temporal block with its residual.
-        rmsNorm(x.data(), lw.temporalNormGain.data(), T, D, eps, normed.data());
+        rmsNorm(x, lw.temporalNormGain.data(), T, D, eps, normed);
         if (lw.type == BlockType::Recurrent) {
             recurrentBlock(lw.recurrent, m_gates[static_cast<size_t>(layer)],
-                           state.recurrentLayers()[slot], normed.data(), firstPos, T,
-                           branch.data());
+                           state.recurrentLayers()[slot], normed, firstPos, T, branch);
         } else {
-            attentionBlock(lw.attention, state.attentionLayers()[slot], normed.data(), firstPos, T,
-                           branch.data());
+            attentionBlock(lw.attention, state.attentionLayers()[slot], normed, firstPos, T,
+                           branch);
         }
-        for (size_t i = 0; i < x.size(); ++i) x[i] += branch[i];
+        for (int64_t i = 0; i < T * D; ++i) x[i] += branch[i];
         // MLP block with its residual.
-        rmsNorm(x.data(), lw.channelNormGain.data(), T, D, eps, normed.data());
-        mlpBlock(lw, normed.data(), T, branch.data());
-        for (size_t i = 0; i < x.size(); ++i) x[i] += branch[i];
-        observe(layer, x.data(), T, D);
+        rmsNorm(x, lw.channelNormGain.data(), T, D, eps, normed);
+        mlpBlock(lw, normed, T, branch);
+        for (int64_t i = 0; i < T * D; ++i) x[i] += branch[i];
+        observe(layer, x, T, D);
     }
 
-    rmsNorm(x.data(), m_weights.finalNormGain.data(), T, D, eps, normed.data());
-    observe(c.numLayers, normed.data(), T, D);
+    rmsNorm(x, m_weights.finalNormGain.data(), T, D, eps, normed);
+    observe(c.numLayers, normed, T, D);
 
     state.setPosition(firstPos + T);
-    if (logits == nullptr)
-        return {};
+    if (logits != nullptr)
+        lmHead(normed, T, allLogits, logits);
+    m_passScratch.releaseIfOver(kKeptScratchBytes);
+    m_blockScratch.releaseIfOver(kKeptScratchBytes);
+    return {};
+}
+
+void CpuBackend::lmHead(const float* normed, int64_t T, bool allLogits, float* logits) {
+    const ModelConfig& c = m_config;
+    const int64_t D = c.width;
     const int64_t rows = allLogits ? T : 1;
-    const float* finalRows = normed.data() + (T - rows) * D;
+    const float* finalRows = normed + (T - rows) * D;
     matmul(m_pool, m_weights.embedding, finalRows, rows, nullptr, logits);
     // 256,000 tanh per row: split across the pool, or the other threads wait a millisecond.
     m_pool.parallelFor(rows * m_weights.embedding.rows, 8192, [&](int64_t begin, int64_t end) {
         softCap(logits + begin, end - begin, static_cast<float>(c.logitsSoftCap));
     });
-    return {};
 }
 
 // griffin-spec.md §2.6: linear_y + GeLU, linear_x, causal Conv1D, RG-LRU, gated linear_out.
@@ -107,35 +142,36 @@ void CpuBackend::recurrentBlock(const RecurrentWeights& w, const Gates& gates,
                                 State::RecurrentLayer& s, const float* u, int64_t firstPos,
                                 int64_t T, float* out) {
     const int64_t L = m_config.lruWidth, K = m_config.convWidth;
-    Vec yb = zeros(T * L), xb = zeros(T * L);
-    matmul(m_pool, w.linearY, u, T, w.linearYBias.data(), yb.data());
+    m_blockScratch.rewind();
+    float* yb = m_blockScratch.take(T * L);
+    float* xb = m_blockScratch.take(T * L);
+    matmul(m_pool, w.linearY, u, T, w.linearYBias.data(), yb);
     m_pool.parallelFor(T * L, 4096, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i)
-            yb[static_cast<size_t>(i)] = gelu(yb[static_cast<size_t>(i)]);
+        for (int64_t i = begin; i < end; ++i) yb[i] = gelu(yb[i]);
     });
-    matmul(m_pool, w.linearX, u, T, w.linearXBias.data(), xb.data());
+    matmul(m_pool, w.linearX, u, T, w.linearXBias.data(), xb);
 
     // Conv1D over [tail (K-1 rows, oldest first) ++ xb]; tap K-1 is the current token.
-    Vec ext = zeros((K - 1 + T) * L);
-    std::copy(s.convTail.begin(), s.convTail.end(), ext.begin());
-    std::copy(xb.begin(), xb.end(), ext.begin() + (K - 1) * L);
-    Vec xc = zeros(T * L);
+    float* ext = m_blockScratch.take((K - 1 + T) * L);
+    std::copy(s.convTail.begin(), s.convTail.end(), ext);
+    std::copy_n(xb, T * L, ext + (K - 1) * L);
+    float* xc = m_blockScratch.take(T * L);
     for (int64_t t = 0; t < T; ++t) {
         for (int64_t ch = 0; ch < L; ++ch) {
             float acc = w.convBias[static_cast<size_t>(ch)];
             for (int64_t k = 0; k < K; ++k) {
-                acc += w.convWeight[static_cast<size_t>(k * L + ch)] *
-                       ext[static_cast<size_t>((t + k) * L + ch)];
+                acc += w.convWeight[static_cast<size_t>(k * L + ch)] * ext[(t + k) * L + ch];
             }
-            xc[static_cast<size_t>(t * L + ch)] = acc;
+            xc[t * L + ch] = acc;
         }
     }
-    std::copy(ext.end() - (K - 1) * L, ext.end(), s.convTail.begin());
+    std::copy_n(ext + T * L, (K - 1) * L, s.convTail.begin());
 
     // RG-LRU gate pre-activations depend only on the conv output: computed for all t first.
     // Block-diagonal (griffin-spec.md §2.6.2): head h's outputs read only head h's inputs; one
     // job per (head, gate), each a [bw, bw] product over all T tokens.
-    Vec gateXPre = zeros(T * L), gateAPre = zeros(T * L);
+    float* gateXPre = m_blockScratch.take(T * L);
+    float* gateAPre = m_blockScratch.take(T * L);
     const int64_t heads = m_config.numHeads, bw = m_config.lruBlockWidth();
     const Isa isa = activeIsa();
     m_pool.parallelFor(2 * heads, 1, [&](int64_t begin, int64_t end) {
@@ -144,13 +180,13 @@ void CpuBackend::recurrentBlock(const RecurrentWeights& w, const Gates& gates,
             const int64_t h = job / 2;
             const bool inputGate = job % 2 == 0;
             for (int64_t t = 0; t < T; ++t)
-                std::copy_n(xc.data() + t * L + h * bw, bw, in.data() + t * bw);
+                std::copy_n(xc + t * L + h * bw, bw, in.data() + t * bw);
             const Matrix block{WeightType::F32,
                                (inputGate ? gates.input : gates.recurrent).data() + h * bw * bw, bw,
                                bw};
             gemmRows(isa, block, 0, bw, in.data(), nullptr, T, res.data(), bw);
             const float* bias = (inputGate ? w.inputGateBias : w.recurrentGateBias).data() + h * bw;
-            float* dst = (inputGate ? gateXPre : gateAPre).data() + h * bw;
+            float* dst = (inputGate ? gateXPre : gateAPre) + h * bw;
             for (int64_t t = 0; t < T; ++t) {
                 for (int64_t j = 0; j < bw; ++j) dst[t * L + j] = bias[j] + res[t * bw + j];
             }
@@ -158,12 +194,12 @@ void CpuBackend::recurrentBlock(const RecurrentWeights& w, const Gates& gates,
     });
     // griffin-spec.md §2.6.2: the scan, sequential in t, f32 state; position 0 resets. Channels
     // are independent: split across the pool, each running its channels through every t.
-    Vec gated = zeros(T * L);
+    float* gated = m_blockScratch.take(T * L);
     m_pool.parallelFor(L, 64, [&](int64_t chBegin, int64_t chEnd) {
         for (int64_t t = 0; t < T; ++t) {
             const bool reset = firstPos + t == 0;
             for (int64_t ch = chBegin; ch < chEnd; ++ch) {
-                const size_t i = static_cast<size_t>(t * L + ch);
+                const int64_t i = t * L + ch;
                 float& h = s.h[static_cast<size_t>(ch)];
                 h = rgLruStep(xc[i], gateXPre[i], gateAPre[i], w.logA[static_cast<size_t>(ch)], h,
                               reset);
@@ -171,7 +207,7 @@ void CpuBackend::recurrentBlock(const RecurrentWeights& w, const Gates& gates,
             }
         }
     });
-    matmul(m_pool, w.linearOut, gated.data(), T, w.linearOutBias.data(), out);
+    matmul(m_pool, w.linearOut, gated, T, w.linearOutBias.data(), out);
 }
 
 // griffin-spec.md §2.7: MQA/GQA local attention; a query at position p sees keys p-W..p.
@@ -180,22 +216,25 @@ void CpuBackend::attentionBlock(const AttentionWeights& w, State::AttentionLayer
     const ModelConfig& c = m_config;
     const int64_t H = c.numHeads, KV = c.numKvHeads, hd = c.headDim, W = c.attentionWindow;
     const int64_t qDim = H * hd, kvDim = KV * hd, groupSize = H / KV;
-    Vec q = zeros(T * qDim), k = zeros(T * kvDim), v = zeros(T * kvDim);
-    matmul(m_pool, w.q, u, T, nullptr, q.data());
-    matmul(m_pool, w.k, u, T, nullptr, k.data());
-    matmul(m_pool, w.v, u, T, nullptr, v.data());
+    m_blockScratch.rewind();
+    float* q = m_blockScratch.take(T * qDim);
+    float* k = m_blockScratch.take(T * kvDim);
+    float* v = m_blockScratch.take(T * kvDim);
+    matmul(m_pool, w.q, u, T, nullptr, q);
+    matmul(m_pool, w.k, u, T, nullptr, k);
+    matmul(m_pool, w.v, u, T, nullptr, v);
     for (int64_t t = 0; t < T; ++t) {
         for (int64_t h = 0; h < H; ++h) {
-            applyRope(q.data() + t * qDim + h * hd, c.ropeDims(), firstPos + t, m_invFreq.data());
+            applyRope(q + t * qDim + h * hd, c.ropeDims(), firstPos + t, m_invFreq.data());
         }
         for (int64_t h = 0; h < KV; ++h) {
-            applyRope(k.data() + t * kvDim + h * hd, c.ropeDims(), firstPos + t, m_invFreq.data());
+            applyRope(k + t * kvDim + h * hd, c.ropeDims(), firstPos + t, m_invFreq.data());
         }
     }
 
     // Keys visible to this chunk: the ring as it was before the chunk, then the chunk's own.
     const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
-    Vec attended = zeros(T * qDim);
+    float* attended = m_blockScratch.takeZeroed(T * qDim);
     const Isa isa = activeIsa();
     m_pool.parallelFor(T * H, 1, [&](int64_t begin, int64_t end) {
         std::vector<float> scores, dots;
@@ -203,7 +242,7 @@ void CpuBackend::attentionBlock(const AttentionWeights& w, State::AttentionLayer
         for (int64_t job = begin; job < end; ++job) {
             const int64_t t = job / H, h = job % H, kvh = h / groupSize;
             const int64_t pos = firstPos + t;
-            const float* query = q.data() + t * qDim + h * hd;
+            const float* query = q + t * qDim + h * hd;
             scores.clear();
             values.clear();
             const int64_t firstOwn = std::max<int64_t>(0, t - W);
@@ -213,8 +252,7 @@ void CpuBackend::attentionBlock(const AttentionWeights& w, State::AttentionLayer
                 dots.resize(static_cast<size_t>(W + t - firstOwn + 1));
                 gemmRows(isa, Matrix{WeightType::F32, s.keys.data(), W, hd}, 0, W, query, nullptr,
                          1, dots.data(), W);
-                gemmRows(isa,
-                         Matrix{WeightType::F32, k.data() + firstOwn * kvDim, t - firstOwn + 1, hd},
+                gemmRows(isa, Matrix{WeightType::F32, k + firstOwn * kvDim, t - firstOwn + 1, hd},
                          0, t - firstOwn + 1, query, nullptr, 1, dots.data() + W, t - firstOwn + 1);
             }
             auto visit = [&](const float* key, const float* value, size_t dotIndex) {
@@ -235,7 +273,7 @@ void CpuBackend::attentionBlock(const AttentionWeights& w, State::AttentionLayer
                 }
             }
             for (int64_t j = firstOwn; j <= t; ++j) {
-                visit(k.data() + j * kvDim + kvh * hd, v.data() + j * kvDim + kvh * hd,
+                visit(k + j * kvDim + kvh * hd, v + j * kvDim + kvh * hd,
                       static_cast<size_t>(W + j - firstOwn));
             }
             const float maxScore = *std::max_element(scores.begin(), scores.end());
@@ -244,20 +282,20 @@ void CpuBackend::attentionBlock(const AttentionWeights& w, State::AttentionLayer
                 sc = std::exp(sc - maxScore);
                 sum += sc;
             }
-            float* o = attended.data() + t * qDim + h * hd;
+            float* o = attended + t * qDim + h * hd;
             for (size_t j = 0; j < scores.size(); ++j) {
                 const float prob = static_cast<float>(scores[j] / sum);
                 for (int64_t i = 0; i < hd; ++i) o[i] += prob * values[j][i];
             }
         }
     });
-    matmul(m_pool, w.o, attended.data(), T, w.oBias.data(), out);
+    matmul(m_pool, w.o, attended, T, w.oBias.data(), out);
 
     // Only now write the chunk into the ring (slot = position mod W).
     for (int64_t t = std::max<int64_t>(0, T - W); t < T; ++t) {
         const int64_t pos = firstPos + t, slot = pos % W;
-        std::copy_n(k.data() + t * kvDim, kvDim, s.keys.data() + slot * kvDim);
-        std::copy_n(v.data() + t * kvDim, kvDim, s.values.data() + slot * kvDim);
+        std::copy_n(k + t * kvDim, kvDim, s.keys.data() + slot * kvDim);
+        std::copy_n(v + t * kvDim, kvDim, s.values.data() + slot * kvDim);
         s.slotPositions[static_cast<size_t>(slot)] = pos;
     }
 }
@@ -265,16 +303,17 @@ void CpuBackend::attentionBlock(const AttentionWeights& w, State::AttentionLayer
 // griffin-spec.md §2.5: GeGLU MLP.
 void CpuBackend::mlpBlock(const LayerWeights& w, const float* v, int64_t T, float* out) {
     const int64_t M = m_config.mlpWidth;
-    Vec gate = zeros(T * M), up = zeros(T * M);
-    matmul(m_pool, w.mlpGate, v, T, w.mlpGateBias.data(), gate.data());
-    matmul(m_pool, w.mlpUp, v, T, w.mlpUpBias.data(), up.data());
+    m_blockScratch.rewind();
+    float* gate = m_blockScratch.take(T * M);
+    float* up = m_blockScratch.take(T * M);
+    matmul(m_pool, w.mlpGate, v, T, w.mlpGateBias.data(), gate);
+    matmul(m_pool, w.mlpUp, v, T, w.mlpUpBias.data(), up);
     m_pool.parallelFor(T * M, 4096, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) {
-            const size_t j = static_cast<size_t>(i);
-            gate[j] = gelu(gate[j]) * up[j];
+            gate[i] = gelu(gate[i]) * up[i];
         }
     });
-    matmul(m_pool, w.mlpDown, gate.data(), T, w.mlpDownBias.data(), out);
+    matmul(m_pool, w.mlpDown, gate, T, w.mlpDownBias.data(), out);
 }
 
 }  // namespace griffin::cpu

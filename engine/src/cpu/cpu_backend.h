@@ -32,12 +32,31 @@ private:
     void attentionBlock(const AttentionWeights& w, State::AttentionLayer& s, const float* u,
                         int64_t firstPos, int64_t T, float* out);
     void mlpBlock(const LayerWeights& w, const float* v, int64_t T, float* out);
+    // Tied LM head and soft cap: logits of the last row of `normed` [T, D], or of every row.
+    void lmHead(const float* normed, int64_t T, bool allLogits, float* logits);
+
+    // Work buffers handed out in order and kept from layer to layer: allocating and zeroing
+    // fresh ones per layer cost about a fifth of a prefill in page faults and memset.
+    class Scratch {
+    public:
+        void rewind() { m_next = 0; }
+        float* take(int64_t n);  // n floats, contents unspecified
+        float* takeZeroed(int64_t n);
+        // Frees the buffers when they hold more than `bytes` (after a long prefill).
+        void releaseIfOver(size_t bytes);
+
+    private:
+        std::vector<std::vector<float>> m_buffers;
+        size_t m_next = 0;
+    };
 
     const ModelConfig& m_config;
     const ModelWeights& m_weights;
     ThreadPool m_pool;
     std::vector<float> m_invFreq;  // [ropeDims / 2]
     std::vector<Gates> m_gates;    // per layer (empty for attention layers)
+    Scratch m_passScratch;         // for a whole forward pass
+    Scratch m_blockScratch;        // rewound by each block
 };
 
 }  // namespace griffin::cpu
