@@ -104,39 +104,56 @@ void tileFloat(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k1
 constexpr int kPanelRows = 32;
 constexpr int kPanelTokens = 12;
 constexpr int64_t kPanelK = 256;           // a panel is 32 KB, in L1
-constexpr int64_t kPanelTokenBlock = 192;  // these tokens' k-slice (192 KB) stays in L2
+constexpr int64_t kPanelTokenBlock = 384;  // these tokens' k-slice (384 KB) stays in L2
 constexpr int64_t kPanelMinTokens = 8;
 
-template <int Type>
-inline float scalarW(const unsigned char* row, int64_t k) {
-    if constexpr (Type == kF32) {
-        return reinterpret_cast<const float*>(row)[k];
-    } else if constexpr (Type == kBf16) {
-        const unsigned bits = static_cast<unsigned>(reinterpret_cast<const unsigned short*>(row)[k])
-                              << 16;
-        float f;
-        __builtin_memcpy(&f, &bits, 4);
-        return f;
-    } else {
-        return _cvtsh_ss(reinterpret_cast<const unsigned short*>(row)[k]);
+// In: r[i] = row i of a 16 x 16 block. Out: r[j] = column j.
+inline void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int h = 0; h < 16; h += 8) {
+        for (int i = 0; i < 4; ++i) {
+            t[h + i] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0x88);
+            t[h + i + 4] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0xdd);
+        }
+    }
+    for (int i = 0; i < 8; ++i) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
     }
 }
 
+// Rows r0 .. r0 + nr - 1, columns k0 .. k0 + kn - 1 into panel[kk * kPanelRows + j] (rows past
+// nr are zero), 16 x 16 blocks at a time.
 template <int Type>
 void packPanel(const GemmArgs& a, int64_t r0, int nr, int64_t k0, int64_t kn, float* panel) {
-    for (int j = 0; j < kPanelRows; ++j) {
-        if (j >= nr) {
-            for (int64_t kk = 0; kk < kn; ++kk) panel[kk * kPanelRows + j] = 0.0f;
-            continue;
+    for (int j0 = 0; j0 < kPanelRows; j0 += 16) {
+        const unsigned char* rows[16];
+        for (int j = 0; j < 16; ++j) {
+            rows[j] = j0 + j < nr ? a.w + static_cast<size_t>(r0 + j0 + j) * a.rowStride : nullptr;
         }
-        const unsigned char* row = a.w + static_cast<size_t>(r0 + j) * a.rowStride;
-        int64_t kk = 0;
-        for (; kk + 16 <= kn; kk += 16) {
-            alignas(64) float tmp[16];
-            _mm512_store_ps(tmp, loadW<Type>(row, k0 + kk));
-            for (int i = 0; i < 16; ++i) panel[(kk + i) * kPanelRows + j] = tmp[i];
+        for (int64_t kk = 0; kk < kn; kk += 16) {
+            const int64_t n = kn - kk < 16 ? kn - kk : 16;
+            const __mmask16 m = static_cast<__mmask16>(n == 16 ? 0xFFFF : (1u << n) - 1u);
+            __m512 r[16];
+            for (int j = 0; j < 16; ++j) {
+                r[j] = rows[j] == nullptr ? _mm512_setzero_ps()
+                       : n == 16          ? loadW<Type>(rows[j], k0 + kk)
+                                          : loadWMasked<Type>(rows[j], k0 + kk, m);
+            }
+            transpose16(r);
+            for (int64_t i = 0; i < n; ++i)
+                _mm512_store_ps(panel + (kk + i) * kPanelRows + j0, r[i]);
         }
-        for (; kk < kn; ++kk) panel[kk * kPanelRows + j] = scalarW<Type>(row, k0 + kk);
     }
 }
 
