@@ -33,6 +33,40 @@ private slots:
                  qPrintable(QString::number(cpu::gelu(x))));
     }
 
+    void geluAndSoftCapStayWithinTheirBoundsOfTheDoubleFormula() {
+        // Our vectorisable tanh against libm's in double, densely over the range that matters.
+        double worstGelu = 0.0, worstCap = 0.0;
+        std::vector<float> xs, gates, ups;
+        for (int i = -200000; i <= 200000; ++i) xs.push_back(static_cast<float>(i) * 5e-5f);
+        for (float x : xs) {
+            const double xd = x;
+            const double inner = 0.7978845608028654 * (xd + 0.044715 * xd * xd * xd);
+            const double want = 0.5 * xd * (1.0 + std::tanh(inner));
+            const double err = std::fabs(cpu::gelu(x) - want) / std::max(1.0, std::fabs(xd));
+            worstGelu = std::max(worstGelu, err);
+        }
+        QVERIFY2(worstGelu < 5e-7, qPrintable(QString::number(worstGelu)));
+        // The in-place and GeGLU loops compute the same values as gelu().
+        std::vector<float> inPlace = xs, times = xs, ones(xs.size(), 1.0f);
+        cpu::geluInPlace(inPlace.data(), static_cast<int64_t>(inPlace.size()));
+        cpu::geluTimes(times.data(), ones.data(), static_cast<int64_t>(times.size()));
+        for (size_t i = 0; i < xs.size(); i += 997) {
+            QCOMPARE(inPlace[i], cpu::gelu(xs[i]));
+            QCOMPARE(times[i], cpu::gelu(xs[i]));
+        }
+        std::vector<float> logits;
+        for (int i = -40000; i <= 40000; ++i) logits.push_back(static_cast<float>(i) * 5e-3f);
+        std::vector<float> capped = logits;
+        cpu::softCap(capped.data(), static_cast<int64_t>(capped.size()), 30.0f);
+        for (size_t i = 0; i < logits.size(); ++i) {
+            const double want = 30.0 * std::tanh(static_cast<double>(logits[i]) / 30.0);
+            worstCap = std::max(worstCap, std::fabs(capped[i] - want));
+        }
+        QVERIFY2(worstCap < 1e-5, qPrintable(QString::number(worstCap)));
+        qInfo("max |gelu - double formula| / max(1, |x|) = %.2e; soft cap (30) max error %.2e",
+              worstGelu, worstCap);
+    }
+
     void rmsNormAddsEpsInsideTheRootAndUsesOnePlusScale() {
         const float x1[] = {0.1f, 0.2f}, gain1[] = {1.0f, 1.0f};
         float y1[2];

@@ -146,9 +146,8 @@ void CpuBackend::recurrentBlock(const RecurrentWeights& w, const Gates& gates,
     float* yb = m_blockScratch.take(T * L);
     float* xb = m_blockScratch.take(T * L);
     matmul(m_pool, w.linearY, u, T, w.linearYBias.data(), yb);
-    m_pool.parallelFor(T * L, 4096, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) yb[i] = gelu(yb[i]);
-    });
+    m_pool.parallelFor(T * L, 4096,
+                       [&](int64_t begin, int64_t end) { geluInPlace(yb + begin, end - begin); });
     matmul(m_pool, w.linearX, u, T, w.linearXBias.data(), xb);
 
     // Conv1D over [tail (K-1 rows, oldest first) ++ xb]; tap K-1 is the current token.
@@ -309,9 +308,7 @@ void CpuBackend::mlpBlock(const LayerWeights& w, const float* v, int64_t T, floa
     matmul(m_pool, w.mlpGate, v, T, w.mlpGateBias.data(), gate);
     matmul(m_pool, w.mlpUp, v, T, w.mlpUpBias.data(), up);
     m_pool.parallelFor(T * M, 4096, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) {
-            gate[i] = gelu(gate[i]) * up[i];
-        }
+        geluTimes(gate + begin, up + begin, end - begin);
     });
     matmul(m_pool, w.mlpDown, gate, T, w.mlpDownBias.data(), out);
 }

@@ -11,8 +11,14 @@
 
 namespace griffin::cpu {
 
-// griffin-spec.md §2.1: GeLU, tanh approximation.
+// griffin-spec.md §2.1: GeLU, tanh approximation. The tanh here is our own (tanhApprox in
+// ops.cpp, absolute error under 2e-7) so that the loops below vectorise: libm's tanhf, one call
+// per value, was a tenth of a prefill.
 float gelu(float x);
+// x[i] = gelu(x[i]) for i < n.
+void geluInPlace(float* x, int64_t n);
+// gate[i] = gelu(gate[i]) * up[i] for i < n (GeGLU).
+void geluTimes(float* gate, const float* up, int64_t n);
 
 // y[t, o] = sum_i x[t, i] * w[o, i] + bias[o] for t < rows. `bias` may be null.
 // x: [rows, w.cols], y: [rows, w.rows]; y must not alias x.
