@@ -306,7 +306,8 @@ inline void tile(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t 
     }
 }
 
-#include "cpu/kernels_tiling.h"  // here: its templates get this file's instruction set
+constexpr bool kDecodeRowByRow = false;  // one FMA chain per 32-64 bytes: keep 4 rows
+#include "cpu/kernels_tiling.h"          // here: its templates get this file's instruction set
 
 }  // namespace
 

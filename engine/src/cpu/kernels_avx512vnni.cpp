@@ -148,6 +148,10 @@ void tile(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k1, boo
     }
 }
 
+// Decode row by row: one q8_0/q4_0 row streamed at a time, with the prefetch GemmArgs asks for,
+// read 15-50% faster than 4 interleaved rows (micro-benchmark, 2 threads, rows of 2560 and
+// 7680); the tile's chain is one FMA per 68-72 bytes.
+constexpr bool kDecodeRowByRow = true;
 #define GRIFFIN_TILES_BLOCK_TYPES_ONLY
 #include "cpu/kernels_tiling.h"  // here: its templates get this file's instruction set
 

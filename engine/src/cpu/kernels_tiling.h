@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The loop nest shared by the SIMD kernel files: token blocks, K slices, groups of 4 weight rows
 // and 3 tokens, over the register tile `tile<Type, R, T>(args, row, token, k0, k1, add)` that
-// the including file defines first. Included inside that file's anonymous namespace, so each
-// instruction set gets its own copy (no inline function is shared between them; see
-// kernels_abi.h).
+// the including file defines first, with `kDecodeRowByRow`: whether one token (decode) reads
+// its rows one at a time (a single stream, best where the tile's loop-carried chain is short
+// next to the bytes it reads) rather than 4 at once. Included inside that file's anonymous
+// namespace, so each instruction set gets its own copy (no inline function is shared between them;
+// see kernels_abi.h).
 #pragma once
 
 constexpr int64_t kTokenBlock = 48;  // activations of a token block stay in L2
@@ -31,6 +33,9 @@ void gemm(const GemmArgs& a) {
             const int64_t k1 = k0 + kc < a.k ? k0 + kc : a.k;
             const bool add = k0 > 0;
             int64_t r = 0;
+            if (kDecodeRowByRow && a.tokens == 1) {
+                for (; r < a.rows; ++r) rowGroup<Type, 1>(a, r, tb, te, k0, k1, add);
+            }
             for (; r + 4 <= a.rows; r += 4) rowGroup<Type, 4>(a, r, tb, te, k0, k1, add);
             switch (a.rows - r) {
                 case 3:
