@@ -40,7 +40,7 @@ void dequantizeActivations(const QuantizedActivations& q, int64_t rows, int64_t 
 
 // y[t * ldy + (o - rowBegin)] = dot(w row o, x row t) for o in [rowBegin, rowEnd), t < tokens.
 // x: [tokens, w.cols] float; xq: its quantizeActivations() for the same isa and w.type (needed
-// only for block types).
+// only for block types; without it, or for another type, nothing is computed).
 void gemmRows(Isa isa, const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
               const QuantizedActivations* xq, int64_t tokens, float* y, int64_t ldy);
 
