@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cpu/attention.h"
 #include "cpu/kernels.h"
 #include "cpu/ops.h"
 
@@ -214,7 +215,7 @@ void CpuBackend::attentionBlock(const AttentionWeights& w, State::AttentionLayer
                                 int64_t firstPos, int64_t T, float* out) {
     const ModelConfig& c = m_config;
     const int64_t H = c.numHeads, KV = c.numKvHeads, hd = c.headDim, W = c.attentionWindow;
-    const int64_t qDim = H * hd, kvDim = KV * hd, groupSize = H / KV;
+    const int64_t qDim = H * hd, kvDim = KV * hd;
     m_blockScratch.rewind();
     float* q = m_blockScratch.take(T * qDim);
     float* k = m_blockScratch.take(T * kvDim);
@@ -232,62 +233,10 @@ void CpuBackend::attentionBlock(const AttentionWeights& w, State::AttentionLayer
     }
 
     // Keys visible to this chunk: the ring as it was before the chunk, then the chunk's own.
-    const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
-    float* attended = m_blockScratch.takeZeroed(T * qDim);
-    const Isa isa = activeIsa();
-    m_pool.parallelFor(T * H, 1, [&](int64_t begin, int64_t end) {
-        std::vector<float> scores, dots;
-        std::vector<const float*> values;
-        for (int64_t job = begin; job < end; ++job) {
-            const int64_t t = job / H, h = job % H, kvh = h / groupSize;
-            const int64_t pos = firstPos + t;
-            const float* query = q + t * qDim + h * hd;
-            scores.clear();
-            values.clear();
-            const int64_t firstOwn = std::max<int64_t>(0, t - W);
-            if (KV == 1) {
-                // One key/value head (multi-query, as both RecurrentGemma sizes): the ring and
-                // the chunk's keys are plain [rows, hd] matrices, scored by the SIMD kernels.
-                dots.resize(static_cast<size_t>(W + t - firstOwn + 1));
-                gemmRows(isa, Matrix{WeightType::F32, s.keys.data(), W, hd}, 0, W, query, nullptr,
-                         1, dots.data(), W);
-                gemmRows(isa, Matrix{WeightType::F32, k + firstOwn * kvDim, t - firstOwn + 1, hd},
-                         0, t - firstOwn + 1, query, nullptr, 1, dots.data() + W, t - firstOwn + 1);
-            }
-            auto visit = [&](const float* key, const float* value, size_t dotIndex) {
-                float dotp = 0.0f;
-                if (KV == 1) {
-                    dotp = dots[dotIndex];
-                } else {
-                    for (int64_t i = 0; i < hd; ++i) dotp += query[i] * key[i];
-                }
-                scores.push_back(dotp * scale);
-                values.push_back(value);
-            };
-            for (int64_t slot = 0; slot < W; ++slot) {
-                const int64_t p = s.slotPositions[static_cast<size_t>(slot)];
-                if (p >= 0 && p >= pos - W) {
-                    visit(s.keys.data() + slot * kvDim + kvh * hd,
-                          s.values.data() + slot * kvDim + kvh * hd, static_cast<size_t>(slot));
-                }
-            }
-            for (int64_t j = firstOwn; j <= t; ++j) {
-                visit(k + j * kvDim + kvh * hd, v + j * kvDim + kvh * hd,
-                      static_cast<size_t>(W + j - firstOwn));
-            }
-            const float maxScore = *std::max_element(scores.begin(), scores.end());
-            double sum = 0.0;
-            for (float& sc : scores) {
-                sc = std::exp(sc - maxScore);
-                sum += sc;
-            }
-            float* o = attended + t * qDim + h * hd;
-            for (size_t j = 0; j < scores.size(); ++j) {
-                const float prob = static_cast<float>(scores[j] / sum);
-                for (int64_t i = 0; i < hd; ++i) o[i] += prob * values[j][i];
-            }
-        }
-    });
+    float* attended = m_blockScratch.take(T * qDim);
+    const AttentionShape shape{H, KV, hd, W};
+    const AttentionRing ring{s.keys.data(), s.values.data(), s.slotPositions.data()};
+    localAttention(m_pool, shape, ring, firstPos, q, k, v, T, attended);
     matmul(m_pool, w.o, attended, T, w.oBias.data(), out);
 
     // Only now write the chunk into the ring (slot = position mod W).

@@ -180,6 +180,37 @@ void dequantizeActivations(const QuantizedActivations& q, int64_t rows, int64_t 
     }
 }
 
+namespace {
+
+// Sets the decode prefetch distance and calls `isa`'s kernel.
+void runGemm(Isa isa, abi::GemmArgs& args) {
+    // About 24 KiB ahead, and never less than one register tile (4 rows) ahead: measured on a
+    // 2-core Zen 5 VM with q8_0 rows of 2560 and 7680, this doubled the decode GEMV's
+    // bandwidth over prefetching within the row (20 -> 40 GB/s).
+    constexpr int64_t kPrefetchBytes = 24 * 1024;
+    args.prefetchRows = std::max<int64_t>(4, kPrefetchBytes / static_cast<int64_t>(args.rowStride));
+    if (args.rows <= 0 || args.tokens <= 0)
+        return;
+    switch (isa) {
+#if defined(GRIFFIN_X86_KERNELS)
+        case Isa::Avx512Vnni:
+            abi::gemmAvx512Vnni(args);
+            return;
+        case Isa::Avx512:
+            abi::gemmAvx512(args);
+            return;
+        case Isa::Avx2:
+            abi::gemmAvx2(args);
+            return;
+#endif
+        default:
+            abi::gemmScalar(args);
+            return;
+    }
+}
+
+}  // namespace
+
 void gemmRows(Isa isa, const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
               const QuantizedActivations* xq, int64_t tokens, float* y, int64_t ldy) {
     abi::GemmArgs args;
@@ -210,27 +241,43 @@ void gemmRows(Isa isa, const Matrix& w, int64_t rowBegin, int64_t rowEnd, const 
     args.tokens = tokens;
     args.y = y;
     args.ldy = ldy;
-    // About 24 KiB ahead, and never less than one register tile (4 rows) ahead: measured on a
-    // 2-core Zen 5 VM with q8_0 rows of 2560 and 7680, this doubled the decode GEMV's
-    // bandwidth over prefetching within the row (20 -> 40 GB/s).
-    constexpr int64_t kPrefetchBytes = 24 * 1024;
-    args.prefetchRows = std::max<int64_t>(4, kPrefetchBytes / static_cast<int64_t>(args.rowStride));
-    if (args.rows <= 0 || tokens <= 0)
+    runGemm(isa, args);
+}
+
+void gemmF32(Isa isa, const float* w, int64_t ldw, int64_t rows, int64_t k, const float* x,
+             int64_t tokens, float* y, int64_t ldy) {
+    abi::GemmArgs args;
+    args.type = abi::kF32;
+    args.w = reinterpret_cast<const unsigned char*>(w);
+    args.rowStride = static_cast<size_t>(ldw) * sizeof(float);
+    args.rows = rows;
+    args.k = k;
+    args.x = x;
+    args.xq = nullptr;
+    args.xg = nullptr;
+    args.tokens = tokens;
+    args.y = y;
+    args.ldy = ldy;
+    runGemm(isa == Isa::Avx512Vnni ? Isa::Avx512 : isa, args);
+}
+
+void accumulateRows(Isa isa, const float* p, int64_t ldp, int64_t rows, int64_t keys,
+                    const float* v, int64_t ldv, int64_t cols, float* o, int64_t ldo) {
+    const abi::AccumulateArgs args{p, ldp, rows, keys, v, ldv, cols, o, ldo};
+    if (rows <= 0 || keys <= 0 || cols <= 0)
         return;
     switch (isa) {
 #if defined(GRIFFIN_X86_KERNELS)
         case Isa::Avx512Vnni:
-            abi::gemmAvx512Vnni(args);
-            return;
         case Isa::Avx512:
-            abi::gemmAvx512(args);
+            abi::accumulateAvx512(args);
             return;
         case Isa::Avx2:
-            abi::gemmAvx2(args);
+            abi::accumulateAvx2(args);
             return;
 #endif
         default:
-            abi::gemmScalar(args);
+            abi::accumulateScalar(args);
             return;
     }
 }

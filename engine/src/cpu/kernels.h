@@ -44,4 +44,13 @@ void dequantizeActivations(const QuantizedActivations& q, int64_t rows, int64_t 
 void gemmRows(Isa isa, const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
               const QuantizedActivations* xq, int64_t tokens, float* y, int64_t ldy);
 
+// gemmRows for f32 rows `ldw` floats apart: y[t * ldy + r] = dot(w + r * ldw, x + t * k) for
+// r < rows, t < tokens (attention's keys, one head of several in each ring row).
+void gemmF32(Isa isa, const float* w, int64_t ldw, int64_t rows, int64_t k, const float* x,
+             int64_t tokens, float* y, int64_t ldy);
+
+// o[n * ldo + f] += sum_j p[n * ldp + j] * v[j * ldv + f] for n < rows, f < cols, j < keys.
+void accumulateRows(Isa isa, const float* p, int64_t ldp, int64_t rows, int64_t keys,
+                    const float* v, int64_t ldv, int64_t cols, float* o, int64_t ldo);
+
 }  // namespace griffin::cpu

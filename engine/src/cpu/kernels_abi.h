@@ -61,10 +61,28 @@ struct GemmArgs {
     int64_t prefetchRows;
 };
 
+// o[n * ldo + f] += sum_j p[n * ldp + j] * v[j * ldv + f] for n < rows, f < cols, j < keys, all
+// f32: attention's probability-weighted sum of values, each value row read once per group of
+// rows rather than once per row.
+struct AccumulateArgs {
+    const float* p;
+    int64_t ldp;
+    int64_t rows;
+    int64_t keys;
+    const float* v;
+    int64_t ldv;
+    int64_t cols;
+    float* o;
+    int64_t ldo;
+};
+
 void gemmScalar(const GemmArgs& args);
 void gemmAvx2(const GemmArgs& args);
 void gemmAvx512(const GemmArgs& args);
 void gemmAvx512Vnni(const GemmArgs& args);
+void accumulateScalar(const AccumulateArgs& args);
+void accumulateAvx2(const AccumulateArgs& args);
+void accumulateAvx512(const AccumulateArgs& args);
 
 // Streaming-read and FMA throughput probes for `griffin bench` (one thread's share).
 double readSumAvx512(const float* p, int64_t n);

@@ -187,6 +187,48 @@ void gemmAvx2(const GemmArgs& a) {
     gemmAnyType(a);
 }
 
+// Four rows x 32 columns per register tile: each value vector loaded feeds four rows.
+void accumulateAvx2(const AccumulateArgs& a) {
+    const int64_t wholeCols = a.cols / 32 * 32;
+    for (int64_t n0 = 0; n0 < a.rows; n0 += 4) {
+        const int64_t nr = a.rows - n0 < 4 ? a.rows - n0 : 4;
+        for (int64_t f0 = 0; f0 < wholeCols; f0 += 32) {
+            __m256 acc[4][4];
+            for (int n = 0; n < 4; ++n) {
+                for (int c = 0; c < 4; ++c) acc[n][c] = _mm256_setzero_ps();
+            }
+            for (int64_t j = 0; j < a.keys; ++j) {
+                const float* v = a.v + j * a.ldv + f0;
+                const __m256 v0 = _mm256_loadu_ps(v), v1 = _mm256_loadu_ps(v + 8);
+                const __m256 v2 = _mm256_loadu_ps(v + 16), v3 = _mm256_loadu_ps(v + 24);
+#pragma GCC unroll 4
+                for (int n = 0; n < 4; ++n) {
+                    if (n >= nr)
+                        break;
+                    const __m256 pb = _mm256_set1_ps(a.p[(n0 + n) * a.ldp + j]);
+                    acc[n][0] = _mm256_fmadd_ps(v0, pb, acc[n][0]);
+                    acc[n][1] = _mm256_fmadd_ps(v1, pb, acc[n][1]);
+                    acc[n][2] = _mm256_fmadd_ps(v2, pb, acc[n][2]);
+                    acc[n][3] = _mm256_fmadd_ps(v3, pb, acc[n][3]);
+                }
+            }
+            for (int64_t n = 0; n < nr; ++n) {
+                float* o = a.o + (n0 + n) * a.ldo + f0;
+                for (int c = 0; c < 4; ++c)
+                    _mm256_storeu_ps(o + 8 * c,
+                                     _mm256_add_ps(_mm256_loadu_ps(o + 8 * c), acc[n][c]));
+            }
+        }
+        for (int64_t n = n0; n < n0 + nr; ++n) {  // columns past the last 32
+            for (int64_t j = 0; j < a.keys; ++j) {
+                const float pj = a.p[n * a.ldp + j];
+                for (int64_t f = wholeCols; f < a.cols; ++f)
+                    a.o[n * a.ldo + f] += pj * a.v[j * a.ldv + f];
+            }
+        }
+    }
+}
+
 double readSumAvx2(const float* p, int64_t n) {
     __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
     int64_t i = 0;

@@ -97,6 +97,38 @@ void tileFloat(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k1
     }
 }
 
+// Decode for the float types: one token, rows streamed one at a time (a single stream per
+// thread, which the hardware prefetcher follows best), 64 columns per step into four
+// independent chains, plus a software prefetch GemmArgs::prefetchRows rows on per cache line.
+template <int Type>
+void decodeFloatRows(const GemmArgs& a) {
+    constexpr int64_t kBytes = Type == kF32 ? 4 : 2;
+    const size_t ahead = static_cast<size_t>(a.prefetchRows) * a.rowStride;
+    for (int64_t r = 0; r < a.rows; ++r) {
+        const unsigned char* row = a.w + static_cast<size_t>(r) * a.rowStride;
+        __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        int64_t k = 0;
+        for (; k + 64 <= a.k; k += 64) {
+            const char* next = reinterpret_cast<const char*>(row) + ahead + k * kBytes;
+#pragma GCC unroll 4
+            for (int64_t line = 0; line < 64 * kBytes; line += 64)
+                _mm_prefetch(next + line, _MM_HINT_T0);
+            acc0 = _mm512_fmadd_ps(loadW<Type>(row, k), _mm512_loadu_ps(a.x + k), acc0);
+            acc1 = _mm512_fmadd_ps(loadW<Type>(row, k + 16), _mm512_loadu_ps(a.x + k + 16), acc1);
+            acc2 = _mm512_fmadd_ps(loadW<Type>(row, k + 32), _mm512_loadu_ps(a.x + k + 32), acc2);
+            acc3 = _mm512_fmadd_ps(loadW<Type>(row, k + 48), _mm512_loadu_ps(a.x + k + 48), acc3);
+        }
+        for (; k < a.k; k += 16) {
+            const int64_t n = a.k - k < 16 ? a.k - k : 16;
+            const __mmask16 m = static_cast<__mmask16>(n == 16 ? 0xFFFF : (1u << n) - 1u);
+            acc0 = _mm512_fmadd_ps(loadWMasked<Type>(row, k, m), _mm512_maskz_loadu_ps(m, a.x + k),
+                                   acc0);
+        }
+        a.y[r] = _mm512_reduce_add_ps(
+            _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+    }
+}
+
 // Prefill for the float types: a GEMM over packed weight panels. A panel is 32 rows x kPanelK
 // columns, transposed to column-major and widened to f32, so that each column is two vectors
 // and a micro-kernel multiplies it with up to 12 tokens' activations broadcast one value at a
@@ -224,6 +256,48 @@ void gemmPanels(const GemmArgs& a) {
     }
 }
 
+// accumulateAvx512's register tile: N rows x 32 columns (two vectors, the second masked to the
+// columns left), each value vector loaded once for all N rows.
+template <int N>
+void accumulateTile(const AccumulateArgs& a, int64_t n0, int64_t f0) {
+    const int64_t left = a.cols - f0;
+    const __mmask16 m0 = static_cast<__mmask16>(left >= 16 ? 0xFFFF : (1u << left) - 1u);
+    const __mmask16 m1 = static_cast<__mmask16>(left >= 32   ? 0xFFFF
+                                                : left <= 16 ? 0
+                                                             : (1u << (left - 16)) - 1u);
+    __m512 acc[N][2];
+#pragma GCC unroll 12
+    for (int n = 0; n < N; ++n) acc[n][0] = acc[n][1] = _mm512_setzero_ps();
+    const float* p = a.p + n0 * a.ldp;
+    for (int64_t j = 0; j < a.keys; ++j) {
+        const float* v = a.v + j * a.ldv + f0;
+        const __m512 v0 = _mm512_maskz_loadu_ps(m0, v);
+        const __m512 v1 = _mm512_maskz_loadu_ps(m1, v + 16);
+#pragma GCC unroll 12
+        for (int n = 0; n < N; ++n) {
+            const __m512 pb = _mm512_set1_ps(p[n * a.ldp + j]);
+            acc[n][0] = _mm512_fmadd_ps(v0, pb, acc[n][0]);
+            acc[n][1] = _mm512_fmadd_ps(v1, pb, acc[n][1]);
+        }
+    }
+#pragma GCC unroll 12
+    for (int n = 0; n < N; ++n) {
+        float* o = a.o + (n0 + n) * a.ldo + f0;
+        _mm512_mask_storeu_ps(o, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, o), acc[n][0]));
+        _mm512_mask_storeu_ps(o + 16, m1,
+                              _mm512_add_ps(_mm512_maskz_loadu_ps(m1, o + 16), acc[n][1]));
+    }
+}
+
+template <int N = kPanelTokens>
+inline void accumulateTileN(int n, const AccumulateArgs& a, int64_t n0, int64_t f0) {
+    if constexpr (N >= 1) {
+        if (n == N)
+            return accumulateTile<N>(a, n0, f0);
+        return accumulateTileN<N - 1>(n, a, n0, f0);
+    }
+}
+
 // 32 signed weights of block b of a row, and its scale.
 template <int Type>
 inline __m256i loadBlock(const unsigned char* row, int64_t b, float* d) {
@@ -312,6 +386,18 @@ constexpr bool kDecodeRowByRow = false;  // one FMA chain per 32-64 bytes: keep 
 }  // namespace
 
 void gemmAvx512(const GemmArgs& a) {
+    if (a.tokens == 1) {
+        switch (a.type) {
+            case kF32:
+                return decodeFloatRows<kF32>(a);
+            case kBf16:
+                return decodeFloatRows<kBf16>(a);
+            case kF16:
+                return decodeFloatRows<kF16>(a);
+            default:
+                break;
+        }
+    }
     if (a.tokens >= kPanelMinTokens) {
         switch (a.type) {
             case kF32:
@@ -325,6 +411,15 @@ void gemmAvx512(const GemmArgs& a) {
         }
     }
     gemmAnyType(a);
+}
+
+void accumulateAvx512(const AccumulateArgs& a) {
+    for (int64_t f0 = 0; f0 < a.cols; f0 += 32) {
+        for (int64_t n0 = 0; n0 < a.rows; n0 += kPanelTokens) {
+            const int n = static_cast<int>(a.rows - n0 < kPanelTokens ? a.rows - n0 : kPanelTokens);
+            accumulateTileN(n, a, n0, f0);
+        }
+    }
 }
 
 double readSumAvx512(const float* p, int64_t n) {

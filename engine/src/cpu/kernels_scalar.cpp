@@ -88,4 +88,16 @@ void gemmScalar(const GemmArgs& a) {
     }
 }
 
+void accumulateScalar(const AccumulateArgs& a) {
+    for (int64_t n = 0; n < a.rows; ++n) {
+        float* o = a.o + n * a.ldo;
+        const float* p = a.p + n * a.ldp;
+        for (int64_t j = 0; j < a.keys; ++j) {
+            const float pj = p[j];
+            const float* v = a.v + j * a.ldv;
+            for (int64_t f = 0; f < a.cols; ++f) o[f] += pj * v[f];
+        }
+    }
+}
+
 }  // namespace griffin::cpu::abi

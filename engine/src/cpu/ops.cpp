@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "cpu/kernels.h"
@@ -59,6 +60,29 @@ void geluInPlace(float* x, int64_t n) {
 
 void geluTimes(float* gate, const float* up, int64_t n) {
     for (int64_t i = 0; i < n; ++i) gate[i] = geluApprox(gate[i]) * up[i];
+}
+
+float expShifted(float* x, int64_t n, float shift) {
+    // Sixteen partial sums: a float reduction only vectorises with its order spelled out.
+    constexpr float kMasked = -std::numeric_limits<float>::infinity();
+    float part[16] = {};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        for (int l = 0; l < 16; ++l) {
+            const float s = x[i + l];
+            const float e = s == kMasked ? 0.0f : expApprox(s - shift);
+            x[i + l] = e;
+            part[l] += e;
+        }
+    }
+    for (; i < n; ++i) {
+        const float e = x[i] == kMasked ? 0.0f : expApprox(x[i] - shift);
+        x[i] = e;
+        part[0] += e;
+    }
+    float sum = 0.0f;
+    for (float p : part) sum += p;
+    return sum;
 }
 
 void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t rows, const float* bias,

@@ -44,6 +44,10 @@ void ropeInverseFrequencies(int64_t ropeDims, double theta, float* invFreq);
 // drops the past and skips the sqrt(1 - a^2) normalisation.
 float rgLruStep(float x, float gateXPre, float gateAPre, float logAConst, float h, bool reset);
 
+// x[i] = e^(x[i] - shift), or 0 where x[i] is -infinity (a masked score); returns the sum.
+// The exponential is ops.cpp's expApprox (relative error under 1.2e-7), so the loop vectorises.
+float expShifted(float* x, int64_t n, float shift);
+
 // griffin-spec.md §2.8: cap * tanh(x / cap); cap 0 leaves x unchanged.
 void softCap(float* x, int64_t n, float cap);
 
