@@ -62,6 +62,13 @@ int64_t groupByte(WeightType type, int64_t j, int64_t i) {
     return i < 16 ? 16 * j + i : 64 + 16 * j + (i - 16);
 }
 
+// lrintf (to nearest, ties to even) for |x| <= 127, without a library call: adding and
+// subtracting 1.5 * 2^23 leaves x rounded the same way, and the loop vectorises.
+inline int8_t roundToInt8(float x) {
+    constexpr float kRound = 12582912.0f;
+    return static_cast<int8_t>(static_cast<int32_t>((x + kRound) - kRound));
+}
+
 void quantizeGroups(WeightType type, const float* x, int64_t rows, int64_t cols,
                     std::vector<abi::ActGroup8>& out) {
     const int64_t blocks = cols / kQuantBlock, per = groupBlocks(type);
@@ -77,11 +84,12 @@ void quantizeGroups(WeightType type, const float* x, int64_t rows, int64_t cols,
             for (int i = 0; i < kQuantBlock; ++i) amax = std::max(amax, std::fabs(v[i]));
             const float d = amax / 127.0f;
             const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+            int8_t q[kQuantBlock];
+            for (int i = 0; i < kQuantBlock; ++i) q[i] = roundToInt8(v[i] * inv);
             for (int i = 0; i < kQuantBlock; ++i) {
                 const int64_t at = groupByte(type, j, i);
-                const auto q = static_cast<int8_t>(std::lrintf(v[i] * inv));
-                g.q[at] = q;
-                g.corr[(at % 64) / 4] -= excess * q;
+                g.q[at] = q[i];
+                g.corr[(at % 64) / 4] -= excess * q[i];
                 g.d[(at % 64) / 4] = d;
             }
         }

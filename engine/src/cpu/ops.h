@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "cpu/kernels.h"
 #include "cpu/thread_pool.h"
 #include "weights.h"
 
@@ -22,8 +23,10 @@ void geluTimes(float* gate, const float* up, int64_t n);
 
 // y[t, o] = sum_i x[t, i] * w[o, i] + bias[o] for t < rows. `bias` may be null.
 // x: [rows, w.cols], y: [rows, w.rows]; y must not alias x.
+// `shared`, when given, carries x's quantized activations from one product to the next with the
+// same x (q, k and v; gate and up): they are made only when the weight type needs different ones.
 void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t rows, const float* bias,
-            float* y);
+            float* y, QuantizedActivations* shared = nullptr);
 
 // griffin-spec.md §2.4: y = x / sqrt(mean(x^2) + eps) * gain, per row of n values.
 void rmsNorm(const float* x, const float* gain, int64_t rows, int64_t n, double eps, float* y);
