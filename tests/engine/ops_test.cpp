@@ -9,6 +9,7 @@
 #include <QtTest>
 
 #include "bf16.h"
+#include "quant.h"
 
 using namespace griffin;
 
@@ -164,6 +165,69 @@ private slots:
                                x[static_cast<size_t>(t * cols + i)];
                     }
                     QVERIFY(std::fabs(y[static_cast<size_t>(t * rows + o)] - ref) < 1e-4);
+                }
+            }
+        }
+    }
+
+    // matmulAll splits the pool over several products' rows at once (a share can end inside one
+    // product and start inside the next): the same values as separate matmul calls, for one
+    // token and for several, with quantized weights, and with mixed types (run one by one).
+    void matmulAllMatchesSeparateProducts() {
+        const int64_t cols = 64;
+        const int64_t outs[3] = {5, 38, 13};
+        std::vector<std::vector<float>> wf(3);
+        std::vector<std::vector<unsigned char>> wq(3);
+        for (int i = 0; i < 3; ++i) {
+            wf[static_cast<size_t>(i)].resize(static_cast<size_t>(outs[i] * cols));
+            for (size_t j = 0; j < wf[static_cast<size_t>(i)].size(); ++j)
+                wf[static_cast<size_t>(i)][j] = std::sin(static_cast<float>(j * (i + 2)));
+            const size_t perRow = rowBytes(WeightType::Q8_0, cols);
+            wq[static_cast<size_t>(i)].resize(perRow * static_cast<size_t>(outs[i]));
+            for (int64_t r = 0; r < outs[i]; ++r) {
+                quantizeRow(WeightType::Q8_0, wf[static_cast<size_t>(i)].data() + r * cols, cols,
+                            wq[static_cast<size_t>(i)].data() + static_cast<size_t>(r) * perRow);
+            }
+        }
+        std::vector<float> bias(64);
+        for (size_t i = 0; i < bias.size(); ++i) bias[i] = 0.5f - 0.01f * static_cast<float>(i);
+        cpu::ThreadPool pool(3);
+        for (int64_t T : {int64_t{1}, int64_t{9}}) {
+            std::vector<float> x(static_cast<size_t>(T * cols));
+            for (size_t i = 0; i < x.size(); ++i) x[i] = std::cos(static_cast<float>(i) * 0.3f);
+            for (int mix = 0; mix < 3; ++mix) {
+                // 0: all f32, 1: all q8_0, 2: f32, q8_0, f32.
+                std::vector<Matrix> m;
+                for (int i = 0; i < 3; ++i) {
+                    const bool q = mix == 1 || (mix == 2 && i == 1);
+                    m.push_back(q ? Matrix{WeightType::Q8_0, wq[static_cast<size_t>(i)].data(),
+                                           outs[i], cols}
+                                  : Matrix{WeightType::F32, wf[static_cast<size_t>(i)].data(),
+                                           outs[i], cols});
+                }
+                std::vector<std::vector<float>> together(3), apart(3);
+                for (int i = 0; i < 3; ++i) {
+                    together[static_cast<size_t>(i)].assign(static_cast<size_t>(T * outs[i]), -1);
+                    apart[static_cast<size_t>(i)].assign(static_cast<size_t>(T * outs[i]), -2);
+                    cpu::matmul(pool, m[static_cast<size_t>(i)], x.data(), T,
+                                i == 1 ? nullptr : bias.data(),
+                                apart[static_cast<size_t>(i)].data());
+                }
+                cpu::matmulAll(pool,
+                               {cpu::Product{&m[0], bias.data(), together[0].data()},
+                                cpu::Product{&m[1], nullptr, together[1].data()},
+                                cpu::Product{&m[2], bias.data(), together[2].data()}},
+                               x.data(), T);
+                for (int i = 0; i < 3; ++i) {
+                    for (size_t j = 0; j < apart[static_cast<size_t>(i)].size(); ++j) {
+                        QVERIFY2(std::fabs(together[static_cast<size_t>(i)][j] -
+                                           apart[static_cast<size_t>(i)][j]) < 1e-5f,
+                                 qPrintable(QString("T %1, mix %2, product %3, value %4")
+                                                .arg(T)
+                                                .arg(mix)
+                                                .arg(i)
+                                                .arg(j)));
+                    }
                 }
             }
         }

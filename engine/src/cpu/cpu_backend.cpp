@@ -146,11 +146,12 @@ void CpuBackend::recurrentBlock(const RecurrentWeights& w, const Gates& gates,
     m_blockScratch.rewind();
     float* yb = m_blockScratch.take(T * L);
     float* xb = m_blockScratch.take(T * L);
-    QuantizedActivations uq;  // u quantized once for both products
-    matmul(m_pool, w.linearY, u, T, w.linearYBias.data(), yb, &uq);
+    matmulAll(m_pool,
+              {Product{&w.linearY, w.linearYBias.data(), yb},
+               Product{&w.linearX, w.linearXBias.data(), xb}},
+              u, T);
     m_pool.parallelFor(T * L, 4096,
                        [&](int64_t begin, int64_t end) { geluInPlace(yb + begin, end - begin); });
-    matmul(m_pool, w.linearX, u, T, w.linearXBias.data(), xb, &uq);
 
     // Conv1D over [tail (K-1 rows, oldest first) ++ xb]; tap K-1 is the current token.
     float* ext = m_blockScratch.take((K - 1 + T) * L);
@@ -221,10 +222,9 @@ void CpuBackend::attentionBlock(const AttentionWeights& w, State::AttentionLayer
     float* q = m_blockScratch.take(T * qDim);
     float* k = m_blockScratch.take(T * kvDim);
     float* v = m_blockScratch.take(T * kvDim);
-    QuantizedActivations uq;  // u quantized once for the three products
-    matmul(m_pool, w.q, u, T, nullptr, q, &uq);
-    matmul(m_pool, w.k, u, T, nullptr, k, &uq);
-    matmul(m_pool, w.v, u, T, nullptr, v, &uq);
+    matmulAll(m_pool,
+              {Product{&w.q, nullptr, q}, Product{&w.k, nullptr, k}, Product{&w.v, nullptr, v}}, u,
+              T);
     for (int64_t t = 0; t < T; ++t) {
         for (int64_t h = 0; h < H; ++h) {
             applyRope(q + t * qDim + h * hd, c.ropeDims(), firstPos + t, m_invFreq.data());
@@ -256,9 +256,10 @@ void CpuBackend::mlpBlock(const LayerWeights& w, const float* v, int64_t T, floa
     m_blockScratch.rewind();
     float* gate = m_blockScratch.take(T * M);
     float* up = m_blockScratch.take(T * M);
-    QuantizedActivations vq;  // v quantized once for both products
-    matmul(m_pool, w.mlpGate, v, T, w.mlpGateBias.data(), gate, &vq);
-    matmul(m_pool, w.mlpUp, v, T, w.mlpUpBias.data(), up, &vq);
+    matmulAll(m_pool,
+              {Product{&w.mlpGate, w.mlpGateBias.data(), gate},
+               Product{&w.mlpUp, w.mlpUpBias.data(), up}},
+              v, T);
     m_pool.parallelFor(T * M, 4096, [&](int64_t begin, int64_t end) {
         geluTimes(gate + begin, up + begin, end - begin);
     });

@@ -124,6 +124,47 @@ void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t rows, con
     });
 }
 
+void matmulAll(ThreadPool& pool, std::initializer_list<Product> products, const float* x,
+               int64_t rows) {
+    if (products.size() == 0)
+        return;
+    const Product* first = products.begin();
+    const int64_t count = static_cast<int64_t>(products.size());
+    QuantizedActivations xq;
+    bool sameType = true;
+    for (const Product& p : products) sameType = sameType && p.w->type == first->w->type;
+    if (!sameType) {
+        for (const Product& p : products) matmul(pool, *p.w, x, rows, p.bias, p.y, &xq);
+        return;
+    }
+    const Isa isa = activeIsa();
+    quantizeActivations(isa, first->w->type, x, rows, first->w->cols, xq);
+    // Register tiles of 4 rows, numbered across the products in order.
+    std::vector<int64_t> startTile(static_cast<size_t>(count) + 1, 0);
+    for (int64_t i = 0; i < count; ++i) {
+        startTile[static_cast<size_t>(i) + 1] =
+            startTile[static_cast<size_t>(i)] + (first[i].w->rows + 3) / 4;
+    }
+    pool.parallelFor(startTile.back(), 8, [&](int64_t begin, int64_t end) {
+        for (int64_t i = 0; i < count; ++i) {
+            const int64_t base = startTile[static_cast<size_t>(i)];
+            const int64_t lo = std::max(begin, base);
+            const int64_t hi = std::min(end, startTile[static_cast<size_t>(i) + 1]);
+            if (lo >= hi)
+                continue;
+            const Product& p = first[i];
+            const int64_t out = p.w->rows;
+            const int64_t r0 = (lo - base) * 4, r1 = std::min(out, (hi - base) * 4);
+            gemmRows(isa, *p.w, r0, r1, x, &xq, rows, p.y + r0, out);
+            if (p.bias != nullptr) {
+                for (int64_t t = 0; t < rows; ++t) {
+                    for (int64_t o = r0; o < r1; ++o) p.y[t * out + o] += p.bias[o];
+                }
+            }
+        }
+    });
+}
+
 void rmsNorm(const float* x, const float* gain, int64_t rows, int64_t n, double eps, float* y) {
     for (int64_t t = 0; t < rows; ++t) {
         const float* xr = x + t * n;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 
 #include "cpu/kernels.h"
 #include "cpu/thread_pool.h"
@@ -27,6 +28,18 @@ void geluTimes(float* gate, const float* up, int64_t n);
 // same x (q, k and v; gate and up): they are made only when the weight type needs different ones.
 void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t rows, const float* bias,
             float* y, QuantizedActivations* shared = nullptr);
+
+// One product of matmulAll: y = x w^T + bias (bias may be null).
+struct Product {
+    const Matrix* w;
+    const float* bias;
+    float* y;
+};
+// matmul() for several weights that read the same x [rows, cols], as one split of the pool over
+// all their rows: one start and one finish for the pool instead of one per product. Weights of
+// different types run one after another.
+void matmulAll(ThreadPool& pool, std::initializer_list<Product> products, const float* x,
+               int64_t rows);
 
 // griffin-spec.md §2.4: y = x / sqrt(mean(x^2) + eps) * gain, per row of n values.
 void rmsNorm(const float* x, const float* gain, int64_t rows, int64_t n, double eps, float* y);
