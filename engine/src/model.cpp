@@ -8,6 +8,7 @@
 
 #include "checkpoint.h"
 #include "cpu/cpu_backend.h"
+#include "cpu/ops.h"
 #include "hash.h"
 #include "log.h"
 #include "synthetic.h"
@@ -360,11 +361,15 @@ GreedyToken greedyChoice(std::span<const float> logits) {
         if (logits[i] > logits[arg])
             arg = i;
     }
+    // The probability exactly as Sampler computes it at temperature 0 (the same shifted
+    // exponentials summed by the same function), so both greedy paths report the same value.
     const float maxLogit = logits[arg];
-    double sum = 0.0;
-    for (float l : logits) sum += static_cast<float>(std::exp(static_cast<double>(l - maxLogit)));
+    thread_local std::vector<float> shifted;
+    shifted.resize(logits.size());
+    for (size_t i = 0; i < logits.size(); ++i) shifted[i] = (logits[i] - maxLogit) * 1.0f;
+    const float sum = cpu::expShifted(shifted.data(), static_cast<int64_t>(shifted.size()), 0.0f);
     best.id = static_cast<int32_t>(arg);
-    best.probability = static_cast<float>(1.0 / sum);
+    best.probability = 1.0f * (1.0f / sum);
     return best;
 }
 

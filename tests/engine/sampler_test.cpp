@@ -4,6 +4,7 @@
 #include "griffin/sampler.h"
 
 #include <cmath>
+#include <random>
 #include <set>
 
 #include <QtTest>
@@ -35,6 +36,47 @@ std::set<int32_t> drawMany(const SamplingParams& params, const std::vector<float
     std::set<int32_t> seen;
     for (int i = 0; i < n; ++i) seen.insert(s.sample(logits, {}).id);
     return seen;
+}
+
+// The truncated distribution by the book, in double: softmax of logits / temperature, every id
+// ranked by probability (ties: lower id), then top-k, top-p and min-p, renormalised. Returns each
+// id's probability (0 when cut) and the ranking.
+std::pair<std::vector<double>, std::vector<int32_t>> truncatedByTheBook(
+    const SamplingParams& p, const std::vector<float>& logits) {
+    const size_t n = logits.size();
+    double m = logits[0];
+    for (float l : logits) m = std::max(m, static_cast<double>(l));
+    std::vector<double> prob(n);
+    double sum = 0.0;
+    for (size_t i = 0; i < n; ++i) sum += prob[i] = std::exp((logits[i] - m) / p.temperature);
+    for (double& q : prob) q /= sum;
+    std::vector<int32_t> order(n);
+    for (size_t i = 0; i < n; ++i) order[i] = static_cast<int32_t>(i);
+    std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+        return prob[static_cast<size_t>(a)] > prob[static_cast<size_t>(b)];
+    });
+    size_t candidates = p.topK > 0 ? std::min(n, static_cast<size_t>(p.topK)) : n;
+    size_t kept = 0;
+    double mass = 0.0;
+    const double best = prob[static_cast<size_t>(order[0])];
+    for (; kept < candidates; ++kept) {
+        const double q = prob[static_cast<size_t>(order[kept])];
+        if (kept > 0 && p.minP > 0.0f && q < p.minP * best)
+            break;
+        mass += q;
+        if (p.topP < 1.0f && mass >= p.topP) {
+            ++kept;
+            break;
+        }
+    }
+    kept = std::max<size_t>(kept, 1);
+    double keptMass = 0.0;
+    for (size_t i = 0; i < kept; ++i) keptMass += prob[static_cast<size_t>(order[i])];
+    std::vector<double> out(n, 0.0);
+    for (size_t i = 0; i < kept; ++i) {
+        out[static_cast<size_t>(order[i])] = prob[static_cast<size_t>(order[i])] / keptMass;
+    }
+    return {out, order};
 }
 
 }  // namespace
@@ -83,6 +125,52 @@ private slots:
         QCOMPARE(drawMany(p, logits), (std::set<int32_t>{0, 1, 2}));
         p.minP = 0.7f;  // threshold 0.35
         QCOMPARE(drawMany(p, logits), (std::set<int32_t>{0}));
+    }
+
+    // On a vocabulary of thousands (the sampler only ranks the tokens a rule could keep), every
+    // id's probability under the truncated distribution and the reported alternatives match
+    // the definition computed with a full sort, for each combination of the rules.
+    void truncationMatchesTheDefinitionOnALargeVocabulary() {
+        std::mt19937 rng(5);
+        std::normal_distribution<float> normal(0.0f, 2.0f);
+        std::vector<float> logits(3000);
+        for (float& l : logits) l = normal(rng);
+        for (int i = 0; i < 6; ++i) logits[static_cast<size_t>(i * 401)] += 9.0f;  // a few peaks
+        struct Rules {
+            int32_t topK;
+            float topP, minP;
+        };
+        for (const Rules r : {Rules{0, 0.9f, 0.0f}, Rules{0, 0.999f, 0.0f}, Rules{0, 1.0f, 0.05f},
+                              Rules{0, 0.95f, 0.01f}, Rules{0, 1.0f, 0.0f}, Rules{50, 0.9f, 0.0f},
+                              Rules{0, 1.0f, 1.5f}}) {
+            SamplingParams p = plain(0.7f);
+            p.topK = r.topK;
+            p.topP = r.topP;
+            p.minP = r.minP;
+            p.topAlternatives = 5;
+            const auto [want, order] = truncatedByTheBook(p, logits);
+            Sampler s(p, static_cast<int32_t>(logits.size()));
+            const QString rules =
+                QString("top-k %1, top-p %2, min-p %3").arg(r.topK).arg(r.topP).arg(r.minP);
+            for (size_t id = 0; id < logits.size(); ++id) {
+                const SampledToken t = s.force(logits, {}, static_cast<int32_t>(id));
+                const double w = want[id];
+                QVERIFY2(std::fabs(t.probability - w) <= 1e-5 * std::max(w, 1e-3),
+                         qPrintable(
+                             rules +
+                             QString(": id %1 has %2, want %3").arg(id).arg(t.probability).arg(w)));
+                if (id == 0) {
+                    QCOMPARE(t.alternatives.size(), size_t{5});
+                    for (size_t i = 0; i < 5; ++i) {
+                        QCOMPARE(t.alternatives[i].id, order[i]);
+                        QVERIFY(std::fabs(t.alternatives[i].probability -
+                                          want[static_cast<size_t>(order[i])]) < 1e-6);
+                    }
+                }
+            }
+            const SampledToken drawn = s.sample(logits, {});
+            QVERIFY2(want[static_cast<size_t>(drawn.id)] > 0.0, qPrintable(rules));
+        }
     }
 
     void sampledFrequenciesFollowTheDistribution() {
