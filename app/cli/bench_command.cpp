@@ -37,7 +37,7 @@ double secondsSince(Clock::time_point start) {
 
 // Runs probeMachine in a child process, so that its buffer does not count in this process's
 // peak RSS; empty when the child could not be run.
-std::optional<MachineProbe> probeInChild(int threads, int64_t bytes) {
+std::optional<MachineProbe> probeInChild(int threads, int64_t bytes, bool readOnly = false) {
     int fds[2];
     if (pipe(fds) != 0)
         return std::nullopt;
@@ -49,7 +49,7 @@ std::optional<MachineProbe> probeInChild(int threads, int64_t bytes) {
     }
     if (pid == 0) {
         close(fds[0]);
-        const MachineProbe p = probeMachine(threads, bytes);
+        const MachineProbe p = probeMachine(threads, bytes, 5, readOnly);
         const double values[2] = {p.readBytesPerSecond, p.fmaFlopsPerSecond};
         const bool ok = write(fds[1], values, sizeof values) == static_cast<ssize_t>(sizeof values);
         _exit(ok ? 0 : 1);
@@ -60,7 +60,8 @@ std::optional<MachineProbe> probeInChild(int threads, int64_t bytes) {
     close(fds[0]);
     int status = 0;
     waitpid(pid, &status, 0);
-    if (!got || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || values[0] <= 0 || values[1] <= 0)
+    if (!got || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || values[0] <= 0 ||
+        (!readOnly && values[1] <= 0))
         return std::nullopt;
     MachineProbe p;
     p.readBytesPerSecond = values[0];
@@ -149,6 +150,9 @@ struct DecodeResult {
     int64_t context = 0;
     std::string howReached;
     double tokensPerSecond = 0, achievedGbps = 0, bandwidthRatio = 0;
+    // Read probes right before and right after this context's timed steps (0: not taken), and
+    // the ratio to the run's mean probe. bandwidthRatio uses the adjacent ones when both ran.
+    double readBefore = 0, readAfter = 0, runBandwidthRatio = 0;
     int64_t stateBytes = 0;
     // GPU backends: compute dispatches per token, and whole-state copies between host and
     // device during the timed steps (0 when the state stays on the device).
@@ -313,6 +317,10 @@ int runBench(int argc, char** argv) {
         int32_t token = randomTokens(rng, 1, info.config.vocabSize)[0];
         if (auto warm = m.step(work, token); !warm)  // first step: page in, warm caches
             return fail("bench", warm.error().message);
+        // A shared machine's bandwidth can swing by a factor of two within minutes: this
+        // context's speed is also rated against read probes taken right next to it.
+        const std::optional<MachineProbe> adjacentBefore =
+            probeInChild(static_cast<int>(*threads), *probeMib << 20, true);
         const BackendCounters before = m.backendCounters();
         const auto start = Clock::now();
         for (int64_t i = 0; i < steps; ++i) {
@@ -324,8 +332,12 @@ int runBench(int argc, char** argv) {
                 logits->begin());
         }
         const double s = secondsSince(start);
+        const std::optional<MachineProbe> adjacentAfter =
+            probeInChild(static_cast<int>(*threads), *probeMib << 20, true);
         DecodeResult d;
         d.context = context;
+        d.readBefore = adjacentBefore ? adjacentBefore->readBytesPerSecond : 0.0;
+        d.readAfter = adjacentAfter ? adjacentAfter->readBytesPerSecond : 0.0;
         d.howReached = byPrefill ? "prefill" : "synthetic state";
         d.tokensPerSecond = static_cast<double>(steps) / s;
         d.achievedGbps = static_cast<double>(weightBytes) * d.tokensPerSecond / 1e9;
@@ -392,8 +404,12 @@ int runBench(int argc, char** argv) {
         probe.fmaFlopsPerSecond = (after.fmaFlopsPerSecond + probeBefore->fmaFlopsPerSecond) / 2;
     }
     for (PrefillResult& r : prefillResults) r.peakRatio = r.gflops * 1e9 / probe.fmaFlopsPerSecond;
-    for (DecodeResult& d : decodeResults)
-        d.bandwidthRatio = d.achievedGbps * 1e9 / probe.readBytesPerSecond;
+    for (DecodeResult& d : decodeResults) {
+        d.runBandwidthRatio = d.achievedGbps * 1e9 / probe.readBytesPerSecond;
+        const bool adjacent = d.readBefore > 0 && d.readAfter > 0;
+        d.bandwidthRatio = adjacent ? d.achievedGbps * 1e9 / ((d.readBefore + d.readAfter) / 2)
+                                    : d.runBandwidthRatio;
+    }
 
     nlohmann::ordered_json j;
     j["model"] = source;
@@ -432,6 +448,9 @@ int runBench(int argc, char** argv) {
                                {"tokens_per_s", d.tokensPerSecond},
                                {"achieved_gbps", d.achievedGbps},
                                {"bandwidth_ratio", d.bandwidthRatio},
+                               {"read_gbps_before", d.readBefore / 1e9},
+                               {"read_gbps_after", d.readAfter / 1e9},
+                               {"bandwidth_ratio_to_run_probes", d.runBandwidthRatio},
                                {"state_bytes", d.stateBytes}});
         if (info.backend != BackendKind::Cpu) {
             j["decode"].back()["dispatches_per_token"] = d.dispatchesPerToken;
@@ -494,6 +513,13 @@ int runBench(int argc, char** argv) {
                       static_cast<long long>(d.context), d.tokensPerSecond, d.achievedGbps,
                       d.bandwidthRatio, static_cast<long long>(d.stateBytes), d.howReached.c_str());
         std::cout << line;
+        if (d.readBefore > 0 && d.readAfter > 0) {
+            std::snprintf(line, sizeof line,
+                          "                read probes next to it: %.1f / %.1f GB/s (%.2f of the "
+                          "run's before / after mean)\n",
+                          d.readBefore / 1e9, d.readAfter / 1e9, d.runBandwidthRatio);
+            std::cout << line;
+        }
         if (info.backend != BackendKind::Cpu) {
             std::snprintf(line, sizeof line,
                           "                %u dispatches and %u barriers per token, %llu state "

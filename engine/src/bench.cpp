@@ -69,7 +69,7 @@ std::string cpuKernelIsa() {
     return cpu::isaName(cpu::activeIsa());
 }
 
-MachineProbe probeMachine(int threads, int64_t bufferBytes, int repeats) {
+MachineProbe probeMachine(int threads, int64_t bufferBytes, int repeats, bool readOnly) {
     cpu::ThreadPool pool(threads);
     const cpu::Isa isa = cpu::activeIsa();
     MachineProbe probe;
@@ -96,6 +96,8 @@ MachineProbe probeMachine(int threads, int64_t bufferBytes, int repeats) {
         best = std::max(best, static_cast<double>(probe.probeBytes) / seconds);
     }
     probe.readBytesPerSecond = best;
+    if (readOnly)
+        return probe;
 
     // FMA: each share runs the same iteration count; flops over the wall time of the slowest.
     const int64_t iterations = 20'000'000;

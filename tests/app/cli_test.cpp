@@ -175,7 +175,18 @@ private slots:
         QCOMPARE(decode[0].at("state_bytes"), decode[1].at("state_bytes"));
         for (const auto& d : decode) {
             QVERIFY(d.at("tokens_per_s").get<double>() > 0);
-            QVERIFY(d.at("bandwidth_ratio").get<double>() > 0);
+            // Each context is rated against read probes taken next to it, and also against the
+            // run's mean.
+            const double near =
+                (d.at("read_gbps_before").get<double>() + d.at("read_gbps_after").get<double>()) /
+                2;
+            QVERIFY(near > 0);
+            const double achieved = d.at("achieved_gbps").get<double>();
+            QVERIFY(std::abs(d.at("bandwidth_ratio").get<double>() - achieved / near) <
+                    1e-9 * achieved / near);
+            QVERIFY(std::abs(d.at("bandwidth_ratio_to_run_probes").get<double>() -
+                             achieved / j.at("measured_read_gbps").get<double>()) <
+                    1e-6 * d.at("bandwidth_ratio_to_run_probes").get<double>());
         }
         // A synthetic state is said as such.
         Run s = runGriffin({"bench", "--model", tinyModel(), "--json", "--contexts", "5000",

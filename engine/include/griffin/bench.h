@@ -17,8 +17,10 @@ struct MachineProbe {
 };
 
 // Reads a `bufferBytes` buffer with `threads` threads (0 = one per hardware thread), best of
-// `repeats` passes, and runs an FMA loop on every thread.
-MachineProbe probeMachine(int threads, int64_t bufferBytes = int64_t{1} << 30, int repeats = 5);
+// `repeats` passes, and runs an FMA loop on every thread unless `readOnly` (then
+// fmaFlopsPerSecond stays 0).
+MachineProbe probeMachine(int threads, int64_t bufferBytes = int64_t{1} << 30, int repeats = 5,
+                          bool readOnly = false);
 
 // The instruction set the CPU kernels use now ("avx512", "avx2", "scalar").
 std::string cpuKernelIsa();
