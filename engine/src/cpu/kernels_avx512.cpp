@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // AVX-512 kernels (F, BW, VL; built with those -m flags, called only when the CPU has them).
 // Register tiles of up to 4 weight rows x 3 tokens: each weight vector loaded once feeds every
-// token of the tile, so prefill is a GEMM and decode (one token) streams 4 rows at once. Float
-// types with 8 or more tokens use packed panels instead (gemmPanels). Float
-// types: 16 lanes, bf16/f16 widened in registers. Block types: integer dot products of the int8
-// weights (widened to int16) with 16-bit activation blocks, scaled per block in float. g++ 12's own
-// avx512fintrin.h (_mm512_reduce_add_ps -> _mm512_extractf64x4_pd) trips -Wuninitialized on its
-// deliberately undefined registers: silenced for this file only.
+// token of the tile, so prefill is a GEMM and decode (one token) of the block types streams 4
+// rows at once. Float types decode one row at a time (decodeFloatRows) and, with 8 or more
+// tokens, use packed panels (gemmPanels). Float types: 16 lanes, bf16/f16 widened in registers.
+// Block types: integer dot products of the int8 weights (widened to int16) with 16-bit activation
+// blocks, scaled per block in float. g++ 12's own avx512fintrin.h (_mm512_reduce_add_ps ->
+// _mm512_extractf64x4_pd) trips -Wuninitialized on its deliberately undefined registers: silenced
+// for this file only.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
@@ -380,7 +381,7 @@ inline void tile(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t 
     }
 }
 
-constexpr bool kDecodeRowByRow = false;  // one FMA chain per 32-64 bytes: keep 4 rows
+constexpr bool kDecodeRowByRow = false;  // block types: one FMA chain per 32 bytes, keep 4 rows
 #include "cpu/kernels_tiling.h"          // here: its templates get this file's instruction set
 
 }  // namespace
