@@ -100,50 +100,26 @@ float expShifted(float* x, int64_t n, float shift) {
     return sum;
 }
 
-void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t rows, const float* bias,
-            float* y, QuantizedActivations* shared) {
-    const int64_t out = w.rows;
-    const Isa isa = activeIsa();
-    QuantizedActivations local;
-    QuantizedActivations& xq = shared != nullptr ? *shared : local;
-    // Float weights need none; block types need the layout for this type and instruction set.
+namespace {
+
+// Quantizes x for `type` on `isa` into xq unless xq already holds it (float types need none).
+void prepareActivations(Isa isa, WeightType type, const float* x, int64_t rows, int64_t cols,
+                        QuantizedActivations& xq) {
     const bool vnni = isa == Isa::Avx512Vnni;
-    const bool ready = xq.type == w.type && (!isBlockQuantized(w.type) ||
-                                             (vnni ? !xq.groups.empty() : !xq.blocks.empty()));
+    const bool ready = xq.type == type && (!isBlockQuantized(type) ||
+                                           (vnni ? !xq.groups.empty() : !xq.blocks.empty()));
     if (!ready)
-        quantizeActivations(isa, w.type, x, rows, w.cols, xq);
-    // Whole register tiles of 4 rows per share where possible.
-    pool.parallelFor((out + 3) / 4, 8, [&](int64_t begin, int64_t end) {
-        const int64_t first = begin * 4, last = std::min(out, end * 4);
-        gemmRows(isa, w, first, last, x, &xq, rows, y + first, out);
-        if (bias != nullptr) {
-            for (int64_t t = 0; t < rows; ++t) {
-                for (int64_t o = first; o < last; ++o) y[t * out + o] += bias[o];
-            }
-        }
-    });
+        quantizeActivations(isa, type, x, rows, cols, xq);
 }
 
-void matmulAll(ThreadPool& pool, std::initializer_list<Product> products, const float* x,
-               int64_t rows) {
-    if (products.size() == 0)
-        return;
-    const Product* first = products.begin();
-    const int64_t count = static_cast<int64_t>(products.size());
-    QuantizedActivations xq;
-    bool sameType = true;
-    for (const Product& p : products) sameType = sameType && p.w->type == first->w->type;
-    if (!sameType) {
-        for (const Product& p : products) matmul(pool, *p.w, x, rows, p.bias, p.y, &xq);
-        return;
-    }
-    const Isa isa = activeIsa();
-    quantizeActivations(isa, first->w->type, x, rows, first->w->cols, xq);
-    // Register tiles of 4 rows, numbered across the products in order.
+// The products' rows in register tiles of 4, numbered across the products in order and split
+// over the pool. xq: x prepared for their (common) weight type.
+void runProducts(ThreadPool& pool, Isa isa, const Product* products, int64_t count, const float* x,
+                 int64_t rows, const QuantizedActivations& xq) {
     std::vector<int64_t> startTile(static_cast<size_t>(count) + 1, 0);
     for (int64_t i = 0; i < count; ++i) {
         startTile[static_cast<size_t>(i) + 1] =
-            startTile[static_cast<size_t>(i)] + (first[i].w->rows + 3) / 4;
+            startTile[static_cast<size_t>(i)] + (products[i].w->rows + 3) / 4;
     }
     pool.parallelFor(startTile.back(), 8, [&](int64_t begin, int64_t end) {
         for (int64_t i = 0; i < count; ++i) {
@@ -152,7 +128,7 @@ void matmulAll(ThreadPool& pool, std::initializer_list<Product> products, const 
             const int64_t hi = std::min(end, startTile[static_cast<size_t>(i) + 1]);
             if (lo >= hi)
                 continue;
-            const Product& p = first[i];
+            const Product& p = products[i];
             const int64_t out = p.w->rows;
             const int64_t r0 = (lo - base) * 4, r1 = std::min(out, (hi - base) * 4);
             gemmRows(isa, *p.w, r0, r1, x, &xq, rows, p.y + r0, out);
@@ -163,6 +139,35 @@ void matmulAll(ThreadPool& pool, std::initializer_list<Product> products, const 
             }
         }
     });
+}
+
+}  // namespace
+
+void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t rows, const float* bias,
+            float* y, QuantizedActivations* shared) {
+    const Isa isa = activeIsa();
+    QuantizedActivations local;
+    QuantizedActivations& xq = shared != nullptr ? *shared : local;
+    prepareActivations(isa, w.type, x, rows, w.cols, xq);
+    const Product product{&w, bias, y};
+    runProducts(pool, isa, &product, 1, x, rows, xq);
+}
+
+void matmulAll(ThreadPool& pool, std::initializer_list<Product> products, const float* x,
+               int64_t rows) {
+    if (products.size() == 0)
+        return;
+    const Product* first = products.begin();
+    QuantizedActivations xq;
+    bool sameType = true;
+    for (const Product& p : products) sameType = sameType && p.w->type == first->w->type;
+    if (!sameType) {
+        for (const Product& p : products) matmul(pool, *p.w, x, rows, p.bias, p.y, &xq);
+        return;
+    }
+    const Isa isa = activeIsa();
+    prepareActivations(isa, first->w->type, x, rows, first->w->cols, xq);
+    runProducts(pool, isa, first, static_cast<int64_t>(products.size()), x, rows, xq);
 }
 
 void rmsNorm(const float* x, const float* gain, int64_t rows, int64_t n, double eps, float* y) {

@@ -25,7 +25,8 @@ void geluTimes(float* gate, const float* up, int64_t n);
 // y[t, o] = sum_i x[t, i] * w[o, i] + bias[o] for t < rows. `bias` may be null.
 // x: [rows, w.cols], y: [rows, w.rows]; y must not alias x.
 // `shared`, when given, carries x's quantized activations from one product to the next with the
-// same x (q, k and v; gate and up): they are made only when the weight type needs different ones.
+// same x (matmulAll's weights of mixed types): they are made only when the weight type needs
+// different ones.
 void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t rows, const float* bias,
             float* y, QuantizedActivations* shared = nullptr);
 
