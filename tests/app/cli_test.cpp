@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The `griffin` command line as scripts use it: outputs, exit codes, errors on stderr only, and
 // nothing half-written at --out.
+#include <algorithm>
 #include <cmath>
 
 #include <QFile>
@@ -163,6 +164,14 @@ private slots:
         const double before = probes.at("before").at("read_gbps").get<double>();
         const double after = probes.at("after").at("read_gbps").get<double>();
         QVERIFY(before > 0 && after > 0);
+        // Each probe's read figure is the faster of its plain and prefetched passes.
+        for (const char* when : {"before", "after"}) {
+            const auto& p = probes.at(when);
+            const double plain = p.at("read_gbps_plain").get<double>();
+            const double prefetched = p.at("read_gbps_prefetch").get<double>();
+            QVERIFY(plain > 0 && prefetched > 0);
+            QCOMPARE(p.at("read_gbps").get<double>(), std::max(plain, prefetched));
+        }
         QVERIFY(std::abs(j.at("measured_read_gbps").get<double>() - (before + after) / 2) <
                 1e-9 * (before + after));
         QCOMPARE(j.at("prefill").size(), size_t{1});

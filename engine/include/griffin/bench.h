@@ -10,15 +10,19 @@ namespace griffin {
 
 struct MachineProbe {
     int threads = 0;
-    std::string isa;                // the kernels' instruction set: avx512, avx2 or scalar
-    double readBytesPerSecond = 0;  // streaming read of a buffer far larger than the caches
-    double fmaFlopsPerSecond = 0;   // fused multiply-adds on registers, 2 flops each
-    int64_t probeBytes = 0;         // size of the read buffer
+    std::string isa;  // the kernels' instruction set: avx512, avx2 or scalar
+    // Streaming read of a buffer far larger than the caches: the faster of a pass of plain loads
+    // (the hardware prefetcher alone) and one that also prefetches in software, as decode does.
+    double readBytesPerSecond = 0;
+    double plainReadBytesPerSecond = 0;
+    double prefetchReadBytesPerSecond = 0;
+    double fmaFlopsPerSecond = 0;  // fused multiply-adds on registers, 2 flops each
+    int64_t probeBytes = 0;        // size of the read buffer
 };
 
 // Reads a `bufferBytes` buffer with `threads` threads (0 = one per hardware thread), best of
-// `repeats` passes, and runs an FMA loop on every thread unless `readOnly` (then
-// fmaFlopsPerSecond stays 0).
+// `repeats` passes of each kind (plain, prefetched), and runs an FMA loop on every thread unless
+// `readOnly` (then fmaFlopsPerSecond stays 0).
 MachineProbe probeMachine(int threads, int64_t bufferBytes = int64_t{1} << 30, int repeats = 5,
                           bool readOnly = false);
 

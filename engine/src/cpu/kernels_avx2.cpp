@@ -229,10 +229,15 @@ void accumulateAvx2(const AccumulateArgs& a) {
     }
 }
 
-double readSumAvx2(const float* p, int64_t n) {
+double readSumAvx2(const float* p, int64_t n, int64_t aheadBytes) {
     __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
     int64_t i = 0;
     for (; i + 32 <= n; i += 32) {
+        if (aheadBytes > 0) {
+            const char* next = reinterpret_cast<const char*>(p + i) + aheadBytes;
+            _mm_prefetch(next, _MM_HINT_T0);
+            _mm_prefetch(next + 64, _MM_HINT_T0);
+        }
         s0 = _mm256_add_ps(s0, _mm256_load_ps(p + i));
         s1 = _mm256_add_ps(s1, _mm256_load_ps(p + i + 8));
         s2 = _mm256_add_ps(s2, _mm256_load_ps(p + i + 16));

@@ -423,10 +423,15 @@ void accumulateAvx512(const AccumulateArgs& a) {
     }
 }
 
-double readSumAvx512(const float* p, int64_t n) {
+double readSumAvx512(const float* p, int64_t n, int64_t aheadBytes) {
     __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
     int64_t i = 0;
     for (; i + 64 <= n; i += 64) {
+        if (aheadBytes > 0) {
+            const char* next = reinterpret_cast<const char*>(p + i) + aheadBytes;
+#pragma GCC unroll 4
+            for (int line = 0; line < 256; line += 64) _mm_prefetch(next + line, _MM_HINT_T0);
+        }
         s0 = _mm512_add_ps(s0, _mm512_load_ps(p + i));
         s1 = _mm512_add_ps(s1, _mm512_load_ps(p + i + 16));
         s2 = _mm512_add_ps(s2, _mm512_load_ps(p + i + 32));
