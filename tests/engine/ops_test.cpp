@@ -3,12 +3,16 @@
 // naive scalar versions.
 #include "cpu/ops.h"
 
+#include <algorithm>
 #include <cmath>
+#include <mutex>
+#include <utility>
 #include <vector>
 
 #include <QtTest>
 
 #include "bf16.h"
+#include "cpu/thread_pool.h"
 #include "quant.h"
 
 using namespace griffin;
@@ -227,6 +231,47 @@ private slots:
                                                 .arg(mix)
                                                 .arg(i)
                                                 .arg(j)));
+                    }
+                }
+            }
+        }
+    }
+
+    // The pool's ranges: disjoint, covering [0, n), none shorter than the grain, and shrinking
+    // in the order they are handed out (the parts claimed last are the shortest).
+    void parallelForCoversTheRangeInShrinkingParts() {
+        for (int threads : {1, 2, 3, 8}) {
+            cpu::ThreadPool pool(threads);
+            for (int64_t n : {1, 7, 64, 640, 1000, 256000}) {
+                for (int64_t grain : {1, 8, 100, 4096}) {
+                    std::mutex mutex;
+                    std::vector<std::pair<int64_t, int64_t>> ranges;
+                    pool.parallelFor(n, grain, [&](int64_t begin, int64_t end) {
+                        std::lock_guard lock(mutex);
+                        ranges.emplace_back(begin, end);
+                    });
+                    const QString where =
+                        QString("threads %1, n %2, grain %3").arg(threads).arg(n).arg(grain);
+                    std::sort(ranges.begin(), ranges.end());
+                    QVERIFY2(!ranges.empty() && ranges.front().first == 0, qPrintable(where));
+                    for (size_t i = 0; i < ranges.size(); ++i) {
+                        const auto [begin, end] = ranges[i];
+                        QVERIFY2(end - begin >= std::min(grain, n), qPrintable(where));
+                        if (i + 1 < ranges.size())
+                            QVERIFY2(ranges[i + 1].first == end, qPrintable(where));
+                        else
+                            QVERIFY2(end == n, qPrintable(where));
+                        // Sorted by position is the order they are claimed in.
+                        if (i > 0) {
+                            QVERIFY2(end - begin <= ranges[i - 1].second - ranges[i - 1].first,
+                                     qPrintable(where));
+                        }
+                    }
+                    if (threads > 1 && n / grain >= 36) {
+                        QVERIFY2(ranges.size() > 1, qPrintable(where));
+                        QVERIFY2(ranges.back().second - ranges.back().first <
+                                     ranges.front().second - ranges.front().first,
+                                 qPrintable(where));
                     }
                 }
             }
