@@ -42,7 +42,7 @@ private:
     std::mutex m_mutex;
     std::condition_variable m_wake;
     std::condition_variable m_done;
-    // The posted job: generation << 16 | parts, published with release; m_fn and m_n are
+    // The posted job: generation << 16 | parts, published with release; m_fn, m_n and m_shrink are
     // written before it and stay unchanged until every share is done (m_completed == parts).
     std::atomic<uint64_t> m_job{0};
     // (generation & 0xffffffff) << 32 | next unclaimed share; a claim is a compare-exchange, so a
@@ -52,6 +52,7 @@ private:
     std::atomic<bool> m_quit{false};
     const std::function<void(int64_t, int64_t)>* m_fn = nullptr;
     int64_t m_n = 0;
+    bool m_shrink = false;  // parts shrink (see partBoundary) rather than being equal
 };
 
 }  // namespace griffin::cpu
