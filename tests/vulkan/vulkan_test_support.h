@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <random>
@@ -15,11 +16,14 @@
 #include <QtTest>
 
 #include "bf16.h"
+#include "griffin/model.h"
+#include "quant.h"
 #include "vulkan/buffer.h"
 #include "vulkan/command_recorder.h"
 #include "vulkan/context.h"
 #include "vulkan/ops.h"
 #include "vulkan/pipeline_registry.h"
+#include "vulkan/push_constants.h"
 #include "vulkan/transfer.h"
 
 namespace griffin::test {
@@ -76,6 +80,42 @@ struct VulkanRig {
     }
     vulkan::BufferSlice zeros(size_t n) { return upload(std::vector<float>(n, 0.0f)); }
 
+    // `m` on the device, its rows split into buffers of at most `chunk` bytes (0: the device's
+    // storage range).
+    vulkan::DeviceMatrix device(const Matrix& m, VkDeviceSize chunk = 0) {
+        auto d = vulkan::uploadMatrix(*arena, *transfer, m,
+                                      chunk > 0 ? chunk : context->caps().maxStorageBufferRange);
+        if (!d)
+            qFatal("upload: %s", d.error().message.c_str());
+        if (auto f = transfer->flush(); !f)
+            qFatal("upload: %s", f.error().message.c_str());
+        return std::move(*d);
+    }
+
+    // What is wrong with the device the op suites run on, or empty. CTest runs them at several
+    // lavapipe subgroup sizes (GRIFFIN_EXPECT_SUBGROUP): each run must get its size. lavapipe
+    // has subgroup arithmetic, so CI runs the subgroup matvec (and the other variant, forced).
+    QString opSuiteProblem() const {
+        const vulkan::DeviceCaps& caps = context->caps();
+        if (const QByteArray want = qgetenv("GRIFFIN_EXPECT_SUBGROUP");
+            !want.isEmpty() && caps.subgroupSize != want.toUInt()) {
+            return QString("subgroup size %1, expected %2")
+                .arg(caps.subgroupSize)
+                .arg(QString::fromLatin1(want));
+        }
+        if (caps.name.find("llvmpipe") != std::string::npos && !caps.subgroupArithmetic)
+            return "lavapipe without subgroup arithmetic";
+        return {};
+    }
+
+    // Logs and clears the validation layer's messages; true when there were none.
+    bool takeValidationMessages() {
+        const auto messages = context->validationMessages();
+        for (const std::string& m : messages) qWarning("validation: %s", m.c_str());
+        context->clearValidationMessages();
+        return messages.empty();
+    }
+
     // Records `record` into one command buffer, runs it and waits.
     bool run(const std::function<Status(vulkan::OpRecorder&)>& record) {
         vulkan::OpRecorder ops(*registry, *recorder);
@@ -121,6 +161,59 @@ inline std::vector<uint16_t> randomHalfBits(std::mt19937& rng, size_t n, WeightT
         }
     }
     return bits;
+}
+
+// Host storage of a random matrix and its Matrix view (the CPU reference reads the same values).
+struct HostMatrix {
+    std::vector<float> f32;
+    std::vector<uint16_t> half;
+    std::vector<std::byte> blocks;
+    std::vector<float> dequantized;  // block types: the values the device multiplies
+    Matrix view;
+    // The same values as an f32 matrix (the CPU reference for block types, whose own CPU
+    // kernels also quantize the activations).
+    Matrix reference() const {
+        return blocks.empty() ? view
+                              : Matrix{WeightType::F32, dequantized.data(), view.rows, view.cols};
+    }
+};
+
+inline HostMatrix randomMatrix(std::mt19937& rng, WeightType type, int64_t rows, int64_t cols) {
+    HostMatrix m;
+    const size_t n = static_cast<size_t>(rows * cols);
+    if (type == WeightType::F32) {
+        m.f32 = test::randomFloats(rng, n);
+        m.view = Matrix{type, m.f32.data(), rows, cols};
+    } else if (isBlockQuantized(type)) {
+        const auto values = test::randomFloats(rng, n);
+        const size_t perRow = rowBytes(type, cols);
+        m.blocks.resize(perRow * static_cast<size_t>(rows));
+        m.dequantized.resize(n);
+        for (int64_t r = 0; r < rows; ++r) {
+            quantizeRow(type, values.data() + r * cols, cols, m.blocks.data() + r * perRow);
+            dequantizeRow(type, m.blocks.data() + r * perRow, cols,
+                          m.dequantized.data() + r * cols);
+        }
+        m.view = Matrix{type, m.blocks.data(), rows, cols};
+    } else {
+        m.half = test::randomHalfBits(rng, n, type);
+        m.view = Matrix{type, m.half.data(), rows, cols};
+    }
+    return m;
+}
+
+inline WeightType typeOf(const QString& name) {
+    return parseWeightType(name.toStdString()).value_or(WeightType::F32);
+}
+
+// Step parameters (token, position) for each token of a batch, as the backend writes them.
+inline std::vector<float> stepParamWords(const std::vector<std::pair<int32_t, int32_t>>& entries) {
+    std::vector<float> words(entries.size() * 4, 0.0f);
+    for (size_t i = 0; i < entries.size(); ++i) {
+        const vulkan::StepParams p{entries[i].first, entries[i].second, {0, 0}};
+        std::memcpy(words.data() + i * 4, &p, sizeof p);
+    }
+    return words;
 }
 
 struct ErrorStats {
