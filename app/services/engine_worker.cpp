@@ -88,6 +88,15 @@ QString safetyNote(const griffin::safety::Finding& f, const char* action,
 
 }  // namespace
 
+void applySampling(const GenerationParams& p, griffin::SamplingParams* out) {
+    out->temperature = static_cast<float>(p.temperature);
+    out->topK = p.topK;
+    out->topP = static_cast<float>(p.topP);
+    out->minP = static_cast<float>(p.minP);
+    out->repeatPenalty = static_cast<float>(p.repeatPenalty);
+    out->seed = static_cast<uint64_t>(p.seed);
+}
+
 EngineWorker::EngineWorker(QString stateDirectory, QObject* parent)
     : QObject(parent), m_stateDirectory(std::move(stateDirectory)) {
     // Safety filters on every reply: the built-in rules with the default settings until
@@ -412,13 +421,9 @@ void EngineWorker::generate(const GenerationRequest& request) {
 
     const GenerationParams& p = request.params;
     griffin::GenerateOptions options;
-    options.sampling.temperature = static_cast<float>(p.temperature);
-    options.sampling.topK = p.topK;
-    options.sampling.topP = static_cast<float>(p.topP);
-    options.sampling.minP = static_cast<float>(p.minP);
-    options.sampling.repeatPenalty = static_cast<float>(p.repeatPenalty);
-    options.sampling.seed = p.seed != 0 ? static_cast<uint64_t>(p.seed)
-                                        : QRandomGenerator::global()->bounded(1, 1 << 30);
+    applySampling(p, &options.sampling);
+    if (p.seed == 0)
+        options.sampling.seed = QRandomGenerator::global()->bounded(1, 1 << 30);
     options.maxTokens = p.maxTokens;
     // The user's stop, or the safety filter's when it blocks the reply.
     std::stop_source stopSource;

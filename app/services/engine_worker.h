@@ -22,6 +22,10 @@
 #include "services/conversation.h"
 #include "services/safety_setup.h"
 
+namespace griffin {
+struct SamplingParams;
+}
+
 struct ModelSummary {
     QString path;
     QString name;  // folder name, e.g. "recurrentgemma-2b-it" or "demo"
@@ -48,6 +52,9 @@ struct GenerationRequest {
     // or the conversation is re-read from that message on.
     QVector<QString> modelPrefixes;
 };
+
+// Copies p's sampling parameters, its seed as it is (0 included), into *out.
+void applySampling(const GenerationParams& p, griffin::SamplingParams* out);
 
 Q_DECLARE_METATYPE(ModelSummary)
 Q_DECLARE_METATYPE(GenerationRequest)

@@ -354,12 +354,7 @@ void LabWorker::run(const LabRequest& request) {
     run.promptTokens = static_cast<int>(prompt->size());
 
     griffin::GenerateOptions options;
-    options.sampling.temperature = static_cast<float>(run.params.temperature);
-    options.sampling.topK = run.params.topK;
-    options.sampling.topP = static_cast<float>(run.params.topP);
-    options.sampling.minP = static_cast<float>(run.params.minP);
-    options.sampling.repeatPenalty = static_cast<float>(run.params.repeatPenalty);
-    options.sampling.seed = static_cast<uint64_t>(run.params.seed);
+    applySampling(run.params, &options.sampling);
     options.sampling.topAlternatives = kAlternatives;
     options.maxTokens = run.params.maxTokens;
     for (const QString& s : run.params.stop) options.stopStrings.push_back(s.toStdString());

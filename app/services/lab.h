@@ -19,19 +19,17 @@
 #include <QVector>
 #include <nlohmann/json_fwd.hpp>
 
+#include "generation_params.h"
 #include "griffin/lab.h"
 #include "griffin/result.h"
 
 class EngineWorker;
 
-struct LabParams {
-    double temperature = 0.8;
-    int topK = 64;
-    double topP = 0.95;
-    double minP = 0.0;
-    double repeatPenalty = 1.0;
-    int maxTokens = 128;
-    qint64 seed = 0;  // 0 = a fresh random seed (the one used is recorded in the run)
+// A chat's sampling parameters, with shorter replies by default, and stop strings. seed 0: a
+// fresh random seed (the one used is recorded in the run).
+struct LabParams : GenerationParams {
+    LabParams() { maxTokens = 128; }
+
     QStringList stop;
 
     bool operator==(const LabParams&) const = default;
