@@ -7,7 +7,9 @@
 // which costs a step exactly what a real state does: Griffin's state has a fixed size.
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -76,6 +78,22 @@ int64_t peakRssBytes() {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     return static_cast<int64_t>(usage.ru_maxrss) * 1024;
+}
+
+// Anonymous memory the kernel backs with transparent huge pages now (/proc/self/smaps_rollup;
+// -1 where that cannot be read): the weights of synthetic and converted models live there when
+// the system gives huge pages (io::PageArena), memory-mapped files do not.
+int64_t anonHugePageBytes() {
+    std::ifstream in("/proc/self/smaps_rollup");
+    std::string key;
+    while (in >> key) {
+        if (key == "AnonHugePages:") {
+            int64_t kb = 0;
+            return in >> kb ? kb * 1024 : -1;
+        }
+        in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+    }
+    return -1;
 }
 
 // The official shapes (griffin-spec.md §1.1) as config.json text, validated by the same parser.
@@ -261,6 +279,7 @@ int runBench(int argc, char** argv) {
     if (!model)
         return fail("bench", model.error().message);
     const double loadSeconds = secondsSince(loadStart);
+    const int64_t hugePageBytes = anonHugePageBytes();
     Model& m = **model;
     const ModelInfo& info = m.info();
     const int64_t weightBytes = info.weightBytes;
@@ -439,6 +458,7 @@ int runBench(int argc, char** argv) {
     j["probes"] = probes;
     j["load_seconds"] = loadSeconds;
     j["weight_bytes_per_token"] = weightBytes;
+    j["anon_huge_page_bytes"] = hugePageBytes;
     j["parameters"] = info.embeddingParams + info.nonEmbeddingParams;
     j["prefill"] = nlohmann::json::array();
     for (const PrefillResult& r : prefillResults) {
@@ -509,8 +529,11 @@ int runBench(int argc, char** argv) {
                   "GB/s after the runs)\n",
                   after.plainReadBytesPerSecond / 1e9, after.prefetchReadBytesPerSecond / 1e9);
     std::cout << line;
-    std::snprintf(line, sizeof line, "load:       %.2f s, %.1f MB of weights read per token\n",
-                  loadSeconds, static_cast<double>(weightBytes) / 1e6);
+    std::snprintf(line, sizeof line,
+                  "load:       %.2f s, %.1f MB of weights read per token, %.1f MB of memory in "
+                  "huge pages\n",
+                  loadSeconds, static_cast<double>(weightBytes) / 1e6,
+                  static_cast<double>(std::max<int64_t>(hugePageBytes, 0)) / 1e6);
     std::cout << line;
     for (const PrefillResult& r : prefillResults) {
         std::snprintf(line, sizeof line,

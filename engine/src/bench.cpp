@@ -7,10 +7,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <vector>
 
 #include "cpu/kernels.h"
 #include "cpu/thread_pool.h"
+#include "io/page_arena.h"
 
 namespace griffin {
 namespace {
@@ -82,8 +84,16 @@ MachineProbe probeMachine(int threads, int64_t bufferBytes, int repeats, bool re
     probe.isa = cpu::isaName(isa);
     const int64_t n = std::max<int64_t>(bufferBytes / 4 / 1024, 1) * 1024;
     probe.probeBytes = n * 4;
-    auto* raw = static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>(n) * 4));
-    std::unique_ptr<float, decltype(&std::free)> buffer(raw, &std::free);
+    // In the same kind of memory as the weights (io::MemoryArchive): huge pages where given.
+    io::PageArena arena;
+    auto* raw = reinterpret_cast<float*>(arena.allocate(static_cast<size_t>(n) * 4));
+    std::unique_ptr<float, decltype(&std::free)> fallback(nullptr, &std::free);
+    if (raw == nullptr) {
+        raw = static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>(n) * 4));
+        fallback.reset(raw);
+    }
+    if (raw == nullptr)
+        throw std::bad_alloc();
     // First touch on the threads that read it (NUMA placement), with non-zero data.
     pool.parallelFor(n / 1024, 1, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin * 1024; i < end * 1024; ++i)

@@ -159,6 +159,9 @@ private slots:
             QVERIFY2(j.at(key).get<double>() > 0, key);
         }
         QVERIFY(j.at("weight_types").get<std::string>().find("q8_0") != std::string::npos);
+        // Huge pages: the system may give none, but never more than the process ever held.
+        const int64_t huge = j.at("anon_huge_page_bytes").get<int64_t>();
+        QVERIFY(huge >= -1 && huge <= j.at("peak_rss_bytes").get<int64_t>());
         // The bounds are probed before and after the runs; the headline uses their mean.
         const auto& probes = j.at("probes");
         const double before = probes.at("before").at("read_gbps").get<double>();

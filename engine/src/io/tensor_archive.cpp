@@ -25,12 +25,15 @@ void MemoryArchive::Deleter::operator()(std::byte* p) const {
 
 std::byte* MemoryArchive::add(const std::string& name, WeightType type, std::vector<int64_t> shape,
                               size_t bytes, const std::filesystem::path& file) {
-    const size_t rounded = (std::max<size_t>(bytes, 1) + 63) / 64 * 64;
-    auto* p = static_cast<std::byte*>(std::aligned_alloc(64, rounded));
-    if (p == nullptr)
-        throw std::bad_alloc();
-    std::memset(p, 0, rounded);
-    m_buffers.emplace_back(p);
+    std::byte* p = m_arena.allocate(bytes);  // zeroed
+    if (p == nullptr) {
+        const size_t rounded = (std::max<size_t>(bytes, 1) + 63) / 64 * 64;
+        p = static_cast<std::byte*>(std::aligned_alloc(64, rounded));
+        if (p == nullptr)
+            throw std::bad_alloc();
+        std::memset(p, 0, rounded);
+        m_buffers.emplace_back(p);
+    }
     TensorInfo info;
     info.name = name;
     info.type = type;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "griffin/model.h"
+#include "io/page_arena.h"
 
 namespace griffin::io {
 
@@ -42,7 +43,8 @@ protected:
 // Tensors whose bytes the archive owns.
 class MemoryArchive : public TensorArchive {
 public:
-    // Adds a tensor of `bytes` zeroed bytes (64-byte aligned) and returns its data to fill.
+    // Adds a tensor of `bytes` zeroed bytes (64-byte aligned, in huge pages where the system
+    // gives them: see PageArena) and returns its data to fill.
     std::byte* add(const std::string& name, WeightType type, std::vector<int64_t> shape,
                    size_t bytes, const std::filesystem::path& file);
     // Keeps another archive (and so its mappings) alive as long as this one.
@@ -52,11 +54,14 @@ public:
     // Adds `info` as is, pointing into a kept archive.
     void addView(const TensorInfo& info) { m_tensors[info.name] = info; }
 
+    const PageArena& arena() const { return m_arena; }
+
 private:
     struct Deleter {
         void operator()(std::byte* p) const;
     };
-    std::vector<std::unique_ptr<std::byte, Deleter>> m_buffers;
+    PageArena m_arena;
+    std::vector<std::unique_ptr<std::byte, Deleter>> m_buffers;  // where the arena could not map
     std::vector<std::shared_ptr<const TensorArchive>> m_kept;
 };
 
