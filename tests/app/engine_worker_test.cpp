@@ -14,6 +14,7 @@
 #include "griffin/gguf.h"
 #include "services/runtime.h"
 #include "services/safety_setup.h"
+#include "signal_wait.h"
 #include "test_files.h"
 
 namespace {
@@ -64,7 +65,7 @@ public:
         QSignalSpy ok(worker, &EngineWorker::modelLoaded);
         QSignalSpy failed(worker, &EngineWorker::modelLoadFailed);
         emit load(path, QStringLiteral("auto"), {});
-        return !ok.isEmpty() || ok.wait(30000);
+        return griffin::test::waitForSignal(ok, 30000);
     }
 
     Reply ask(const QString& id, const QVector<ChatMessageData>& messages, int maxTokens = 12,
@@ -79,7 +80,7 @@ public:
         QSignalSpy done(worker, &EngineWorker::generationFinished);
         QSignalSpy failed(worker, &EngineWorker::generationFailed);
         emit generate(r);
-        if (done.isEmpty() && !done.wait(30000)) {
+        if (!griffin::test::waitForSignal(done, 30000)) {
             qFatal("no reply%s",
                    failed.isEmpty() ? "" : qPrintable(": " + failed.first()[1].toString()));
         }
@@ -431,7 +432,7 @@ private:
     static QList<QVariant> finish(Harness& h, const GenerationRequest& r) {
         QSignalSpy done(h.worker, &EngineWorker::generationFinished);
         emit h.generate(r);
-        if (done.isEmpty() && !done.wait(30000))
+        if (!griffin::test::waitForSignal(done, 30000))
             qFatal("no reply");
         return done.takeFirst();
     }

@@ -20,6 +20,7 @@
 #include "prompt_lab_window.h"
 #include "services/engine_worker.h"
 #include "services/runtime.h"
+#include "signal_wait.h"
 #include "test_files.h"
 
 class PromptLabTest : public QObject {
@@ -36,10 +37,13 @@ private slots:
         connect(&m_thread, &QThread::finished, m_lab, &QObject::deleteLater);
         m_thread.start();
         QSignalSpy loaded(m_engine, &EngineWorker::modelLoaded);
+        QSignalSpy failed(m_engine, &EngineWorker::modelLoadFailed);
         QMetaObject::invokeMethod(m_engine, [e = m_engine] {
             e->loadModel(QStringLiteral(GRIFFIN_RESOURCES_DIR "/models/demo"), "cpu", {});
         });
-        QVERIFY(loaded.wait(30000));
+        const bool ok = griffin::test::waitForSignal(loaded, 30000);
+        QVERIFY2(ok, failed.isEmpty() ? "no modelLoaded signal"
+                                      : qPrintable(failed.first().first().toString()));
     }
 
     void cleanupTestCase() {

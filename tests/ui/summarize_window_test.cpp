@@ -22,6 +22,7 @@
 #include "services/engine_worker.h"
 #include "services/pdf_text.h"
 #include "services/runtime.h"
+#include "signal_wait.h"
 #include "test_files.h"
 
 namespace {
@@ -104,7 +105,7 @@ private slots:
         QMetaObject::invokeMethod(m_engine, [e = m_engine] {
             e->loadModel(QStringLiteral(GRIFFIN_RESOURCES_DIR "/models/demo"), "cpu", {});
         });
-        QVERIFY(loaded.wait(30000));
+        QVERIFY(griffin::test::waitForSignal(loaded, 30000));
         griffin::test::writeFile(m_dir.path() / "notes.md", documentText());
         m_doc = QString::fromStdString((m_dir.path() / "notes.md").string());
     }
@@ -188,7 +189,7 @@ private slots:
         QSignalSpy paused(m_summarizer, &SummarizeWorker::paused);
         QMetaObject::invokeMethod(m_summarizer,
                                   [w = m_summarizer, request] { w->summarize(request); });
-        QVERIFY(paused.wait(120000));
+        QVERIFY(griffin::test::waitForSignal(paused, 120000));
         disconnect(connection);
 
         // A new window (as after a restart of the app) lists the interrupted run; choosing it
@@ -220,7 +221,7 @@ private slots:
         QSignalSpy done(fresh, &SummarizeWorker::finished);
         request.stop = {};
         QMetaObject::invokeMethod(fresh, [fresh, request] { fresh->summarize(request); });
-        const bool finished = done.wait(120000);
+        const bool finished = griffin::test::waitForSignal(done, 120000);
         fresh->deleteLater();  // on its own thread
         QVERIFY(finished);
         const auto reference = done.first()[0].value<SummarizeOutcome>();
@@ -266,7 +267,7 @@ private slots:
         QMetaObject::invokeMethod(m_summarizer, [w = m_summarizer, c, path = outcome.statePath] {
             w->seedConversation(c.id, c.systemPrompt, c.messages, path);
         });
-        QVERIFY(seeded.wait(30000));
+        QVERIFY(griffin::test::waitForSignal(seeded, 30000));
         QCOMPARE(seeded.first()[1].toBool(), true);
 
         auto ask = [&](const QString& id) {
@@ -282,7 +283,7 @@ private slots:
             r.params.maxTokens = 8;
             QSignalSpy done(m_engine, &EngineWorker::generationFinished);
             QMetaObject::invokeMethod(m_engine, [e = m_engine, r] { e->generate(r); });
-            if (!done.wait(60000))
+            if (!griffin::test::waitForSignal(done, 60000))
                 qFatal("no reply");
             return done.first()[2].value<MessageStats>();
         };
