@@ -10,41 +10,16 @@
 
 #include "backend.h"
 #include "cpu/ops.h"
-#include "cpu/thread_pool.h"
-#include "vulkan_test_support.h"
+#include "vulkan_op_suite.h"
 
 using namespace griffin;
 using namespace griffin::vulkan;
-using griffin::test::compare;
-using griffin::test::HostMatrix;
-using griffin::test::randomMatrix;
-using griffin::test::stepParamWords;
-using griffin::test::typeOf;
-using griffin::test::withinTolerance;
+using namespace griffin::test;
 
-class VulkanMatvecTest : public QObject {
+class VulkanMatvecTest : public test::VulkanOpSuite {
     Q_OBJECT
 
-private:
-    std::unique_ptr<test::VulkanRig> m_rig;
-    cpu::ThreadPool m_pool{1};
-
 private slots:
-    void initTestCase() {
-        std::string why;
-        m_rig = test::VulkanRig::make(&why);
-        if (!m_rig)
-            QSKIP(qPrintable(QString("no Vulkan device: ") + why.c_str()));
-        qInfo("device: %s", describeDevice(m_rig->context->caps()).c_str());
-        const QString problem = m_rig->opSuiteProblem();
-        QVERIFY2(problem.isEmpty(), qPrintable(problem));
-    }
-
-    void cleanup() {
-        if (m_rig)
-            QVERIFY2(m_rig->takeValidationMessages(), "the validation layer reported messages");
-    }
-
     void matvecMatchesCpuMatmul_data() {
         QTest::addColumn<QString>("type");
         QTest::addColumn<int>("rows");
@@ -345,8 +320,6 @@ private slots:
         QVERIFY(t.flush().has_value());
         QCOMPARE(got, test::read(wantOut, rows));
     }
-
-    void cleanupTestCase() { m_rig.reset(); }
 };
 
 QTEST_APPLESS_MAIN(VulkanMatvecTest)
