@@ -3,8 +3,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
-#include <cstring>
 
 #include <sys/mman.h>
 
@@ -43,8 +41,7 @@ std::byte* PageArena::allocate(size_t bytes) {
         const size_t head = static_cast<size_t>(base - raw);
         if (head > 0)
             ::munmap(raw, head);
-        if (kHugePage - head > 0)
-            ::munmap(base + size, kHugePage - head);
+        ::munmap(base + size, kHugePage - head);  // head < kHugePage
         // Advice only: where transparent huge pages are off this changes nothing.
         (void)::madvise(base, size, MADV_HUGEPAGE);
         m_regions.push_back({base, size, 0});
@@ -59,33 +56,6 @@ size_t PageArena::reservedBytes() const {
     size_t n = 0;
     for (const Region& r : m_regions) n += r.size;
     return n;
-}
-
-int64_t PageArena::hugePageBytes() const {
-    FILE* f = std::fopen("/proc/self/smaps", "r");
-    if (f == nullptr)
-        return -1;
-    int64_t total = 0;
-    bool inArena = false;
-    char line[512];
-    while (std::fgets(line, sizeof line, f) != nullptr) {
-        // A mapping's first line: "start-end perms ...", both hex; "AnonHugePages:" (whose "A"
-        // also reads as hex) stops at one number.
-        unsigned long long lo = 0, hi = 0;
-        if (std::sscanf(line, "%llx-%llx ", &lo, &hi) == 2) {
-            // Overlap, not containment: the kernel may merge a region with a neighbour.
-            inArena = std::any_of(m_regions.begin(), m_regions.end(), [&](const Region& r) {
-                const auto b = reinterpret_cast<uintptr_t>(r.base);
-                return lo < b + r.size && hi > b;
-            });
-            continue;
-        }
-        long long kb = 0;
-        if (inArena && std::sscanf(line, "AnonHugePages: %lld kB", &kb) == 1)
-            total += kb * 1024;
-    }
-    std::fclose(f);
-    return total;
 }
 
 }  // namespace griffin::io

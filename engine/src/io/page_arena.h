@@ -25,10 +25,6 @@ public:
     // Bytes of address space mapped so far (pages are only backed once touched).
     size_t reservedBytes() const;
 
-    // How many of the arena's bytes the kernel backs with huge pages now, from
-    // /proc/self/smaps (-1 where that cannot be read). For tests and the bench.
-    int64_t hugePageBytes() const;
-
     static constexpr size_t kHugePage = size_t{2} << 20;
     // Address space taken at a time (only what is touched uses memory).
     static constexpr size_t kRegionBytes = size_t{1} << 30;
