@@ -9,6 +9,7 @@
 #include "checkpoint.h"
 #include "cpu/cpu_backend.h"
 #include "cpu/ops.h"
+#include "cpu/weight_layout.h"
 #include "hash.h"
 #include "log.h"
 #include "synthetic.h"
@@ -23,6 +24,7 @@ namespace griffin {
 struct Model::Impl {
     ModelInfo info;
     std::shared_ptr<const io::TensorArchive> archive;  // owns the memory the weights point into
+    io::PageArena cpuCopies;  // matrices copied into the CPU backend's layout, if any
     ModelWeights weights;
     std::unique_ptr<Backend> backend;
 };
@@ -237,6 +239,24 @@ Result<std::unique_ptr<Model>> Model::fromArchive(ModelConfig config,
                          "the Vulkan backend is not available: this build has GRIFFIN_VULKAN=OFF");
 #endif
     } else {
+        if (cpu::groupQ4AtLoad()) {
+            const auto layoutStarted = std::chrono::steady_clock::now();
+            cpu::ThreadPool pool(options.threads);
+            auto change =
+                cpu::groupQ4Matrices(impl->weights, *impl->archive, impl->cpuCopies, &pool);
+            if (!change)
+                return makeError(change.error().code, dir.string() + ": " + change.error().message);
+            if (change->matrices > 0) {
+                logger(Component::Engine)
+                    ->info(
+                        "{} q4_0 matrices laid out for the VNNI kernels ({} MiB in place, {} "
+                        "MiB copied) in {:.2f} s",
+                        change->matrices, change->inPlaceBytes >> 20, change->copiedBytes >> 20,
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                      layoutStarted)
+                            .count());
+            }
+        }
         impl->backend =
             std::make_unique<cpu::CpuBackend>(info.config, impl->weights, options.threads);
     }

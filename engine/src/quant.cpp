@@ -184,4 +184,68 @@ void dequantizeRow(WeightType type, const void* src, int64_t cols, float* dst) {
     }
 }
 
+namespace {
+
+constexpr size_t kQ4GroupBytes = kQ4GroupedBlocks * sizeof(BlockQ4_0);  // 72
+
+// Rearranges the full groups of one q4_0 row, either way, through a copy of each group.
+void regroupQ4Row(const void* src, int64_t cols, void* dst, bool toGrouped) {
+    const auto* in = static_cast<const unsigned char*>(src);
+    auto* out = static_cast<unsigned char*>(dst);
+    const int64_t blocks = cols / kQuantBlock, groups = blocks / kQ4GroupedBlocks;
+    for (int64_t g = 0; g < groups; ++g) {
+        unsigned char copy[kQ4GroupBytes];
+        std::memcpy(copy, in + static_cast<size_t>(g) * kQ4GroupBytes, kQ4GroupBytes);
+        unsigned char* to = out + static_cast<size_t>(g) * kQ4GroupBytes;
+        for (int64_t j = 0; j < kQ4GroupedBlocks; ++j) {
+            const size_t gguf = static_cast<size_t>(j) * sizeof(BlockQ4_0);
+            const size_t quants = static_cast<size_t>(j) * 16;
+            const size_t scale = 64 + static_cast<size_t>(j) * 2;
+            if (toGrouped) {
+                std::memcpy(to + quants, copy + gguf + 2, 16);
+                std::memcpy(to + scale, copy + gguf, 2);
+            } else {
+                std::memcpy(to + gguf + 2, copy + quants, 16);
+                std::memcpy(to + gguf, copy + scale, 2);
+            }
+        }
+    }
+    const size_t done = static_cast<size_t>(groups) * kQ4GroupBytes;
+    const size_t tail = static_cast<size_t>(blocks - groups * kQ4GroupedBlocks) * sizeof(BlockQ4_0);
+    if (in != out)
+        std::memmove(out + done, in + done, tail);
+}
+
+}  // namespace
+
+void groupQ4Row(const void* src, int64_t cols, void* dst) {
+    regroupQ4Row(src, cols, dst, true);
+}
+
+void ungroupQ4Row(const void* src, int64_t cols, void* dst) {
+    regroupQ4Row(src, cols, dst, false);
+}
+
+void dequantizeGroupedQ4Row(const void* src, int64_t cols, float* dst) {
+    const auto* in = static_cast<const unsigned char*>(src);
+    const int64_t blocks = cols / kQuantBlock, groups = blocks / kQ4GroupedBlocks;
+    for (int64_t g = 0; g < groups; ++g) {
+        const unsigned char* group = in + static_cast<size_t>(g) * kQ4GroupBytes;
+        for (int64_t j = 0; j < kQ4GroupedBlocks; ++j) {
+            uint16_t bits;
+            std::memcpy(&bits, group + 64 + j * 2, 2);
+            const float d = f16ToFloat(bits);
+            const unsigned char* q = group + j * 16;
+            float* out = dst + (g * kQ4GroupedBlocks + j) * kQuantBlock;
+            for (int i = 0; i < kQuantBlock / 2; ++i) {
+                out[i] = d * static_cast<float>((q[i] & 0x0F) - 8);
+                out[i + 16] = d * static_cast<float>((q[i] >> 4) - 8);
+            }
+        }
+    }
+    const int64_t done = groups * kQ4GroupedBlocks;
+    dequantizeRow(WeightType::Q4_0, in + static_cast<size_t>(groups) * kQ4GroupBytes,
+                  (blocks - done) * kQuantBlock, dst + done * kQuantBlock);
+}
+
 }  // namespace griffin

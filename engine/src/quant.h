@@ -46,4 +46,17 @@ void quantizeRow(WeightType type, const float* src, int64_t cols, void* dst);
 // Decodes one row of `type` into `cols` floats.
 void dequantizeRow(WeightType type, const void* src, int64_t cols, float* dst);
 
+// The grouped q4_0 row, the layout the AVX-512 VNNI kernels read (cpu/weight_layout.h): the
+// row's blocks taken 4 at a time; a full group's 72 bytes hold the 4 blocks' 16 quant bytes in
+// block order, then their 4 f16 scales, so that one 64-byte load fetches all of the group's
+// weights. The blocks of a last, partial group stay as GGUF blocks. Same size as the GGUF row.
+constexpr int64_t kQ4GroupedBlocks = 4;
+// GGUF q4_0 row -> grouped row. `src` and `dst` may be the same.
+void groupQ4Row(const void* src, int64_t cols, void* dst);
+// Grouped row -> GGUF q4_0 row. `src` and `dst` may be the same.
+void ungroupQ4Row(const void* src, int64_t cols, void* dst);
+// Decodes one grouped q4_0 row into `cols` floats (the values dequantizeRow gives for the
+// GGUF row it came from).
+void dequantizeGroupedQ4Row(const void* src, int64_t cols, float* dst);
+
 }  // namespace griffin

@@ -23,6 +23,9 @@ struct Matrix {
     const void* data = nullptr;
     int64_t rows = 0;
     int64_t cols = 0;
+    // q4_0 rows in the grouped layout of quant.h (groupQ4Row) rather than GGUF blocks: what the
+    // CPU backend reads on AVX-512 VNNI (cpu/weight_layout.h).
+    bool q4Grouped = false;
 
     const std::byte* row(int64_t r) const;
 };
@@ -80,5 +83,22 @@ bool isQuantizableMatrix(const std::string& name);
 Result<std::unique_ptr<io::MemoryArchive>> convertMatrices(
     std::shared_ptr<const io::TensorArchive> source, WeightType type, int threads,
     const std::function<void(double)>& progress, std::stop_token stop);
+
+// Calls fn(Matrix&) for every matrix of `weights` (the embedding first, then layer by layer).
+template <typename Fn>
+void forEachMatrix(ModelWeights& weights, Fn&& fn) {
+    fn(weights.embedding);
+    for (LayerWeights& l : weights.layers) {
+        for (Matrix* m : {&l.mlpGate, &l.mlpUp, &l.mlpDown}) fn(*m);
+        if (l.type == BlockType::Recurrent) {
+            RecurrentWeights& r = l.recurrent;
+            for (Matrix* m : {&r.linearX, &r.linearY, &r.linearOut, &r.inputGate, &r.recurrentGate})
+                fn(*m);
+        } else {
+            AttentionWeights& a = l.attention;
+            for (Matrix* m : {&a.q, &a.k, &a.v, &a.o}) fn(*m);
+        }
+    }
+}
 
 }  // namespace griffin

@@ -5,7 +5,9 @@
 // the (de)quantizers against the GGUF block definitions.
 #include "cpu/kernels.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -171,6 +173,94 @@ private slots:
         }
         qInfo("%s on %s: max error / sum|w x| = %.2e", weightTypeName(type), cpu::isaName(active),
               worst);
+    }
+
+    void groupedQ4RowsRoundTrip() {
+        std::mt19937 rng(5);
+        // No full group, one group and a 3-block tail, several groups, the 2B width.
+        for (int64_t cols : {32, 96, 128, 224, 544, 2560}) {
+            HostMatrix m = randomMatrix(rng, WeightType::Q4_0, 1, cols);
+            const size_t n = m.bytes.size();
+            std::vector<std::byte> grouped(n), back(n);
+            groupQ4Row(m.bytes.data(), cols, grouped.data());
+            const int64_t groups = cols / 32 / kQ4GroupedBlocks;
+            if (groups > 0) {
+                QVERIFY(grouped != m.bytes);
+                // Group 0: block 1's quants at 16, block 2's scale at 64 + 4.
+                const auto* blocks = reinterpret_cast<const BlockQ4_0*>(m.bytes.data());
+                QVERIFY(std::memcmp(grouped.data() + 16, blocks[1].qs, 16) == 0);
+                QVERIFY(std::memcmp(grouped.data() + 68, &blocks[2].d, 2) == 0);
+            }
+            // A partial last group stays GGUF.
+            const size_t full = static_cast<size_t>(groups) * 72;
+            QVERIFY(std::memcmp(grouped.data() + full, m.bytes.data() + full, n - full) == 0);
+            std::vector<float> values(static_cast<size_t>(cols));
+            dequantizeGroupedQ4Row(grouped.data(), cols, values.data());
+            QCOMPARE(values, m.dequantized);
+            ungroupQ4Row(grouped.data(), cols, back.data());
+            QCOMPARE(back, m.bytes);
+            // In place, both ways.
+            std::vector<std::byte> inPlace = m.bytes;
+            groupQ4Row(inPlace.data(), cols, inPlace.data());
+            QCOMPARE(inPlace, grouped);
+            ungroupQ4Row(inPlace.data(), cols, inPlace.data());
+            QCOMPARE(inPlace, m.bytes);
+        }
+    }
+
+    // Grouped q4_0 rows give the GGUF rows' results bit for bit on every path: the VNNI kernels
+    // read them directly, the others get them back in GGUF blocks.
+    void groupedQ4MatchesGgufOnEveryPath_data() {
+        QTest::addColumn<int>("isa");
+        for (cpu::Isa isa : kIsas) QTest::newRow(cpu::isaName(isa)) << static_cast<int>(isa);
+    }
+    void groupedQ4MatchesGgufOnEveryPath() {
+        QFETCH(int, isa);
+        const cpu::Isa active = cpu::setIsa(static_cast<cpu::Isa>(isa));
+        if (active != static_cast<cpu::Isa>(isa))
+            QSKIP("this CPU lacks the instruction set");
+        std::mt19937 rng(9);
+        std::normal_distribution<float> dist(0.0f, 1.0f);
+        for (int64_t rows : {1, 3, 5, 13, 37}) {
+            for (int64_t tokens : {1, 2, 3, 7}) {
+                for (int64_t k : {32, 96, 128, 160, 544}) {
+                    HostMatrix w = randomMatrix(rng, WeightType::Q4_0, rows, k);
+                    std::vector<std::byte> grouped(w.bytes.size());
+                    const size_t perRow = rowBytes(WeightType::Q4_0, k);
+                    for (int64_t r = 0; r < rows; ++r)
+                        groupQ4Row(w.bytes.data() + r * perRow, k, grouped.data() + r * perRow);
+                    Matrix g{WeightType::Q4_0, grouped.data(), rows, k};
+                    g.q4Grouped = true;
+                    std::vector<float> x(static_cast<size_t>(tokens * k));
+                    for (float& v : x) v = dist(rng);
+                    cpu::QuantizedActivations xq;
+                    cpu::quantizeActivations(active, WeightType::Q4_0, x.data(), tokens, k, xq);
+                    // A range that starts past row 0, as the thread pool's shares do.
+                    const int64_t begin = rows > 2 ? 2 : 0;
+                    const int64_t n = rows - begin;
+                    std::vector<float> yPlain(static_cast<size_t>(tokens * n), NAN);
+                    std::vector<float> yGrouped(yPlain.size(), NAN);
+                    cpu::gemmRows(active, w.view, begin, rows, x.data(), &xq, tokens, yPlain.data(),
+                                  n);
+                    cpu::gemmRows(active, g, begin, rows, x.data(), &xq, tokens, yGrouped.data(),
+                                  n);
+                    for (float v : yPlain) QVERIFY(!std::isnan(v));
+                    QVERIFY2(
+                        yGrouped == yPlain,
+                        qPrintable(QString("rows %1 tokens %2 k %3").arg(rows).arg(tokens).arg(k)));
+                }
+            }
+        }
+        // The embedding lookup reads grouped rows too.
+        HostMatrix w = randomMatrix(rng, WeightType::Q4_0, 3, 544);
+        for (int64_t r = 0; r < 3; ++r) {
+            const size_t at = static_cast<size_t>(r) * rowBytes(WeightType::Q4_0, 544);
+            groupQ4Row(w.bytes.data() + at, 544, w.bytes.data() + at);
+        }
+        w.view.q4Grouped = true;
+        std::vector<float> row(544);
+        loadRow(w.view, 2, row.data());
+        QVERIFY(std::equal(row.begin(), row.end(), w.dequantized.begin() + 2 * 544));
     }
 
     void matmulIsTheSameOnOneAndManyThreads_data() {

@@ -165,7 +165,8 @@ BackendChoice chooseAutoBackend(const std::vector<ComputeDevice>& devices);
 int64_t stateBytesFor(const ModelConfig& config);
 
 // Not thread-safe: create, use and destroy it on one thread. The weights stay memory-mapped from
-// the checkpoint for the Model's lifetime.
+// the checkpoint for the Model's lifetime, except q4_0 matrices loaded for the CPU backend on
+// AVX-512 VNNI, which are copied into the layout its kernels read.
 class Model {
 public:
     // Loads an HF model directory (config.json + model.safetensors or a sharded index), the

@@ -229,6 +229,22 @@ void runGemm(Isa isa, abi::GemmArgs& args) {
 
 void gemmRows(Isa isa, const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
               const QuantizedActivations* xq, int64_t tokens, float* y, int64_t ldy) {
+    if (w.q4Grouped && w.type == WeightType::Q4_0 && xq != nullptr && xq->groups.empty()) {
+        // Only the VNNI kernels read grouped rows. Another instruction set (capped after the
+        // model was laid out, as tests do) gets the rows back in GGUF blocks, a few at a time.
+        thread_local std::vector<unsigned char> gguf;
+        const size_t perRow = rowBytes(w.type, w.cols);
+        constexpr int64_t kRowsAtOnce = 16;
+        gguf.resize(perRow * kRowsAtOnce);
+        for (int64_t r = rowBegin; r < rowEnd; r += kRowsAtOnce) {
+            const int64_t n = std::min(kRowsAtOnce, rowEnd - r);
+            for (int64_t i = 0; i < n; ++i)
+                ungroupQ4Row(w.row(r + i), w.cols, gguf.data() + static_cast<size_t>(i) * perRow);
+            const Matrix plain{w.type, gguf.data(), n, w.cols};
+            gemmRows(isa, plain, 0, n, x, xq, tokens, y + (r - rowBegin), ldy);
+        }
+        return;
+    }
     abi::GemmArgs args;
     args.type = static_cast<int>(w.type);
     args.w = reinterpret_cast<const unsigned char*>(w.row(rowBegin));
@@ -247,6 +263,8 @@ void gemmRows(Isa isa, const Matrix& w, int64_t rowBegin, int64_t rowEnd, const 
                 return;
             isa = Isa::Avx512Vnni;
             args.xg = xq->groups.data();
+            if (w.q4Grouped && w.type == WeightType::Q4_0)
+                args.type = abi::kQ4_0Grouped;
         } else {
             isa = isa == Isa::Avx512Vnni ? Isa::Avx512 : isa;
             args.xq = xq->blocks.data();

@@ -11,8 +11,9 @@
 
 namespace griffin::cpu::abi {
 
-// Weight type codes (the values of griffin::WeightType).
-enum : int { kF32 = 0, kBf16 = 1, kF16 = 2, kQ8_0 = 3, kQ4_0 = 4 };
+// Weight type codes (the values of griffin::WeightType), and kQ4_0Grouped: q4_0 rows in the
+// grouped layout of quant.h (groupQ4Row), which only gemmAvx512Vnni reads.
+enum : int { kF32 = 0, kBf16 = 1, kF16 = 2, kQ8_0 = 3, kQ4_0 = 4, kQ4_0Grouped = 5 };
 
 // Activations quantized for the block types: 32 values, value i = d * qs[i], 16-bit so that
 // their rounding (about 1/65000 of the block's largest value) is negligible next to the

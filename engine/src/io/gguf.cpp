@@ -353,4 +353,8 @@ Status GgufArchive::parse() {
     return {};
 }
 
+void GgufArchive::release(const std::byte* p, size_t n) const {
+    m_file->release(p, n);  // ignores a realigned copy (not in the mapping)
+}
+
 }  // namespace griffin::io

@@ -75,6 +75,8 @@ public:
     // file when the GGUF has none.
     Result<std::string_view> tokenizerBytes() const;
 
+    void release(const std::byte* p, size_t n) const override;
+
 private:
     GgufArchive() = default;
     Status parse();

@@ -2,6 +2,7 @@
 #include "io/mapped_file.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include <fcntl.h>
@@ -37,6 +38,22 @@ Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::filesystem::path
     }
     ::close(fd);
     return file;
+}
+
+void MappedFile::release(const std::byte* p, size_t n) const {
+    if (m_data == nullptr || p < m_data || p > m_data + m_size || n > m_size - (p - m_data))
+        return;
+    const long page = ::sysconf(_SC_PAGESIZE);
+    if (page <= 0)
+        return;
+    const auto pageBytes = static_cast<uintptr_t>(page);
+    const uintptr_t begin =
+        (reinterpret_cast<uintptr_t>(p) + pageBytes - 1) / pageBytes * pageBytes;
+    const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + n) / pageBytes * pageBytes;
+    // A private, read-only file mapping: the pages hold nothing but the file's bytes, so
+    // dropping them loses nothing. A failure only leaves them resident.
+    if (begin < end)
+        ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
 MappedFile::~MappedFile() {

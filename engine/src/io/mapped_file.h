@@ -21,6 +21,9 @@ public:
 
     std::span<const std::byte> bytes() const { return {m_data, m_size}; }
     const std::filesystem::path& path() const { return m_path; }
+    // Drops the whole pages inside [p, p + n) (a part of this mapping) from the process: they
+    // stop counting in its resident memory and are read again from the file if touched.
+    void release(const std::byte* p, size_t n) const;
 
 private:
     MappedFile() = default;

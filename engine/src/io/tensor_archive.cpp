@@ -19,6 +19,24 @@ const TensorInfo* TensorArchive::find(const std::string& name) const {
     return it == m_tensors.end() ? nullptr : &it->second;
 }
 
+std::byte* TensorArchive::writable(const std::byte*, size_t) const {
+    return nullptr;
+}
+
+void TensorArchive::release(const std::byte*, size_t) const {}
+
+std::byte* MemoryArchive::writable(const std::byte* p, size_t n) const {
+    auto it = m_owned.upper_bound(p);
+    if (it == m_owned.begin())
+        return nullptr;
+    --it;
+    const auto offset = static_cast<size_t>(p - it->first);
+    if (offset > it->second || n > it->second - offset)
+        return nullptr;
+    // The archive allocated these bytes writable; only the pointers it hands out are const.
+    return const_cast<std::byte*>(p);
+}
+
 void MemoryArchive::Deleter::operator()(std::byte* p) const {
     std::free(p);
 }
@@ -42,6 +60,7 @@ std::byte* MemoryArchive::add(const std::string& name, WeightType type, std::vec
     info.bytes = bytes;
     info.file = file;
     m_tensors[name] = std::move(info);
+    m_owned[p] = bytes;
     return p;
 }
 

@@ -36,6 +36,15 @@ public:
     const TensorInfo* find(const std::string& name) const;
     const std::map<std::string, TensorInfo>& tensors() const { return m_tensors; }
 
+    // The bytes [p, p + n) of one of this archive's tensors as writable memory, for rearranging
+    // them in place (cpu/weight_layout.h), or nullptr where they are not the archive's own
+    // memory to change (a file mapping, a view into another archive).
+    virtual std::byte* writable(const std::byte* p, size_t n) const;
+    // Tells the archive that nothing reads [p, p + n) through it any more (the data was copied
+    // elsewhere): a file mapping drops those pages from the process, and would read them again
+    // from the file if asked. Does nothing for memory the archive owns.
+    virtual void release(const std::byte* p, size_t n) const;
+
 protected:
     std::map<std::string, TensorInfo> m_tensors;
 };
@@ -56,6 +65,8 @@ public:
 
     const PageArena& arena() const { return m_arena; }
 
+    std::byte* writable(const std::byte* p, size_t n) const override;
+
 private:
     struct Deleter {
         void operator()(std::byte* p) const;
@@ -63,6 +74,7 @@ private:
     PageArena m_arena;
     std::vector<std::unique_ptr<std::byte, Deleter>> m_buffers;  // where the arena could not map
     std::vector<std::shared_ptr<const TensorArchive>> m_kept;
+    std::map<const std::byte*, size_t> m_owned;  // start -> bytes of each tensor added by add()
 };
 
 }  // namespace griffin::io

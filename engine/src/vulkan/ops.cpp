@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "quant.h"
 
@@ -77,6 +78,7 @@ Result<DeviceMatrix> uploadMatrix(Arena& arena, Transfer& transfer, const Matrix
         const int64_t batchRows =
             std::max<int64_t>(1, static_cast<int64_t>(transfer.capacity() / rowBytes));
         std::byte* batch = nullptr;
+        std::vector<std::byte> gguf;  // a grouped q4_0 row back in GGUF blocks
         for (int64_t r = 0; r < range.rows; ++r) {
             if (r % batchRows == 0) {
                 const int64_t n = std::min(batchRows, range.rows - r);
@@ -89,12 +91,17 @@ Result<DeviceMatrix> uploadMatrix(Arena& arena, Transfer& transfer, const Matrix
             const int64_t srcRow = range.firstRow + r;
             std::byte* dst = batch + static_cast<size_t>(r % batchRows) * rowBytes;
             if (out.type != m.type) {
-                dequantizeRow(m.type, m.row(srcRow), m.cols, reinterpret_cast<float*>(dst));
+                loadRow(m, srcRow, reinterpret_cast<float*>(dst));
             } else if (m.type == WeightType::Q8_0 || m.type == WeightType::Q4_0) {
                 const bool q8 = m.type == WeightType::Q8_0;
                 const size_t blockBytes = q8 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
                 const size_t quantBytes = q8 ? 32 : 16;
                 const std::byte* src = m.row(srcRow);
+                if (m.q4Grouped) {  // the CPU layout (a model laid out for the CPU backend)
+                    gguf.resize(griffin::rowBytes(m.type, m.cols));
+                    ungroupQ4Row(src, m.cols, gguf.data());
+                    src = gguf.data();
+                }
                 for (int64_t b = 0; b < nb; ++b) {
                     const std::byte* blk = src + static_cast<size_t>(b) * blockBytes;
                     uint16_t d;

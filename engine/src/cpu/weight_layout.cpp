@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cpu/weight_layout.h"
+
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "cpu/kernels.h"
+#include "quant.h"
+
+namespace griffin::cpu {
+
+bool groupQ4AtLoad() {
+    const char* env = std::getenv("GRIFFIN_Q4_LAYOUT");
+    if (env != nullptr && std::string_view(env) == "gguf")
+        return false;
+    return activeIsa() == Isa::Avx512Vnni;
+}
+
+Result<LayoutChange> groupQ4Matrices(ModelWeights& weights, const io::TensorArchive& archive,
+                                     io::PageArena& arena, ThreadPool* pool) {
+    LayoutChange change;
+    std::map<const void*, const void*> done;  // original data -> grouped data
+    Status status;
+    forEachMatrix(weights, [&](Matrix& m) {
+        if (!status || m.type != WeightType::Q4_0 || m.q4Grouped || m.data == nullptr)
+            return;
+        if (auto it = done.find(m.data); it != done.end()) {
+            m.data = it->second;
+            m.q4Grouped = true;
+            return;
+        }
+        const size_t perRow = rowBytes(m.type, m.cols);
+        const size_t bytes = perRow * static_cast<size_t>(m.rows);
+        const auto* source = static_cast<const std::byte*>(m.data);
+        std::byte* target = archive.writable(source, bytes);
+        const bool inPlace = target != nullptr;
+        if (!inPlace) {
+            target = arena.allocate(bytes);
+            if (target == nullptr) {
+                status = makeError(ErrorCode::OutOfMemory,
+                                   "no memory for a " + std::to_string(bytes >> 20) +
+                                       " MiB copy of a q4_0 matrix in the CPU layout");
+                return;
+            }
+        }
+        const auto rearrange = [&](int64_t begin, int64_t end) {
+            for (int64_t r = begin; r < end; ++r) {
+                const size_t at = static_cast<size_t>(r) * perRow;
+                groupQ4Row(source + at, m.cols, target + at);
+            }
+        };
+        if (pool != nullptr)
+            pool->parallelFor(m.rows, 64, rearrange);
+        else
+            rearrange(0, m.rows);
+        if (!inPlace)
+            archive.release(source, bytes);
+        done[m.data] = target;
+        m.data = target;
+        m.q4Grouped = true;
+        ++change.matrices;
+        (inPlace ? change.inPlaceBytes : change.copiedBytes) += static_cast<int64_t>(bytes);
+    });
+    if (!status)
+        return status.error();
+    return change;
+}
+
+}  // namespace griffin::cpu

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CPU backend's q4_0 layout (cpu/weight_layout.h): matrices the archive owns are rearranged
+// in place, those of a GGUF file are copied and the file's pages released (and still read back
+// right), a matrix bound twice is rearranged once, and a model computes the same logits bit for
+// bit whichever layout it gets.
+#include "cpu/weight_layout.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include <QtTest>
+
+#include "cpu/kernels.h"
+#include "gguf_model.h"
+#include "griffin/gguf.h"
+#include "griffin/model.h"
+#include "io/gguf.h"
+#include "io/safetensors.h"
+#include "model_runs.h"
+#include "quant.h"
+#include "test_files.h"
+#include "weights.h"
+
+using namespace griffin;
+
+namespace {
+
+// Sets GRIFFIN_Q4_LAYOUT for its lifetime.
+class LayoutEnv {
+public:
+    explicit LayoutEnv(const char* value) {
+        if (value != nullptr)
+            ::setenv("GRIFFIN_Q4_LAYOUT", value, 1);
+        else
+            ::unsetenv("GRIFFIN_Q4_LAYOUT");
+    }
+    ~LayoutEnv() { ::unsetenv("GRIFFIN_Q4_LAYOUT"); }
+};
+
+std::vector<float> logitsOf(const std::filesystem::path& path, const LoadOptions& options) {
+    auto model = Model::load(path, options);
+    if (!model)
+        qFatal("load failed: %s", model.error().message.c_str());
+    State state = (*model)->newState();
+    const auto tokens =
+        test::tinyManifest().at("cases").at("prefill").at("tokens").get<std::vector<int32_t>>();
+    std::vector<float> out = test::prefillAll(**model, state, tokens);
+    // And a few steps after the prefill.
+    for (int32_t token : {3, 17, 200}) {
+        auto step = (*model)->step(state, token);
+        if (!step)
+            qFatal("step failed: %s", step.error().message.c_str());
+        out.insert(out.end(), step->begin(), step->end());
+    }
+    return out;
+}
+
+// Each matrix's rows as floats.
+std::vector<std::vector<float>> valuesOf(ModelWeights& weights) {
+    std::vector<std::vector<float>> out;
+    forEachMatrix(weights, [&](Matrix& m) {
+        std::vector<float> v(static_cast<size_t>(m.rows * m.cols));
+        for (int64_t r = 0; r < m.rows; ++r) loadRow(m, r, v.data() + r * m.cols);
+        out.push_back(std::move(v));
+    });
+    return out;
+}
+
+int64_t q4Bytes(ModelWeights& weights) {
+    int64_t n = 0;
+    forEachMatrix(weights, [&](Matrix& m) {
+        if (m.type == WeightType::Q4_0)
+            n += m.rows * static_cast<int64_t>(rowBytes(m.type, m.cols));
+    });
+    return n;
+}
+
+}  // namespace
+
+class WeightLayoutTest : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase() {
+        test::makeTinyChatModel(m_dir.path() / "model");
+        auto summary = quantizeModel(m_dir.path() / "model", WeightType::Q4_0, ggufPath());
+        QVERIFY2(summary, summary ? "" : summary.error().message.c_str());
+    }
+
+    void theEnvironmentCanKeepGgufBlocks() {
+        {
+            LayoutEnv env("gguf");
+            QVERIFY(!cpu::groupQ4AtLoad());
+        }
+        LayoutEnv env(nullptr);
+        QCOMPARE(cpu::groupQ4AtLoad(), cpu::activeIsa() == cpu::Isa::Avx512Vnni);
+    }
+
+    void memoryTheArchiveOwnsIsRearrangedInPlace() {
+        auto source = io::SafetensorsArchive::open(m_dir.path() / "model");
+        QVERIFY(source);
+        auto config = loadModelConfig(m_dir.path() / "model" / "config.json");
+        QVERIFY(config);
+        auto converted = convertMatrices(std::move(*source), WeightType::Q4_0, 1, {}, {});
+        QVERIFY(converted);
+        const io::MemoryArchive& archive = **converted;
+        auto weights = bindWeights(*config, archive, "tiny", {}, {});
+        QVERIFY(weights);
+        const std::vector<std::vector<float>> before = valuesOf(*weights);
+        // The down projection [64, 384] has 3 full groups per row: its bytes must change.
+        const Matrix down = weights->layers[0].mlpDown;
+        QCOMPARE(down.type, WeightType::Q4_0);
+        const size_t downBytes = rowBytes(down.type, down.cols) * static_cast<size_t>(down.rows);
+        const std::vector<std::byte> downGguf(static_cast<const std::byte*>(down.data),
+                                              static_cast<const std::byte*>(down.data) + downBytes);
+
+        io::PageArena arena;
+        auto change = cpu::groupQ4Matrices(*weights, archive, arena);
+        QVERIFY2(change, change ? "" : change.error().message.c_str());
+        QVERIFY(change->matrices > 0);
+        QCOMPARE(change->copiedBytes, int64_t{0});
+        QCOMPARE(change->inPlaceBytes, q4Bytes(*weights));
+        QCOMPARE(arena.reservedBytes(), size_t{0});
+        QCOMPARE(weights->layers[0].mlpDown.data, down.data);  // same memory
+        QVERIFY(weights->layers[0].mlpDown.q4Grouped);
+        QVERIFY(std::memcmp(down.data, downGguf.data(), downBytes) != 0);
+        QCOMPARE(valuesOf(*weights), before);  // every value where it was
+    }
+
+    void aGgufFileIsCopiedAndItsPagesStillReadBack() {
+        auto archive = io::GgufArchive::open(ggufPath());
+        QVERIFY(archive);
+        auto config = configFromGguf(**archive);
+        QVERIFY(config);
+        auto weights = bindWeights(*config, **archive, "tiny.gguf", {}, {});
+        QVERIFY(weights);
+        const std::vector<std::vector<float>> before = valuesOf(*weights);
+        ModelWeights original = *weights;
+
+        io::PageArena arena;
+        auto change = cpu::groupQ4Matrices(*weights, **archive, arena);
+        QVERIFY2(change, change ? "" : change.error().message.c_str());
+        QCOMPARE(change->inPlaceBytes, int64_t{0});
+        QCOMPARE(change->copiedBytes, q4Bytes(*weights));
+        QVERIFY(arena.reservedBytes() > 0);
+        QVERIFY(weights->layers[0].mlpDown.data != original.layers[0].mlpDown.data);
+        QCOMPARE(valuesOf(*weights), before);
+        // The released file pages come back from the file unchanged.
+        QCOMPARE(valuesOf(original), before);
+        auto again = io::GgufArchive::open(ggufPath());
+        QVERIFY(again);
+        for (const auto& [name, t] : (*archive)->tensors()) {
+            const io::TensorInfo* fresh = (*again)->find(name);
+            QVERIFY(fresh != nullptr && fresh->bytes == t.bytes);
+            QVERIFY2(std::memcmp(fresh->data, t.data, t.bytes) == 0, name.c_str());
+        }
+    }
+
+    void aMatrixBoundTwiceIsRearrangedOnce() {
+        auto archive = io::GgufArchive::open(ggufPath());
+        QVERIFY(archive);
+        auto config = configFromGguf(**archive);
+        QVERIFY(config);
+        auto weights = bindWeights(*config, **archive, "tiny.gguf", {}, {});
+        QVERIFY(weights);
+        weights->layers[1].mlpDown = weights->layers[0].mlpDown;
+        const std::vector<std::vector<float>> before = valuesOf(*weights);
+        io::PageArena arena;
+        auto change = cpu::groupQ4Matrices(*weights, **archive, arena);
+        QVERIFY(change);
+        QCOMPARE(weights->layers[1].mlpDown.data, weights->layers[0].mlpDown.data);
+        QVERIFY(weights->layers[1].mlpDown.q4Grouped);
+        QCOMPARE(valuesOf(*weights), before);
+    }
+
+    // The model computes the same logits with either layout, loaded from the GGUF file and
+    // quantized at load.
+    void logitsAreTheSameWithEitherLayout() {
+        std::vector<float> gguf, grouped;
+        for (bool fromFile : {true, false}) {
+            LoadOptions options;
+            options.threads = 2;
+            std::filesystem::path path = ggufPath();
+            if (!fromFile) {
+                path = m_dir.path() / "model";
+                options.quantize = WeightType::Q4_0;
+            }
+            {
+                LayoutEnv env("gguf");
+                gguf = logitsOf(path, options);
+            }
+            {
+                LayoutEnv env(nullptr);
+                grouped = logitsOf(path, options);
+            }
+            QVERIFY(!gguf.empty());
+            QCOMPARE(grouped, gguf);
+        }
+    }
+
+private:
+    std::filesystem::path ggufPath() const { return m_dir.path() / "q4.gguf"; }
+    test::TempDir m_dir;
+};
+
+QTEST_APPLESS_MAIN(WeightLayoutTest)
+#include "weight_layout_test.moc"
