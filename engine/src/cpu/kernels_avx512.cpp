@@ -100,7 +100,8 @@ void tileFloat(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k1
 
 // Decode for the float types: one token, rows streamed one at a time (a single stream per
 // thread, which the hardware prefetcher follows best), 64 columns per step into four
-// independent chains, plus a software prefetch GemmArgs::prefetchRows rows on per cache line.
+// independent chains, plus a software prefetch into L2 GemmArgs::prefetchRows rows on per cache
+// line.
 template <int Type>
 void decodeFloatRows(const GemmArgs& a) {
     constexpr int64_t kBytes = Type == kF32 ? 4 : 2;
@@ -113,7 +114,7 @@ void decodeFloatRows(const GemmArgs& a) {
             const char* next = reinterpret_cast<const char*>(row) + ahead + k * kBytes;
 #pragma GCC unroll 4
             for (int64_t line = 0; line < 64 * kBytes; line += 64)
-                _mm_prefetch(next + line, _MM_HINT_T0);
+                _mm_prefetch(next + line, _MM_HINT_T1);  // into L2 only: see runGemm
             acc0 = _mm512_fmadd_ps(loadW<Type>(row, k), _mm512_loadu_ps(a.x + k), acc0);
             acc1 = _mm512_fmadd_ps(loadW<Type>(row, k + 16), _mm512_loadu_ps(a.x + k + 16), acc1);
             acc2 = _mm512_fmadd_ps(loadW<Type>(row, k + 32), _mm512_loadu_ps(a.x + k + 32), acc2);

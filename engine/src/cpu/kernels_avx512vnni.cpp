@@ -137,11 +137,12 @@ void tile(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k1, boo
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
             if constexpr (T == 1) {  // decode: see GemmArgs::prefetchRows
-                // A group is 68 (q8_0) or 72 (q4_0) bytes: two prefetches miss no line.
+                // A group is 68 (q8_0) or 72 (q4_0) bytes: two prefetches miss no line. Into
+                // L2 only (see runGemm in kernels.cpp).
                 const char* next = reinterpret_cast<const char*>(rows[r]) + ahead +
                                    g * G * (Type == kQ8_0 ? 34 : 18);
-                _mm_prefetch(next, _MM_HINT_T0);
-                _mm_prefetch(next + 64, _MM_HINT_T0);
+                _mm_prefetch(next, _MM_HINT_T1);
+                _mm_prefetch(next + 64, _MM_HINT_T1);
             }
             __m512i w[V];
             __m512 dw;
