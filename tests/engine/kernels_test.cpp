@@ -175,6 +175,38 @@ private slots:
               worst);
     }
 
+    // The AVX-512 activation quantizer writes the bytes of the portable definition.
+    void vnniActivationGroupsMatchTheReference() {
+        if (cpu::setIsa(cpu::Isa::Avx512Vnni) != cpu::Isa::Avx512Vnni)
+            QSKIP("this CPU lacks AVX-512 VNNI");
+        std::mt19937 rng(13);
+        std::normal_distribution<float> dist(0.0f, 3.0f);
+        for (WeightType type : {WeightType::Q8_0, WeightType::Q4_0}) {
+            // Partial last groups (32, 96, 160), whole ones, and several rows.
+            for (int64_t cols : {32, 64, 96, 128, 160, 544, 2560}) {
+                const int64_t rows = 3;
+                std::vector<float> x(static_cast<size_t>(rows * cols));
+                for (float& v : x) v = dist(rng);
+                // A zero block, a block of one tiny value, and exact ties (x * inv = k + 0.5).
+                std::fill_n(x.begin(), 32, 0.0f);
+                if (cols >= 64) {
+                    std::fill_n(x.begin() + 32, 32, 0.0f);
+                    x[40] = 1e-30f;
+                }
+                for (int i = 0; i < 8; ++i) x[static_cast<size_t>(cols + i)] = 0.5f + i;
+                x[static_cast<size_t>(cols + 8)] = 127.0f;
+                cpu::QuantizedActivations fast;
+                cpu::quantizeActivations(cpu::Isa::Avx512Vnni, type, x.data(), rows, cols, fast);
+                std::vector<cpu::abi::ActGroup8> reference;
+                cpu::quantizeGroupsReference(type, x.data(), rows, cols, reference);
+                QCOMPARE(fast.groups.size(), reference.size());
+                QVERIFY2(std::memcmp(fast.groups.data(), reference.data(),
+                                     reference.size() * sizeof(cpu::abi::ActGroup8)) == 0,
+                         qPrintable(QString("%1, %2 columns").arg(weightTypeName(type)).arg(cols)));
+            }
+        }
+    }
+
     void groupedQ4RowsRoundTrip() {
         std::mt19937 rng(5);
         // No full group, one group and a 3-block tail, several groups, the 2B width.

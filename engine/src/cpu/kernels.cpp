@@ -69,8 +69,10 @@ inline int8_t roundToInt8(float x) {
     return static_cast<int8_t>(static_cast<int32_t>((x + kRound) - kRound));
 }
 
-void quantizeGroups(WeightType type, const float* x, int64_t rows, int64_t cols,
-                    std::vector<abi::ActGroup8>& out) {
+}  // namespace
+
+void quantizeGroupsReference(WeightType type, const float* x, int64_t rows, int64_t cols,
+                             std::vector<abi::ActGroup8>& out) {
     const int64_t blocks = cols / kQuantBlock, per = groupBlocks(type);
     const int64_t groups = (blocks + per - 1) / per;
     out.assign(static_cast<size_t>(rows * groups), abi::ActGroup8{});
@@ -94,6 +96,24 @@ void quantizeGroups(WeightType type, const float* x, int64_t rows, int64_t cols,
             }
         }
     }
+}
+
+namespace {
+
+// The VNNI kernels' activations: the AVX-512 version where the CPU has it (about ten times
+// faster; the portable one cost 0.75% of a 2B q4_0 decode step on one thread while the other
+// waited).
+void quantizeGroups(WeightType type, const float* x, int64_t rows, int64_t cols,
+                    std::vector<abi::ActGroup8>& out) {
+#if defined(GRIFFIN_X86_KERNELS)
+    if (supportedIsa() == Isa::Avx512Vnni) {
+        const int64_t blocks = cols / kQuantBlock, per = groupBlocks(type);
+        out.assign(static_cast<size_t>(rows * ((blocks + per - 1) / per)), abi::ActGroup8{});
+        abi::quantizeGroupsAvx512Vnni(static_cast<int>(type), x, rows, cols, out.data());
+        return;
+    }
+#endif
+    quantizeGroupsReference(type, x, rows, cols, out);
 }
 
 std::atomic<int>& activeSlot() {

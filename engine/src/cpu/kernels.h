@@ -35,6 +35,10 @@ struct QuantizedActivations {
 // for float types). `cols` must be a multiple of 32.
 void quantizeActivations(Isa isa, WeightType type, const float* x, int64_t rows, int64_t cols,
                          QuantizedActivations& out);
+// The portable definition of the VNNI kernels' 8-bit activation groups (quantizeActivations
+// on Avx512Vnni runs an AVX-512 version that must give the same bytes).
+void quantizeGroupsReference(WeightType type, const float* x, int64_t rows, int64_t cols,
+                             std::vector<abi::ActGroup8>& out);
 // The values the kernels multiply: out [rows, cols] (tests compare against these).
 void dequantizeActivations(const QuantizedActivations& q, int64_t rows, int64_t cols, float* out);
 

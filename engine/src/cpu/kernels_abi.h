@@ -77,6 +77,10 @@ struct AccumulateArgs {
     int64_t ldo;
 };
 
+// Quantizes x [rows, cols] (cols a multiple of 32) into `out` (rows * groups per row, zeroed by
+// the caller) exactly as the portable quantizeGroups in kernels.cpp does, with AVX-512.
+void quantizeGroupsAvx512Vnni(int type, const float* x, int64_t rows, int64_t cols, ActGroup8* out);
+
 void gemmScalar(const GemmArgs& args);
 void gemmAvx2(const GemmArgs& args);
 void gemmAvx512(const GemmArgs& args);

@@ -176,6 +176,48 @@ constexpr bool kDecodeRowByRow = true;
 
 }  // namespace
 
+void quantizeGroupsAvx512Vnni(int type, const float* x, int64_t rows, int64_t cols,
+                              ActGroup8* out) {
+    const int64_t blocks = cols / 32, per = groupBlocks(type), groups = (blocks + per - 1) / per;
+    const __m512 magnitude = _mm512_castsi512_ps(_mm512_set1_epi32(0x7FFFFFFF));
+    const __m512i excess = _mm512_set1_epi8(static_cast<char>(type == kQ8_0 ? 128 : 8));
+    for (int64_t t = 0; t < rows; ++t) {
+        ActGroup8* row = out + t * groups;
+        for (int64_t b = 0; b < blocks; ++b) {
+            ActGroup8& g = row[b / per];
+            const int64_t j = b % per;
+            const float* v = x + t * cols + b * 32;
+            const __m512 v0 = _mm512_loadu_ps(v), v1 = _mm512_loadu_ps(v + 16);
+            const float amax = _mm512_reduce_max_ps(
+                _mm512_max_ps(_mm512_and_ps(v0, magnitude), _mm512_and_ps(v1, magnitude)));
+            const float d = amax / 127.0f;
+            const __m512 inv = _mm512_set1_ps(amax > 0.0f ? 127.0f / amax : 0.0f);
+            // Round to nearest even (the default rounding mode), as the portable code does.
+            const __m128i q0 = _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(v0, inv)));
+            const __m128i q1 = _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(v1, inv)));
+            if (type == kQ8_0) {  // values 0-31 at 32j; lanes 8j..8j+7
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(g.q + 32 * j), q0);
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(g.q + 32 * j + 16), q1);
+                _mm256_storeu_ps(g.d + 8 * j, _mm256_set1_ps(d));
+            } else {  // values 0-15 at 16j, 16-31 at 64 + 16j; lanes 4j..4j+3
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(g.q + 16 * j), q0);
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(g.q + 64 + 16 * j), q1);
+                _mm_storeu_ps(g.d + 4 * j, _mm_set1_ps(d));
+            }
+        }
+        // corr[l] = -excess * (sum of lane l's q values): vpdpbusd with the excess as the
+        // unsigned operand.
+        for (int64_t gi = 0; gi < groups; ++gi) {
+            ActGroup8& g = row[gi];
+            __m512i sum =
+                _mm512_dpbusd_epi32(_mm512_setzero_si512(), excess, _mm512_loadu_si512(g.q));
+            if (type != kQ8_0)
+                sum = _mm512_dpbusd_epi32(sum, excess, _mm512_loadu_si512(g.q + 64));
+            _mm512_storeu_si512(g.corr, _mm512_sub_epi32(_mm512_setzero_si512(), sum));
+        }
+    }
+}
+
 void gemmAvx512Vnni(const GemmArgs& a) {
     switch (a.type) {
         case kQ8_0:
