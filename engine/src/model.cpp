@@ -242,8 +242,8 @@ Result<std::unique_ptr<Model>> Model::fromArchive(ModelConfig config,
         if (cpu::groupQ4AtLoad()) {
             const auto layoutStarted = std::chrono::steady_clock::now();
             cpu::ThreadPool pool(options.threads);
-            auto change =
-                cpu::groupQ4Matrices(impl->weights, *impl->archive, impl->cpuCopies, &pool);
+            auto change = cpu::groupQ4Matrices(impl->weights, *impl->archive, impl->cpuCopies,
+                                               &pool, options.progress, options.stop);
             if (!change)
                 return makeError(change.error().code, dir.string() + ": " + change.error().message);
             if (change->matrices > 0) {

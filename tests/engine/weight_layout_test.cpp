@@ -5,6 +5,7 @@
 // bit whichever layout it gets.
 #include "cpu/weight_layout.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -155,6 +156,33 @@ private slots:
             QVERIFY(fresh != nullptr && fresh->bytes == t.bytes);
             QVERIFY2(std::memcmp(fresh->data, t.data, t.bytes) == 0, name.c_str());
         }
+    }
+
+    void progressIsReportedAndAStopCancels() {
+        auto archive = io::GgufArchive::open(ggufPath());
+        QVERIFY(archive);
+        auto config = configFromGguf(**archive);
+        QVERIFY(config);
+        auto weights = bindWeights(*config, **archive, "tiny.gguf", {}, {});
+        QVERIFY(weights);
+        ModelWeights copy = *weights;
+        std::vector<double> seen;
+        io::PageArena arena;
+        auto change = cpu::groupQ4Matrices(*weights, **archive, arena, nullptr,
+                                           [&](double f) { seen.push_back(f); });
+        QVERIFY(change);
+        QCOMPARE(static_cast<int64_t>(seen.size()), change->matrices);
+        QVERIFY(std::is_sorted(seen.begin(), seen.end()));
+        QCOMPARE(seen.back(), 1.0);
+
+        std::stop_source stop;
+        stop.request_stop();
+        io::PageArena other;
+        auto cancelled =
+            cpu::groupQ4Matrices(copy, **archive, other, nullptr, {}, stop.get_token());
+        QVERIFY(!cancelled);
+        QCOMPARE(cancelled.error().code, ErrorCode::Cancelled);
+        forEachMatrix(copy, [](Matrix& m) { QVERIFY(!m.q4Grouped); });
     }
 
     void aMatrixBoundTwiceIsRearrangedOnce() {

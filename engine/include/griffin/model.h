@@ -42,7 +42,9 @@ struct LoadOptions {
     // GRIFFIN_VULKAN_DEVICE environment variable, else the best device (discrete > integrated >
     // CPU). Ignored by the CPU backend.
     std::string device;
-    // Called with the fraction of tensors bound so far (0..1); may be empty.
+    // Called with the fraction done (0..1) of each step of the load in turn: converting to
+    // `quantize` if asked, binding the tensors, and on the CPU backend with AVX-512 VNNI laying
+    // out q4_0 matrices for its kernels (about a second per GB). May be empty.
     std::function<void(double)> progress;
     // Checked between tensors; a stop makes load() return ErrorCode::Cancelled.
     std::stop_token stop;

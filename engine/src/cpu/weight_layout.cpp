@@ -19,13 +19,25 @@ bool groupQ4AtLoad() {
 }
 
 Result<LayoutChange> groupQ4Matrices(ModelWeights& weights, const io::TensorArchive& archive,
-                                     io::PageArena& arena, ThreadPool* pool) {
+                                     io::PageArena& arena, ThreadPool* pool,
+                                     const std::function<void(double)>& progress,
+                                     std::stop_token stop) {
     LayoutChange change;
     std::map<const void*, const void*> done;  // original data -> grouped data
+    int64_t totalBytes = 0;
+    forEachMatrix(weights, [&](Matrix& m) {
+        if (m.type == WeightType::Q4_0 && !m.q4Grouped && m.data != nullptr)
+            totalBytes += m.rows * static_cast<int64_t>(rowBytes(m.type, m.cols));
+    });
+    int64_t doneBytes = 0;
     Status status;
     forEachMatrix(weights, [&](Matrix& m) {
         if (!status || m.type != WeightType::Q4_0 || m.q4Grouped || m.data == nullptr)
             return;
+        if (stop.stop_requested()) {
+            status = makeError(ErrorCode::Cancelled, "loading cancelled");
+            return;
+        }
         if (auto it = done.find(m.data); it != done.end()) {
             m.data = it->second;
             m.q4Grouped = true;
@@ -62,6 +74,9 @@ Result<LayoutChange> groupQ4Matrices(ModelWeights& weights, const io::TensorArch
         m.q4Grouped = true;
         ++change.matrices;
         (inPlace ? change.inPlaceBytes : change.copiedBytes) += static_cast<int64_t>(bytes);
+        doneBytes += static_cast<int64_t>(bytes);
+        if (progress && totalBytes > 0)
+            progress(static_cast<double>(doneBytes) / static_cast<double>(totalBytes));
     });
     if (!status)
         return status.error();

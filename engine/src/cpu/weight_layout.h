@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <stop_token>
 
 #include "cpu/thread_pool.h"
 #include "griffin/result.h"
@@ -33,8 +35,12 @@ struct LayoutChange {
 // pages leave the process's resident memory). A matrix bound twice is rearranged once.
 // OutOfMemory when a copy finds no memory; the weights are then unchanged where not yet done
 // and consistent everywhere (each matrix is either fully grouped and marked, or untouched).
-// Rows are rearranged on `pool`'s threads when given.
+// Rows are rearranged on `pool`'s threads when given. `progress` (may be empty) gets the fraction
+// of the q4_0 bytes done; `stop` is checked between matrices (Cancelled; the weights are then
+// partly rearranged, each matrix consistently, and the model being loaded is dropped anyway).
 Result<LayoutChange> groupQ4Matrices(ModelWeights& weights, const io::TensorArchive& archive,
-                                     io::PageArena& arena, ThreadPool* pool = nullptr);
+                                     io::PageArena& arena, ThreadPool* pool = nullptr,
+                                     const std::function<void(double)>& progress = {},
+                                     std::stop_token stop = {});
 
 }  // namespace griffin::cpu
