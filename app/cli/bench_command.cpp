@@ -185,6 +185,9 @@ struct DecodeResult {
     // GPU backends: greedy steps (Model::stepGreedy, the argmax on the device), as the chat
     // decodes at temperature 0.
     double greedyTokensPerSecond = 0;
+    // CPU, two or more contexts: the same number of steps again, taken in turns with the other
+    // contexts (0: not measured), and its ratio to the first context's.
+    double interleavedTokensPerSecond = 0, interleavedRatio = 0;
 };
 
 // Device time per op over some profiled decode steps (GPU backends).
@@ -314,6 +317,8 @@ int runBench(int argc, char** argv) {
     State state = m.newState();
     int64_t reached = 0;
     bool allReal = true;
+    std::vector<State> contextStates;     // each context's state after its timed steps
+    std::vector<int32_t> contextTokens;   // and the token to feed it next
     const double affordableFlops = 3e12;  // about half a minute of prefill on a small machine
     for (int64_t context : *contexts) {
         const int64_t delta = context - reached;
@@ -414,6 +419,44 @@ int runBench(int argc, char** argv) {
             }
         }
         decodeResults.push_back(d);
+        if (info.backend == BackendKind::Cpu) {
+            contextStates.push_back(std::move(work));
+            contextTokens.push_back(token);
+        }
+    }
+
+    // Flatness across contexts. Contexts timed one after another each meet the machine as it is
+    // then: on a shared VM two runs of one context a minute apart differed by 13%. So the same
+    // steps again, one step per context in turn (rounds of a few steps still drifted by 6%
+    // between two runs), compare them under the same conditions. CPU only: on a GPU backend
+    // switching states would copy them.
+    if (contextStates.size() > 1) {
+        std::cerr << "bench: decode " << steps << " tokens per context again, in turns...\n";
+        const int64_t rounds = steps;
+        std::vector<double> seconds(contextStates.size(), 0.0);
+        std::vector<int64_t> taken(contextStates.size(), 0);
+        for (int64_t round = 0; round < rounds; ++round) {
+            const int64_t n = steps * (round + 1) / rounds - steps * round / rounds;
+            for (size_t c = 0; c < contextStates.size(); ++c) {
+                const auto start = Clock::now();
+                for (int64_t i = 0; i < n; ++i) {
+                    auto logits = m.step(contextStates[c], contextTokens[c]);
+                    if (!logits)
+                        return fail("bench", logits.error().message);
+                    contextTokens[c] = static_cast<int32_t>(
+                        std::max_element(logits->begin(), logits->begin() + info.config.vocabSize) -
+                        logits->begin());
+                }
+                seconds[c] += secondsSince(start);
+                taken[c] += n;
+            }
+        }
+        for (size_t c = 0; c < contextStates.size(); ++c) {
+            decodeResults[c].interleavedTokensPerSecond =
+                static_cast<double>(taken[c]) / seconds[c];
+            decodeResults[c].interleavedRatio = decodeResults[c].interleavedTokensPerSecond /
+                                                decodeResults[0].interleavedTokensPerSecond;
+        }
     }
 
     // The machine's bounds last, so that the probe's 1 GiB buffer is not in the model's peak RSS.
@@ -487,6 +530,10 @@ int runBench(int argc, char** argv) {
             j["decode"].back()["device_wait_us_per_token"] = d.deviceWaitUs;
             j["decode"].back()["greedy_tokens_per_s"] = d.greedyTokensPerSecond;
         }
+        if (d.interleavedTokensPerSecond > 0) {
+            j["decode"].back()["interleaved_tokens_per_s"] = d.interleavedTokensPerSecond;
+            j["decode"].back()["interleaved_ratio_to_first_context"] = d.interleavedRatio;
+        }
     }
     if (opProfile) {
         nlohmann::ordered_json ops = nlohmann::json::array();
@@ -553,6 +600,14 @@ int runBench(int argc, char** argv) {
                           "                read probes next to it: %.1f / %.1f GB/s (%.2f of the "
                           "run's before / after mean)\n",
                           d.readBefore / 1e9, d.readAfter / 1e9, d.runBandwidthRatio);
+            std::cout << line;
+        }
+        if (d.interleavedTokensPerSecond > 0) {
+            std::snprintf(line, sizeof line,
+                          "                in turns with the other contexts: %.2f tok/s, %.3f of "
+                          "context %lld\n",
+                          d.interleavedTokensPerSecond, d.interleavedRatio,
+                          static_cast<long long>(decodeResults[0].context));
             std::cout << line;
         }
         if (info.backend != BackendKind::Cpu) {
