@@ -271,8 +271,20 @@ void accumulateTile(const AccumulateArgs& a, int64_t n0, int64_t f0) {
 #pragma GCC unroll 12
     for (int n = 0; n < N; ++n) acc[n][0] = acc[n][1] = _mm512_setzero_ps();
     const float* p = a.p + n0 * a.ldp;
+    // The first tile of a call asks for whole value rows 16 keys ahead (into L2): the tiles
+    // read 128 bytes of each row at a time, a strided pattern the hardware prefetcher follows
+    // poorly, and the values come from memory in decode (the weights streamed since the last
+    // step evicted them). 2B attention, 8 layers, alternated in one process (medians of 15):
+    // 2048 keys 4.39 -> 3.65 ms, 1024 keys 2.04 -> 1.86 ms. The same for the keys (next panel's
+    // rows in packPanel) was no faster.
+    const bool firstTile = f0 == 0 && n0 == 0;
+    const size_t rowBytes = static_cast<size_t>(a.cols) * sizeof(float);
     for (int64_t j = 0; j < a.keys; ++j) {
         const float* v = a.v + j * a.ldv + f0;
+        if (firstTile && j + 16 < a.keys) {
+            const char* ahead = reinterpret_cast<const char*>(a.v + (j + 16) * a.ldv);
+            for (size_t at = 0; at < rowBytes; at += 64) _mm_prefetch(ahead + at, _MM_HINT_T1);
+        }
         const __m512 v0 = _mm512_maskz_loadu_ps(m0, v);
         const __m512 v1 = _mm512_maskz_loadu_ps(m1, v + 16);
 #pragma GCC unroll 12
