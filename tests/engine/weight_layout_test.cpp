@@ -68,6 +68,24 @@ std::vector<std::vector<float>> valuesOf(ModelWeights& weights) {
     return out;
 }
 
+// The GGUF archive at `path` and its weights bound.
+struct BoundGguf {
+    std::unique_ptr<io::GgufArchive> archive;
+    ModelWeights weights;
+};
+BoundGguf bindGguf(const std::filesystem::path& path) {
+    auto archive = io::GgufArchive::open(path);
+    if (!archive)
+        qFatal("%s", archive.error().message.c_str());
+    auto config = configFromGguf(**archive);
+    if (!config)
+        qFatal("%s", config.error().message.c_str());
+    auto weights = bindWeights(*config, **archive, path.string(), {}, {});
+    if (!weights)
+        qFatal("%s", weights.error().message.c_str());
+    return {std::move(*archive), std::move(*weights)};
+}
+
 int64_t q4Bytes(ModelWeights& weights) {
     int64_t n = 0;
     forEachMatrix(weights, [&](Matrix& m) {
@@ -130,17 +148,14 @@ private slots:
     }
 
     void aGgufFileIsCopiedAndItsPagesStillReadBack() {
-        auto archive = io::GgufArchive::open(ggufPath());
-        QVERIFY(archive);
-        auto config = configFromGguf(**archive);
-        QVERIFY(config);
-        auto weights = bindWeights(*config, **archive, "tiny.gguf", {}, {});
-        QVERIFY(weights);
+        BoundGguf bound = bindGguf(ggufPath());
+        const std::unique_ptr<io::GgufArchive>& archive = bound.archive;
+        ModelWeights* weights = &bound.weights;
         const std::vector<std::vector<float>> before = valuesOf(*weights);
         ModelWeights original = *weights;
 
         io::PageArena arena;
-        auto change = cpu::groupQ4Matrices(*weights, **archive, arena);
+        auto change = cpu::groupQ4Matrices(*weights, *archive, arena);
         QVERIFY2(change, change ? "" : change.error().message.c_str());
         QCOMPARE(change->inPlaceBytes, int64_t{0});
         QCOMPARE(change->copiedBytes, q4Bytes(*weights));
@@ -151,7 +166,7 @@ private slots:
         QCOMPARE(valuesOf(original), before);
         auto again = io::GgufArchive::open(ggufPath());
         QVERIFY(again);
-        for (const auto& [name, t] : (*archive)->tensors()) {
+        for (const auto& [name, t] : archive->tensors()) {
             const io::TensorInfo* fresh = (*again)->find(name);
             QVERIFY(fresh != nullptr && fresh->bytes == t.bytes);
             QVERIFY2(std::memcmp(fresh->data, t.data, t.bytes) == 0, name.c_str());
@@ -159,16 +174,13 @@ private slots:
     }
 
     void progressIsReportedAndAStopCancels() {
-        auto archive = io::GgufArchive::open(ggufPath());
-        QVERIFY(archive);
-        auto config = configFromGguf(**archive);
-        QVERIFY(config);
-        auto weights = bindWeights(*config, **archive, "tiny.gguf", {}, {});
-        QVERIFY(weights);
+        BoundGguf bound = bindGguf(ggufPath());
+        const std::unique_ptr<io::GgufArchive>& archive = bound.archive;
+        ModelWeights* weights = &bound.weights;
         ModelWeights copy = *weights;
         std::vector<double> seen;
         io::PageArena arena;
-        auto change = cpu::groupQ4Matrices(*weights, **archive, arena, nullptr,
+        auto change = cpu::groupQ4Matrices(*weights, *archive, arena, nullptr,
                                            [&](double f) { seen.push_back(f); });
         QVERIFY(change);
         QCOMPARE(static_cast<int64_t>(seen.size()), change->matrices);
@@ -179,23 +191,20 @@ private slots:
         stop.request_stop();
         io::PageArena other;
         auto cancelled =
-            cpu::groupQ4Matrices(copy, **archive, other, nullptr, {}, stop.get_token());
+            cpu::groupQ4Matrices(copy, *archive, other, nullptr, {}, stop.get_token());
         QVERIFY(!cancelled);
         QCOMPARE(cancelled.error().code, ErrorCode::Cancelled);
         forEachMatrix(copy, [](Matrix& m) { QVERIFY(!m.q4Grouped); });
     }
 
     void aMatrixBoundTwiceIsRearrangedOnce() {
-        auto archive = io::GgufArchive::open(ggufPath());
-        QVERIFY(archive);
-        auto config = configFromGguf(**archive);
-        QVERIFY(config);
-        auto weights = bindWeights(*config, **archive, "tiny.gguf", {}, {});
-        QVERIFY(weights);
+        BoundGguf bound = bindGguf(ggufPath());
+        const std::unique_ptr<io::GgufArchive>& archive = bound.archive;
+        ModelWeights* weights = &bound.weights;
         weights->layers[1].mlpDown = weights->layers[0].mlpDown;
         const std::vector<std::vector<float>> before = valuesOf(*weights);
         io::PageArena arena;
-        auto change = cpu::groupQ4Matrices(*weights, **archive, arena);
+        auto change = cpu::groupQ4Matrices(*weights, *archive, arena);
         QVERIFY(change);
         QCOMPARE(weights->layers[1].mlpDown.data, weights->layers[0].mlpDown.data);
         QVERIFY(weights->layers[1].mlpDown.q4Grouped);
