@@ -190,8 +190,7 @@ private slots:
         std::stop_source stop;
         stop.request_stop();
         io::PageArena other;
-        auto cancelled =
-            cpu::groupQ4Matrices(copy, *archive, other, nullptr, {}, stop.get_token());
+        auto cancelled = cpu::groupQ4Matrices(copy, *archive, other, nullptr, {}, stop.get_token());
         QVERIFY(!cancelled);
         QCOMPARE(cancelled.error().code, ErrorCode::Cancelled);
         forEachMatrix(copy, [](Matrix& m) { QVERIFY(!m.q4Grouped); });
