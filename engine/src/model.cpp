@@ -239,17 +239,17 @@ Result<std::unique_ptr<Model>> Model::fromArchive(ModelConfig config,
                          "the Vulkan backend is not available: this build has GRIFFIN_VULKAN=OFF");
 #endif
     } else {
-        if (cpu::groupQ4AtLoad()) {
+        if (cpu::interleaveAtLoad()) {
             const auto layoutStarted = std::chrono::steady_clock::now();
             cpu::ThreadPool pool(options.threads);
-            auto change = cpu::groupQ4Matrices(impl->weights, *impl->archive, impl->cpuCopies,
-                                               &pool, options.progress, options.stop);
+            auto change = cpu::interleaveMatrices(impl->weights, *impl->archive, impl->cpuCopies,
+                                                  &pool, options.progress, options.stop);
             if (!change)
                 return makeError(change.error().code, dir.string() + ": " + change.error().message);
             if (change->matrices > 0) {
                 logger(Component::Engine)
                     ->info(
-                        "{} q4_0 matrices laid out for the VNNI kernels ({} MiB in place, {} "
+                        "{} q8_0/q4_0 matrices laid out for the VNNI kernels ({} MiB in place, {} "
                         "MiB copied) in {:.2f} s",
                         change->matrices, change->inPlaceBytes >> 20, change->copiedBytes >> 20,
                         std::chrono::duration<double>(std::chrono::steady_clock::now() -

@@ -186,66 +186,76 @@ void dequantizeRow(WeightType type, const void* src, int64_t cols, float* dst) {
 
 namespace {
 
-constexpr size_t kQ4GroupBytes = kQ4GroupedBlocks * sizeof(BlockQ4_0);  // 72
-
-// Rearranges the full groups of one q4_0 row, either way, through a copy of each group.
-void regroupQ4Row(const void* src, int64_t cols, void* dst, bool toGrouped) {
+// Rearranges one row between GGUF blocks and the interleaved layout (quant.h), either way,
+// through a copy of each set of blocks.
+void reinterleaveRow(WeightType type, const void* src, int64_t cols, void* dst,
+                     bool toInterleaved) {
+    const bool q8 = type == WeightType::Q8_0;
+    const size_t blockBytes = q8 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
+    const size_t quantBytes = q8 ? 32 : 16;
+    const uint32_t flip = q8 ? 0x80808080u : 0u;
     const auto* in = static_cast<const unsigned char*>(src);
     auto* out = static_cast<unsigned char*>(dst);
-    const int64_t blocks = cols / kQuantBlock, groups = blocks / kQ4GroupedBlocks;
-    for (int64_t g = 0; g < groups; ++g) {
-        unsigned char copy[kQ4GroupBytes];
-        std::memcpy(copy, in + static_cast<size_t>(g) * kQ4GroupBytes, kQ4GroupBytes);
-        unsigned char* to = out + static_cast<size_t>(g) * kQ4GroupBytes;
-        for (int64_t j = 0; j < kQ4GroupedBlocks; ++j) {
-            const size_t gguf = static_cast<size_t>(j) * sizeof(BlockQ4_0);
-            const size_t quants = static_cast<size_t>(j) * 16;
-            const size_t scale = 64 + static_cast<size_t>(j) * 2;
-            if (toGrouped) {
-                std::memcpy(to + quants, copy + gguf + 2, 16);
-                std::memcpy(to + scale, copy + gguf, 2);
-            } else {
-                std::memcpy(to + gguf + 2, copy + quants, 16);
-                std::memcpy(to + gguf, copy + scale, 2);
+    const int64_t blocks = cols / kQuantBlock;
+    for (int64_t first = 0; first < blocks; first += kInterleavedBlocks) {
+        const size_t w = static_cast<size_t>(std::min(kInterleavedBlocks, blocks - first));
+        const size_t at = static_cast<size_t>(first) * blockBytes, bytes = w * blockBytes;
+        unsigned char copy[kInterleavedBlocks * sizeof(BlockQ8_0)];
+        std::memcpy(copy, in + at, bytes);
+        unsigned char* to = out + at;
+        for (size_t b = 0; b < w; ++b) {
+            const size_t gguf = b * blockBytes, scale = w * quantBytes + 2 * b;
+            // 4 quant bytes at a time: bytes 4v..4v+3 of the block are lane b of vector v.
+            for (size_t v = 0; v < quantBytes / 4; ++v) {
+                const size_t lane = 4 * w * v + 4 * b, quants = gguf + 2 + 4 * v;
+                uint32_t piece;
+                std::memcpy(&piece, copy + (toInterleaved ? quants : lane), 4);
+                piece ^= flip;
+                std::memcpy(to + (toInterleaved ? lane : quants), &piece, 4);
             }
+            if (toInterleaved)
+                std::memcpy(to + scale, copy + gguf, 2);
+            else
+                std::memcpy(to + gguf, copy + scale, 2);
         }
     }
-    const size_t done = static_cast<size_t>(groups) * kQ4GroupBytes;
-    const size_t tail = static_cast<size_t>(blocks - groups * kQ4GroupedBlocks) * sizeof(BlockQ4_0);
-    if (in != out)
-        std::memmove(out + done, in + done, tail);
 }
 
 }  // namespace
 
-void groupQ4Row(const void* src, int64_t cols, void* dst) {
-    regroupQ4Row(src, cols, dst, true);
+void interleaveRow(WeightType type, const void* src, int64_t cols, void* dst) {
+    reinterleaveRow(type, src, cols, dst, true);
 }
 
-void ungroupQ4Row(const void* src, int64_t cols, void* dst) {
-    regroupQ4Row(src, cols, dst, false);
+void deinterleaveRow(WeightType type, const void* src, int64_t cols, void* dst) {
+    reinterleaveRow(type, src, cols, dst, false);
 }
 
-void dequantizeGroupedQ4Row(const void* src, int64_t cols, float* dst) {
+void dequantizeInterleavedRow(WeightType type, const void* src, int64_t cols, float* dst) {
+    const bool q8 = type == WeightType::Q8_0;
+    const size_t blockBytes = q8 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
+    const size_t quantBytes = q8 ? 32 : 16;
     const auto* in = static_cast<const unsigned char*>(src);
-    const int64_t blocks = cols / kQuantBlock, groups = blocks / kQ4GroupedBlocks;
-    for (int64_t g = 0; g < groups; ++g) {
-        const unsigned char* group = in + static_cast<size_t>(g) * kQ4GroupBytes;
-        for (int64_t j = 0; j < kQ4GroupedBlocks; ++j) {
+    const int64_t blocks = cols / kQuantBlock;
+    for (int64_t first = 0; first < blocks; first += kInterleavedBlocks) {
+        const size_t w = static_cast<size_t>(std::min(kInterleavedBlocks, blocks - first));
+        const unsigned char* set = in + static_cast<size_t>(first) * blockBytes;
+        for (size_t b = 0; b < w; ++b) {
             uint16_t bits;
-            std::memcpy(&bits, group + 64 + j * 2, 2);
+            std::memcpy(&bits, set + w * quantBytes + 2 * b, 2);
             const float d = f16ToFloat(bits);
-            const unsigned char* q = group + j * 16;
-            float* out = dst + (g * kQ4GroupedBlocks + j) * kQuantBlock;
-            for (int i = 0; i < kQuantBlock / 2; ++i) {
-                out[i] = d * static_cast<float>((q[i] & 0x0F) - 8);
-                out[i + 16] = d * static_cast<float>((q[i] >> 4) - 8);
+            float* out = dst + (first + static_cast<int64_t>(b)) * kQuantBlock;
+            for (size_t q = 0; q < quantBytes; ++q) {
+                const unsigned char byte = set[4 * w * (q / 4) + 4 * b + q % 4];
+                if (q8) {
+                    out[q] = d * static_cast<float>(static_cast<int>(byte) - 128);
+                } else {
+                    out[q] = d * static_cast<float>((byte & 0x0F) - 8);
+                    out[q + 16] = d * static_cast<float>((byte >> 4) - 8);
+                }
             }
         }
     }
-    const int64_t done = groups * kQ4GroupedBlocks;
-    dequantizeRow(WeightType::Q4_0, in + static_cast<size_t>(groups) * kQ4GroupBytes,
-                  (blocks - done) * kQuantBlock, dst + done * kQuantBlock);
 }
 
 }  // namespace griffin

@@ -46,17 +46,21 @@ void quantizeRow(WeightType type, const float* src, int64_t cols, void* dst);
 // Decodes one row of `type` into `cols` floats.
 void dequantizeRow(WeightType type, const void* src, int64_t cols, float* dst);
 
-// The grouped q4_0 row, the layout the AVX-512 VNNI kernels read (cpu/weight_layout.h): the
-// row's blocks taken 4 at a time; a full group's 72 bytes hold the 4 blocks' 16 quant bytes in
-// block order, then their 4 f16 scales, so that one 64-byte load fetches all of the group's
-// weights. The blocks of a last, partial group stay as GGUF blocks. Same size as the GGUF row.
-constexpr int64_t kQ4GroupedBlocks = 4;
-// GGUF q4_0 row -> grouped row. `src` and `dst` may be the same.
-void groupQ4Row(const void* src, int64_t cols, void* dst);
-// Grouped row -> GGUF q4_0 row. `src` and `dst` may be the same.
-void ungroupQ4Row(const void* src, int64_t cols, void* dst);
-// Decodes one grouped q4_0 row into `cols` floats (the values dequantizeRow gives for the
-// GGUF row it came from).
-void dequantizeGroupedQ4Row(const void* src, int64_t cols, float* dst);
+// The interleaved q8_0 / q4_0 row, the layout the AVX-512 VNNI kernels read
+// (cpu/weight_layout.h). The row's blocks are taken 16 at a time (a last, partial set has
+// fewer: its width w); in each set, 4-byte pieces of the w blocks alternate, so that one
+// 64-byte load holds 4 quant bytes of each of 16 blocks, one per 32-bit lane:
+//   byte 4w * v + 4b + i = quant byte 4v + i of block b (v < 8 for q8_0, v < 4 for q4_0),
+// and the set's w f16 scales follow in block order. q8_0 bytes are stored plus 128 (the
+// VNNI instruction multiplies unsigned bytes by signed ones); q4_0 bytes as they are, their
+// low nibble value 4v + i and their high nibble value 16 + 4v + i. Same size as the GGUF row.
+constexpr int64_t kInterleavedBlocks = 16;
+// GGUF row of `type` (Q8_0 or Q4_0) -> interleaved row. `src` and `dst` may be the same.
+void interleaveRow(WeightType type, const void* src, int64_t cols, void* dst);
+// Interleaved row -> GGUF row. `src` and `dst` may be the same.
+void deinterleaveRow(WeightType type, const void* src, int64_t cols, void* dst);
+// Decodes one interleaved row into `cols` floats (the values dequantizeRow gives for the GGUF
+// row it came from).
+void dequantizeInterleavedRow(WeightType type, const void* src, int64_t cols, float* dst);
 
 }  // namespace griffin

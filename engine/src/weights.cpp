@@ -193,8 +193,8 @@ const std::byte* Matrix::row(int64_t r) const {
 }
 
 void loadRow(const Matrix& m, int64_t row, float* out) {
-    if (m.q4Grouped && m.type == WeightType::Q4_0) {
-        dequantizeGroupedQ4Row(m.row(row), m.cols, out);
+    if (m.interleaved && isBlockQuantized(m.type)) {
+        dequantizeInterleavedRow(m.type, m.row(row), m.cols, out);
         return;
     }
     dequantizeRow(m.type, m.row(row), m.cols, out);

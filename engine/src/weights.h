@@ -23,9 +23,9 @@ struct Matrix {
     const void* data = nullptr;
     int64_t rows = 0;
     int64_t cols = 0;
-    // q4_0 rows in the grouped layout of quant.h (groupQ4Row) rather than GGUF blocks: what the
-    // CPU backend reads on AVX-512 VNNI (cpu/weight_layout.h).
-    bool q4Grouped = false;
+    // q8_0 / q4_0 rows in the interleaved layout of quant.h (interleaveRow) rather than GGUF
+    // blocks: what the CPU backend reads on AVX-512 VNNI (cpu/weight_layout.h).
+    bool interleaved = false;
 
     const std::byte* row(int64_t r) const;
 };

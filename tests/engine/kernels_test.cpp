@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The matrix kernels of every weight type and every instruction-set path against a float64
 // reference on the same dequantized weights (and, for q8_0 / q4_0, the same quantized activations:
-// 16-bit blocks, or 8-bit groups on the VNNI path), at odd sizes and on 1 and several threads; and
-// the (de)quantizers against the GGUF block definitions.
+// 16-bit blocks, or 8-bit interleaved sets on the VNNI path), at odd sizes and on 1 and several
+// threads; and the (de)quantizers against the GGUF block definitions.
 #include "cpu/kernels.h"
 
 #include <algorithm>
@@ -126,7 +126,10 @@ private slots:
         std::normal_distribution<float> dist(0.0f, 1.0f);
         const bool blocks = isBlockQuantized(type);
         // Odd row counts (tile remainders), odd token counts, column counts with SIMD tails.
-        const int64_t colsList[] = {32, 96, 128, 160, 544};
+        // Block counts: 1, 3, 4, 5, 17, 35 and 81 (the VNNI path's sets of 16 blocks: one
+        // partial set, a whole one and a partial one, two whole ones and a partial one, and
+        // more than one slice of 4 sets for several tokens).
+        const int64_t colsList[] = {32, 96, 128, 160, 544, 1120, 2592};
         const int64_t oddCols[] = {1, 7, 17, 33, 100};
         double worst = 0.0;
         // 13 and 200 tokens: the AVX-512 float path's packed panels (12 tokens per kernel, 192
@@ -176,14 +179,14 @@ private slots:
     }
 
     // The AVX-512 activation quantizer writes the bytes of the portable definition.
-    void vnniActivationGroupsMatchTheReference() {
+    void vnniActivationsMatchTheReference() {
         if (cpu::setIsa(cpu::Isa::Avx512Vnni) != cpu::Isa::Avx512Vnni)
             QSKIP("this CPU lacks AVX-512 VNNI");
         std::mt19937 rng(13);
         std::normal_distribution<float> dist(0.0f, 3.0f);
         for (WeightType type : {WeightType::Q8_0, WeightType::Q4_0}) {
-            // Partial last groups (32, 96, 160), whole ones, and several rows.
-            for (int64_t cols : {32, 64, 96, 128, 160, 544, 2560}) {
+            // Partial last sets (32, 96, 544), a whole one (512), several rows.
+            for (int64_t cols : {32, 64, 96, 512, 544, 2560}) {
                 const int64_t rows = 3;
                 std::vector<float> x(static_cast<size_t>(rows * cols));
                 for (float& v : x) v = dist(rng);
@@ -197,56 +200,93 @@ private slots:
                 x[static_cast<size_t>(cols + 8)] = 127.0f;
                 cpu::QuantizedActivations fast;
                 cpu::quantizeActivations(cpu::Isa::Avx512Vnni, type, x.data(), rows, cols, fast);
-                std::vector<cpu::abi::ActGroup8> reference;
-                cpu::quantizeGroupsReference(type, x.data(), rows, cols, reference);
-                QCOMPARE(fast.groups.size(), reference.size());
-                QVERIFY2(std::memcmp(fast.groups.data(), reference.data(),
-                                     reference.size() * sizeof(cpu::abi::ActGroup8)) == 0,
+                std::vector<cpu::abi::ActInterleaved> reference;
+                cpu::quantizeInterleavedReference(type, x.data(), rows, cols, reference);
+                QCOMPARE(fast.interleaved.size(), reference.size());
+                QVERIFY2(std::memcmp(fast.interleaved.data(), reference.data(),
+                                     reference.size() * sizeof(cpu::abi::ActInterleaved)) == 0,
                          qPrintable(QString("%1, %2 columns").arg(weightTypeName(type)).arg(cols)));
+                // Block 1's value 5 (lane 1, load 1) and its excess, by the definition.
+                const auto& set = reference[0];
+                if (cols >= 64) {
+                    const float* v = x.data() + 32;
+                    float amax = 0.0f;
+                    for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(v[i]));
+                    QCOMPARE(set.d[1], amax / 127.0f);
+                    QCOMPARE(static_cast<int>(set.q[64 + 4 + 1]),
+                             static_cast<int>(std::nearbyint(v[5] * (127.0f / amax))));
+                    int sum = 0;
+                    for (int i = 0; i < 32; ++i) sum += set.q[64 * (i / 4) + 4 + i % 4];
+                    QCOMPARE(set.corr[1], -(type == WeightType::Q8_0 ? 128 : 8) * sum);
+                }
             }
         }
     }
 
-    void groupedQ4RowsRoundTrip() {
+    void interleavedRowsRoundTrip_data() {
+        QTest::addColumn<WeightType>("type");
+        QTest::newRow("q8_0") << WeightType::Q8_0;
+        QTest::newRow("q4_0") << WeightType::Q4_0;
+    }
+    void interleavedRowsRoundTrip() {
+        QFETCH(WeightType, type);
         std::mt19937 rng(5);
-        // No full group, one group and a 3-block tail, several groups, the 2B width.
-        for (int64_t cols : {32, 96, 128, 224, 544, 2560}) {
-            HostMatrix m = randomMatrix(rng, WeightType::Q4_0, 1, cols);
+        const bool q8 = type == WeightType::Q8_0;
+        const size_t blockBytes = q8 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
+        // Only a partial set, one whole set, a whole set and a 3-block one, the 2B width.
+        for (int64_t cols : {32, 96, 512, 608, 2560}) {
+            HostMatrix m = randomMatrix(rng, type, 1, cols);
             const size_t n = m.bytes.size();
-            std::vector<std::byte> grouped(n), back(n);
-            groupQ4Row(m.bytes.data(), cols, grouped.data());
-            const int64_t groups = cols / 32 / kQ4GroupedBlocks;
-            if (groups > 0) {
-                QVERIFY(grouped != m.bytes);
-                // Group 0: block 1's quants at 16, block 2's scale at 64 + 4.
-                const auto* blocks = reinterpret_cast<const BlockQ4_0*>(m.bytes.data());
-                QVERIFY(std::memcmp(grouped.data() + 16, blocks[1].qs, 16) == 0);
-                QVERIFY(std::memcmp(grouped.data() + 68, &blocks[2].d, 2) == 0);
+            std::vector<std::byte> inter(n), back(n);
+            interleaveRow(type, m.bytes.data(), cols, inter.data());
+            QVERIFY(inter != m.bytes);
+            // The definition (quant.h): block b's quant byte 4v + i at 4w * v + 4b + i of its set
+            // (q8_0 plus 128), the set's scales after its quants.
+            const auto* raw = reinterpret_cast<const unsigned char*>(m.bytes.data());
+            const auto* got = reinterpret_cast<const unsigned char*>(inter.data());
+            const int64_t blocks = cols / 32;
+            for (int64_t blk = 0; blk < blocks; ++blk) {
+                const int64_t first = blk / 16 * 16, b = blk - first;
+                const int64_t w = std::min<int64_t>(16, blocks - first);
+                const unsigned char* set = got + static_cast<size_t>(first) * blockBytes;
+                const unsigned char* gguf = raw + static_cast<size_t>(blk) * blockBytes;
+                const int64_t quants = q8 ? 32 : 16;
+                for (int64_t q = 0; q < quants; ++q) {
+                    const unsigned char want = gguf[2 + q] ^ (q8 ? 0x80 : 0x00);
+                    QCOMPARE(set[4 * w * (q / 4) + 4 * b + q % 4], want);
+                }
+                QVERIFY(std::memcmp(set + w * quants + 2 * b, gguf, 2) == 0);
             }
-            // A partial last group stays GGUF.
-            const size_t full = static_cast<size_t>(groups) * 72;
-            QVERIFY(std::memcmp(grouped.data() + full, m.bytes.data() + full, n - full) == 0);
             std::vector<float> values(static_cast<size_t>(cols));
-            dequantizeGroupedQ4Row(grouped.data(), cols, values.data());
+            dequantizeInterleavedRow(type, inter.data(), cols, values.data());
             QCOMPARE(values, m.dequantized);
-            ungroupQ4Row(grouped.data(), cols, back.data());
+            deinterleaveRow(type, inter.data(), cols, back.data());
             QCOMPARE(back, m.bytes);
             // In place, both ways.
             std::vector<std::byte> inPlace = m.bytes;
-            groupQ4Row(inPlace.data(), cols, inPlace.data());
-            QCOMPARE(inPlace, grouped);
-            ungroupQ4Row(inPlace.data(), cols, inPlace.data());
+            interleaveRow(type, inPlace.data(), cols, inPlace.data());
+            QCOMPARE(inPlace, inter);
+            deinterleaveRow(type, inPlace.data(), cols, inPlace.data());
             QCOMPARE(inPlace, m.bytes);
         }
     }
 
-    // Grouped q4_0 rows give the GGUF rows' results bit for bit on every path: the VNNI kernels
-    // read them directly, the others get them back in GGUF blocks.
-    void groupedQ4MatchesGgufOnEveryPath_data() {
+    // Interleaved rows give the GGUF rows' results bit for bit on every path: the VNNI kernels
+    // read interleaved rows (and interleave GGUF ones as they read them), the others read GGUF
+    // blocks (and get interleaved rows back in GGUF blocks).
+    void interleavedMatchesGgufOnEveryPath_data() {
+        QTest::addColumn<WeightType>("type");
         QTest::addColumn<int>("isa");
-        for (cpu::Isa isa : kIsas) QTest::newRow(cpu::isaName(isa)) << static_cast<int>(isa);
+        for (WeightType type : {WeightType::Q8_0, WeightType::Q4_0}) {
+            for (cpu::Isa isa : kIsas) {
+                QTest::newRow(
+                    qPrintable(QString("%1 %2").arg(weightTypeName(type)).arg(cpu::isaName(isa))))
+                    << type << static_cast<int>(isa);
+            }
+        }
     }
-    void groupedQ4MatchesGgufOnEveryPath() {
+    void interleavedMatchesGgufOnEveryPath() {
+        QFETCH(WeightType, type);
         QFETCH(int, isa);
         const cpu::Isa active = cpu::setIsa(static_cast<cpu::Isa>(isa));
         if (active != static_cast<cpu::Isa>(isa))
@@ -255,41 +295,41 @@ private slots:
         std::normal_distribution<float> dist(0.0f, 1.0f);
         for (int64_t rows : {1, 3, 5, 13, 37}) {
             for (int64_t tokens : {1, 2, 3, 7}) {
-                for (int64_t k : {32, 96, 128, 160, 544}) {
-                    HostMatrix w = randomMatrix(rng, WeightType::Q4_0, rows, k);
-                    std::vector<std::byte> grouped(w.bytes.size());
-                    const size_t perRow = rowBytes(WeightType::Q4_0, k);
+                for (int64_t k : {32, 96, 512, 544, 2592}) {
+                    HostMatrix w = randomMatrix(rng, type, rows, k);
+                    std::vector<std::byte> inter(w.bytes.size());
+                    const size_t perRow = rowBytes(type, k);
                     for (int64_t r = 0; r < rows; ++r)
-                        groupQ4Row(w.bytes.data() + r * perRow, k, grouped.data() + r * perRow);
-                    Matrix g{WeightType::Q4_0, grouped.data(), rows, k};
-                    g.q4Grouped = true;
+                        interleaveRow(type, w.bytes.data() + r * perRow, k,
+                                      inter.data() + r * perRow);
+                    Matrix g{type, inter.data(), rows, k};
+                    g.interleaved = true;
                     std::vector<float> x(static_cast<size_t>(tokens * k));
                     for (float& v : x) v = dist(rng);
                     cpu::QuantizedActivations xq;
-                    cpu::quantizeActivations(active, WeightType::Q4_0, x.data(), tokens, k, xq);
+                    cpu::quantizeActivations(active, type, x.data(), tokens, k, xq);
                     // A range that starts past row 0, as the thread pool's shares do.
                     const int64_t begin = rows > 2 ? 2 : 0;
                     const int64_t n = rows - begin;
                     std::vector<float> yPlain(static_cast<size_t>(tokens * n), NAN);
-                    std::vector<float> yGrouped(yPlain.size(), NAN);
+                    std::vector<float> yInter(yPlain.size(), NAN);
                     cpu::gemmRows(active, w.view, begin, rows, x.data(), &xq, tokens, yPlain.data(),
                                   n);
-                    cpu::gemmRows(active, g, begin, rows, x.data(), &xq, tokens, yGrouped.data(),
-                                  n);
+                    cpu::gemmRows(active, g, begin, rows, x.data(), &xq, tokens, yInter.data(), n);
                     for (float v : yPlain) QVERIFY(!std::isnan(v));
                     QVERIFY2(
-                        yGrouped == yPlain,
+                        yInter == yPlain,
                         qPrintable(QString("rows %1 tokens %2 k %3").arg(rows).arg(tokens).arg(k)));
                 }
             }
         }
-        // The embedding lookup reads grouped rows too.
-        HostMatrix w = randomMatrix(rng, WeightType::Q4_0, 3, 544);
+        // The embedding lookup reads interleaved rows too.
+        HostMatrix w = randomMatrix(rng, type, 3, 544);
         for (int64_t r = 0; r < 3; ++r) {
-            const size_t at = static_cast<size_t>(r) * rowBytes(WeightType::Q4_0, 544);
-            groupQ4Row(w.bytes.data() + at, 544, w.bytes.data() + at);
+            const size_t at = static_cast<size_t>(r) * rowBytes(type, 544);
+            interleaveRow(type, w.bytes.data() + at, 544, w.bytes.data() + at);
         }
-        w.view.q4Grouped = true;
+        w.view.interleaved = true;
         std::vector<float> row(544);
         loadRow(w.view, 2, row.data());
         QVERIFY(std::equal(row.begin(), row.end(), w.dequantized.begin() + 2 * 544));

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// The CPU backend's q4_0 layout (cpu/weight_layout.h): matrices the archive owns are rearranged
-// in place, those of a GGUF file are copied and the file's pages released (and still read back
-// right), a matrix bound twice is rearranged once, and a model computes the same logits bit for
-// bit whichever layout it gets.
+// The CPU backend's q8_0 / q4_0 layout (cpu/weight_layout.h): matrices the archive owns are
+// rearranged in place, those of a GGUF file are copied and the file's pages released (and still
+// read back right), a matrix bound twice is rearranged once, and a model computes the same logits
+// bit for bit whichever layout it gets.
 #include "cpu/weight_layout.h"
 
 #include <algorithm>
@@ -25,18 +25,20 @@
 
 using namespace griffin;
 
+Q_DECLARE_METATYPE(griffin::WeightType)
+
 namespace {
 
-// Sets GRIFFIN_Q4_LAYOUT for its lifetime.
+// Sets GRIFFIN_BLOCK_LAYOUT for its lifetime.
 class LayoutEnv {
 public:
     explicit LayoutEnv(const char* value) {
         if (value != nullptr)
-            ::setenv("GRIFFIN_Q4_LAYOUT", value, 1);
+            ::setenv("GRIFFIN_BLOCK_LAYOUT", value, 1);
         else
-            ::unsetenv("GRIFFIN_Q4_LAYOUT");
+            ::unsetenv("GRIFFIN_BLOCK_LAYOUT");
     }
-    ~LayoutEnv() { ::unsetenv("GRIFFIN_Q4_LAYOUT"); }
+    ~LayoutEnv() { ::unsetenv("GRIFFIN_BLOCK_LAYOUT"); }
 };
 
 std::vector<float> logitsOf(const std::filesystem::path& path, const LoadOptions& options) {
@@ -86,10 +88,10 @@ BoundGguf bindGguf(const std::filesystem::path& path) {
     return {std::move(*archive), std::move(*weights)};
 }
 
-int64_t q4Bytes(ModelWeights& weights) {
+int64_t blockBytes(ModelWeights& weights) {
     int64_t n = 0;
     forEachMatrix(weights, [&](Matrix& m) {
-        if (m.type == WeightType::Q4_0)
+        if (isBlockQuantized(m.type))
             n += m.rows * static_cast<int64_t>(rowBytes(m.type, m.cols));
     });
     return n;
@@ -103,17 +105,19 @@ class WeightLayoutTest : public QObject {
 private slots:
     void initTestCase() {
         test::makeTinyChatModel(m_dir.path() / "model");
-        auto summary = quantizeModel(m_dir.path() / "model", WeightType::Q4_0, ggufPath());
-        QVERIFY2(summary, summary ? "" : summary.error().message.c_str());
+        for (WeightType type : {WeightType::Q4_0, WeightType::Q8_0}) {
+            auto summary = quantizeModel(m_dir.path() / "model", type, ggufPath(type));
+            QVERIFY2(summary, summary ? "" : summary.error().message.c_str());
+        }
     }
 
     void theEnvironmentCanKeepGgufBlocks() {
         {
             LayoutEnv env("gguf");
-            QVERIFY(!cpu::groupQ4AtLoad());
+            QVERIFY(!cpu::interleaveAtLoad());
         }
         LayoutEnv env(nullptr);
-        QCOMPARE(cpu::groupQ4AtLoad(), cpu::activeIsa() == cpu::Isa::Avx512Vnni);
+        QCOMPARE(cpu::interleaveAtLoad(), cpu::activeIsa() == cpu::Isa::Avx512Vnni);
     }
 
     void memoryTheArchiveOwnsIsRearrangedInPlace() {
@@ -127,7 +131,7 @@ private slots:
         auto weights = bindWeights(*config, archive, "tiny", {}, {});
         QVERIFY(weights);
         const std::vector<std::vector<float>> before = valuesOf(*weights);
-        // The down projection [64, 384] has 3 full groups per row: its bytes must change.
+        // The down projection [64, 384]: a set of 12 blocks per row, whose bytes must change.
         const Matrix down = weights->layers[0].mlpDown;
         QCOMPARE(down.type, WeightType::Q4_0);
         const size_t downBytes = rowBytes(down.type, down.cols) * static_cast<size_t>(down.rows);
@@ -135,14 +139,14 @@ private slots:
                                               static_cast<const std::byte*>(down.data) + downBytes);
 
         io::PageArena arena;
-        auto change = cpu::groupQ4Matrices(*weights, archive, arena);
+        auto change = cpu::interleaveMatrices(*weights, archive, arena);
         QVERIFY2(change, change ? "" : change.error().message.c_str());
         QVERIFY(change->matrices > 0);
         QCOMPARE(change->copiedBytes, int64_t{0});
-        QCOMPARE(change->inPlaceBytes, q4Bytes(*weights));
+        QCOMPARE(change->inPlaceBytes, blockBytes(*weights));
         QCOMPARE(arena.reservedBytes(), size_t{0});
         QCOMPARE(weights->layers[0].mlpDown.data, down.data);  // same memory
-        QVERIFY(weights->layers[0].mlpDown.q4Grouped);
+        QVERIFY(weights->layers[0].mlpDown.interleaved);
         QVERIFY(std::memcmp(down.data, downGguf.data(), downBytes) != 0);
         QCOMPARE(valuesOf(*weights), before);  // every value where it was
     }
@@ -155,10 +159,10 @@ private slots:
         ModelWeights original = *weights;
 
         io::PageArena arena;
-        auto change = cpu::groupQ4Matrices(*weights, *archive, arena);
+        auto change = cpu::interleaveMatrices(*weights, *archive, arena);
         QVERIFY2(change, change ? "" : change.error().message.c_str());
         QCOMPARE(change->inPlaceBytes, int64_t{0});
-        QCOMPARE(change->copiedBytes, q4Bytes(*weights));
+        QCOMPARE(change->copiedBytes, blockBytes(*weights));
         QVERIFY(arena.reservedBytes() > 0);
         QVERIFY(weights->layers[0].mlpDown.data != original.layers[0].mlpDown.data);
         QCOMPARE(valuesOf(*weights), before);
@@ -180,8 +184,8 @@ private slots:
         ModelWeights copy = *weights;
         std::vector<double> seen;
         io::PageArena arena;
-        auto change = cpu::groupQ4Matrices(*weights, *archive, arena, nullptr,
-                                           [&](double f) { seen.push_back(f); });
+        auto change = cpu::interleaveMatrices(*weights, *archive, arena, nullptr,
+                                              [&](double f) { seen.push_back(f); });
         QVERIFY(change);
         QCOMPARE(static_cast<int64_t>(seen.size()), change->matrices);
         QVERIFY(std::is_sorted(seen.begin(), seen.end()));
@@ -190,10 +194,11 @@ private slots:
         std::stop_source stop;
         stop.request_stop();
         io::PageArena other;
-        auto cancelled = cpu::groupQ4Matrices(copy, *archive, other, nullptr, {}, stop.get_token());
+        auto cancelled =
+            cpu::interleaveMatrices(copy, *archive, other, nullptr, {}, stop.get_token());
         QVERIFY(!cancelled);
         QCOMPARE(cancelled.error().code, ErrorCode::Cancelled);
-        forEachMatrix(copy, [](Matrix& m) { QVERIFY(!m.q4Grouped); });
+        forEachMatrix(copy, [](Matrix& m) { QVERIFY(!m.interleaved); });
     }
 
     void aMatrixBoundTwiceIsRearrangedOnce() {
@@ -203,24 +208,30 @@ private slots:
         weights->layers[1].mlpDown = weights->layers[0].mlpDown;
         const std::vector<std::vector<float>> before = valuesOf(*weights);
         io::PageArena arena;
-        auto change = cpu::groupQ4Matrices(*weights, *archive, arena);
+        auto change = cpu::interleaveMatrices(*weights, *archive, arena);
         QVERIFY(change);
         QCOMPARE(weights->layers[1].mlpDown.data, weights->layers[0].mlpDown.data);
-        QVERIFY(weights->layers[1].mlpDown.q4Grouped);
+        QVERIFY(weights->layers[1].mlpDown.interleaved);
         QCOMPARE(valuesOf(*weights), before);
     }
 
     // The model computes the same logits with either layout, loaded from the GGUF file and
     // quantized at load.
+    void logitsAreTheSameWithEitherLayout_data() {
+        QTest::addColumn<WeightType>("type");
+        QTest::newRow("q4_0") << WeightType::Q4_0;
+        QTest::newRow("q8_0") << WeightType::Q8_0;
+    }
     void logitsAreTheSameWithEitherLayout() {
-        std::vector<float> gguf, grouped;
+        QFETCH(WeightType, type);
+        std::vector<float> gguf, interleaved;
         for (bool fromFile : {true, false}) {
             LoadOptions options;
             options.threads = 2;
-            std::filesystem::path path = ggufPath();
+            std::filesystem::path path = ggufPath(type);
             if (!fromFile) {
                 path = m_dir.path() / "model";
-                options.quantize = WeightType::Q4_0;
+                options.quantize = type;
             }
             {
                 LayoutEnv env("gguf");
@@ -228,15 +239,17 @@ private slots:
             }
             {
                 LayoutEnv env(nullptr);
-                grouped = logitsOf(path, options);
+                interleaved = logitsOf(path, options);
             }
             QVERIFY(!gguf.empty());
-            QCOMPARE(grouped, gguf);
+            QCOMPARE(interleaved, gguf);
         }
     }
 
 private:
-    std::filesystem::path ggufPath() const { return m_dir.path() / "q4.gguf"; }
+    std::filesystem::path ggufPath(WeightType type = WeightType::Q4_0) const {
+        return m_dir.path() / (std::string(weightTypeName(type)) + ".gguf");
+    }
     test::TempDir m_dir;
 };
 

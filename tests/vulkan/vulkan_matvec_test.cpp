@@ -321,27 +321,29 @@ private slots:
         QCOMPARE(got, test::read(wantOut, rows));
     }
 
-    // A q4_0 matrix laid out for the CPU backend (grouped rows, cpu/weight_layout.h) uploads to
-    // the same device bytes as its GGUF blocks.
-    void groupedQ4UploadsLikeGguf() {
+    // A q8_0 / q4_0 matrix laid out for the CPU backend (interleaved rows,
+    // cpu/weight_layout.h) uploads to the same device bytes as its GGUF blocks.
+    void interleavedUploadsLikeGguf() {
         std::mt19937 rng(29);
-        const int rows = 37, cols = 224;  // per row: one full group of 4 blocks and 3 more
-        HostMatrix w = randomMatrix(rng, WeightType::Q4_0, rows, cols);
-        const size_t perRow = rowBytes(WeightType::Q4_0, cols);
-        std::vector<std::byte> grouped(w.blocks.size());
-        for (int r = 0; r < rows; ++r) {
-            groupQ4Row(w.blocks.data() + r * perRow, cols, grouped.data() + r * perRow);
-        }
-        QVERIFY(grouped != w.blocks);
-        Matrix g{WeightType::Q4_0, grouped.data(), rows, cols};
-        g.q4Grouped = true;
-        DeviceMatrix plain = m_rig->device(w.view, 1000);
-        DeviceMatrix fromGrouped = m_rig->device(g, 1000);
-        QCOMPARE(fromGrouped.chunks.size(), plain.chunks.size());
-        for (size_t i = 0; i < plain.chunks.size(); ++i) {
-            QCOMPARE(fromGrouped.chunks[i].size, plain.chunks[i].size);
-            QVERIFY(std::memcmp(fromGrouped.chunks[i].mapped, plain.chunks[i].mapped,
-                                plain.chunks[i].size) == 0);
+        for (WeightType type : {WeightType::Q8_0, WeightType::Q4_0}) {
+            const int rows = 37, cols = 608;  // per row: a set of 16 blocks and one of 3
+            HostMatrix w = randomMatrix(rng, type, rows, cols);
+            const size_t perRow = rowBytes(type, cols);
+            std::vector<std::byte> inter(w.blocks.size());
+            for (int r = 0; r < rows; ++r) {
+                interleaveRow(type, w.blocks.data() + r * perRow, cols, inter.data() + r * perRow);
+            }
+            QVERIFY(inter != w.blocks);
+            Matrix g{type, inter.data(), rows, cols};
+            g.interleaved = true;
+            DeviceMatrix plain = m_rig->device(w.view, 1000);
+            DeviceMatrix fromInterleaved = m_rig->device(g, 1000);
+            QCOMPARE(fromInterleaved.chunks.size(), plain.chunks.size());
+            for (size_t i = 0; i < plain.chunks.size(); ++i) {
+                QCOMPARE(fromInterleaved.chunks[i].size, plain.chunks[i].size);
+                QVERIFY(std::memcmp(fromInterleaved.chunks[i].mapped, plain.chunks[i].mapped,
+                                    plain.chunks[i].size) == 0);
+            }
         }
     }
 };

@@ -51,15 +51,13 @@ Isa fromEnvironment(Isa best) {
     return static_cast<int>(wanted) < static_cast<int>(best) ? wanted : best;
 }
 
-int64_t groupBlocks(WeightType type) {
-    return type == WeightType::Q8_0 ? abi::kQ8GroupBlocks : abi::kQ4GroupBlocks;
+int64_t setsPerRow(int64_t cols) {
+    return (cols / kQuantBlock + abi::kLaneBlocks - 1) / abi::kLaneBlocks;
 }
 
-// Where value i of block j of a group sits in ActGroup8::q (see kernels_abi.h).
-int64_t groupByte(WeightType type, int64_t j, int64_t i) {
-    if (type == WeightType::Q8_0)
-        return j * kQuantBlock + i;
-    return i < 16 ? 16 * j + i : 64 + 16 * j + (i - 16);
+// Where value i of block b of a set sits in ActInterleaved::q (see kernels_abi.h).
+int64_t interleavedByte(int64_t b, int64_t i) {
+    return 64 * (i / 4) + 4 * b + i % 4;
 }
 
 // lrintf (to nearest, ties to even) for |x| <= 127, without a library call: adding and
@@ -71,28 +69,24 @@ inline int8_t roundToInt8(float x) {
 
 }  // namespace
 
-void quantizeGroupsReference(WeightType type, const float* x, int64_t rows, int64_t cols,
-                             std::vector<abi::ActGroup8>& out) {
-    const int64_t blocks = cols / kQuantBlock, per = groupBlocks(type);
-    const int64_t groups = (blocks + per - 1) / per;
-    out.assign(static_cast<size_t>(rows * groups), abi::ActGroup8{});
+void quantizeInterleavedReference(WeightType type, const float* x, int64_t rows, int64_t cols,
+                                  std::vector<abi::ActInterleaved>& out) {
+    const int64_t blocks = cols / kQuantBlock, sets = setsPerRow(cols);
+    out.assign(static_cast<size_t>(rows * sets), abi::ActInterleaved{});
     const int32_t excess = type == WeightType::Q8_0 ? 128 : 8;
     for (int64_t t = 0; t < rows; ++t) {
-        for (int64_t b = 0; b < blocks; ++b) {
-            abi::ActGroup8& g = out[static_cast<size_t>(t * groups + b / per)];
-            const int64_t j = b % per;
-            const float* v = x + t * cols + b * kQuantBlock;
+        for (int64_t blk = 0; blk < blocks; ++blk) {
+            abi::ActInterleaved& set = out[static_cast<size_t>(t * sets + blk / abi::kLaneBlocks)];
+            const int64_t b = blk % abi::kLaneBlocks;
+            const float* v = x + t * cols + blk * kQuantBlock;
             float amax = 0.0f;
             for (int i = 0; i < kQuantBlock; ++i) amax = std::max(amax, std::fabs(v[i]));
-            const float d = amax / 127.0f;
             const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-            int8_t q[kQuantBlock];
-            for (int i = 0; i < kQuantBlock; ++i) q[i] = roundToInt8(v[i] * inv);
+            set.d[b] = amax / 127.0f;
             for (int i = 0; i < kQuantBlock; ++i) {
-                const int64_t at = groupByte(type, j, i);
-                g.q[at] = q[i];
-                g.corr[(at % 64) / 4] -= excess * q[i];
-                g.d[(at % 64) / 4] = d;
+                const int8_t q = roundToInt8(v[i] * inv);
+                set.q[interleavedByte(b, i)] = q;
+                set.corr[b] -= excess * q;
             }
         }
     }
@@ -103,17 +97,16 @@ namespace {
 // The VNNI kernels' activations: the AVX-512 version where the CPU has it (about ten times
 // faster; the portable one cost 0.75% of a 2B q4_0 decode step on one thread while the other
 // waited).
-void quantizeGroups(WeightType type, const float* x, int64_t rows, int64_t cols,
-                    std::vector<abi::ActGroup8>& out) {
+void quantizeInterleaved(WeightType type, const float* x, int64_t rows, int64_t cols,
+                         std::vector<abi::ActInterleaved>& out) {
 #if defined(GRIFFIN_X86_KERNELS)
     if (supportedIsa() == Isa::Avx512Vnni) {
-        const int64_t blocks = cols / kQuantBlock, per = groupBlocks(type);
-        out.assign(static_cast<size_t>(rows * ((blocks + per - 1) / per)), abi::ActGroup8{});
-        abi::quantizeGroupsAvx512Vnni(static_cast<int>(type), x, rows, cols, out.data());
+        out.assign(static_cast<size_t>(rows * setsPerRow(cols)), abi::ActInterleaved{});
+        abi::quantizeInterleavedAvx512Vnni(static_cast<int>(type), x, rows, cols, out.data());
         return;
     }
 #endif
-    quantizeGroupsReference(type, x, rows, cols, out);
+    quantizeInterleavedReference(type, x, rows, cols, out);
 }
 
 std::atomic<int>& activeSlot() {
@@ -157,12 +150,12 @@ void quantizeActivations(Isa isa, WeightType type, const float* x, int64_t rows,
                          QuantizedActivations& out) {
     out.type = type;
     out.blocks.clear();
-    out.groups.clear();
+    out.interleaved.clear();
     if (!isBlockQuantized(type))
         return;
     const int64_t blocks = cols / kQuantBlock;
     if (isa == Isa::Avx512Vnni) {
-        quantizeGroups(type, x, rows, cols, out.groups);
+        quantizeInterleaved(type, x, rows, cols, out.interleaved);
         return;
     }
     out.blocks.resize(static_cast<size_t>(rows * blocks));
@@ -184,16 +177,16 @@ void quantizeActivations(Isa isa, WeightType type, const float* x, int64_t rows,
 
 void dequantizeActivations(const QuantizedActivations& q, int64_t rows, int64_t cols, float* out) {
     const int64_t blocks = cols / kQuantBlock;
-    if (!q.groups.empty()) {
-        const int64_t per = groupBlocks(q.type), groups = (blocks + per - 1) / per;
+    if (!q.interleaved.empty()) {
+        const int64_t sets = setsPerRow(cols);
         for (int64_t t = 0; t < rows; ++t) {
-            for (int64_t b = 0; b < blocks; ++b) {
-                const abi::ActGroup8& g = q.groups[static_cast<size_t>(t * groups + b / per)];
-                const int64_t j = b % per;
+            for (int64_t blk = 0; blk < blocks; ++blk) {
+                const abi::ActInterleaved& set =
+                    q.interleaved[static_cast<size_t>(t * sets + blk / abi::kLaneBlocks)];
+                const int64_t b = blk % abi::kLaneBlocks;
                 for (int i = 0; i < kQuantBlock; ++i) {
-                    const int64_t at = groupByte(q.type, j, i);
-                    out[t * cols + b * kQuantBlock + i] =
-                        g.d[(at % 64) / 4] * static_cast<float>(g.q[at]);
+                    out[t * cols + blk * kQuantBlock + i] =
+                        set.d[b] * static_cast<float>(set.q[interleavedByte(b, i)]);
                 }
             }
         }
@@ -254,19 +247,29 @@ void runGemm(Isa isa, abi::GemmArgs& args) {
 
 void gemmRows(Isa isa, const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
               const QuantizedActivations* xq, int64_t tokens, float* y, int64_t ldy) {
-    if (w.q4Grouped && w.type == WeightType::Q4_0 && xq != nullptr && xq->groups.empty()) {
-        // Only the VNNI kernels read grouped rows. Another instruction set (capped after the
-        // model was laid out, as tests do) gets the rows back in GGUF blocks, a few at a time.
-        thread_local std::vector<unsigned char> gguf;
+    const bool blockType = isBlockQuantized(w.type);
+    if (blockType && xq != nullptr && xq->type == w.type &&
+        xq->interleaved.empty() == w.interleaved) {
+        // The VNNI kernels read interleaved rows, the others GGUF blocks: rows in the other
+        // layout (a matrix made outside a model, or an instruction set capped after the model was
+        // laid out, as tests do) are rearranged here, a few at a time.
+        const bool wantInterleaved = !w.interleaved;
+        thread_local std::vector<unsigned char> rearranged;
         const size_t perRow = rowBytes(w.type, w.cols);
         constexpr int64_t kRowsAtOnce = 16;
-        gguf.resize(perRow * kRowsAtOnce);
+        rearranged.resize(perRow * kRowsAtOnce);
         for (int64_t r = rowBegin; r < rowEnd; r += kRowsAtOnce) {
             const int64_t n = std::min(kRowsAtOnce, rowEnd - r);
-            for (int64_t i = 0; i < n; ++i)
-                ungroupQ4Row(w.row(r + i), w.cols, gguf.data() + static_cast<size_t>(i) * perRow);
-            const Matrix plain{w.type, gguf.data(), n, w.cols};
-            gemmRows(isa, plain, 0, n, x, xq, tokens, y + (r - rowBegin), ldy);
+            for (int64_t i = 0; i < n; ++i) {
+                unsigned char* to = rearranged.data() + static_cast<size_t>(i) * perRow;
+                if (wantInterleaved)
+                    interleaveRow(w.type, w.row(r + i), w.cols, to);
+                else
+                    deinterleaveRow(w.type, w.row(r + i), w.cols, to);
+            }
+            Matrix other{w.type, rearranged.data(), n, w.cols};
+            other.interleaved = wantInterleaved;
+            gemmRows(isa, other, 0, n, x, xq, tokens, y + (r - rowBegin), ldy);
         }
         return;
     }
@@ -278,18 +281,17 @@ void gemmRows(Isa isa, const Matrix& w, int64_t rowBegin, int64_t rowEnd, const 
     args.k = w.cols;
     args.x = x;
     args.xq = nullptr;
-    args.xg = nullptr;
-    if (isBlockQuantized(w.type)) {
+    args.xi = nullptr;
+    if (blockType) {
         // The activations decide between the VNNI kernels and the 16-bit ones.
         if (xq == nullptr || xq->type != w.type)
             return;
-        if (!xq->groups.empty()) {
+        if (!xq->interleaved.empty()) {
             if (supportedIsa() != Isa::Avx512Vnni)
                 return;
             isa = Isa::Avx512Vnni;
-            args.xg = xq->groups.data();
-            if (w.q4Grouped && w.type == WeightType::Q4_0)
-                args.type = abi::kQ4_0Grouped;
+            args.xi = xq->interleaved.data();
+            args.type = w.type == WeightType::Q8_0 ? abi::kQ8_0Interleaved : abi::kQ4_0Interleaved;
         } else {
             isa = isa == Isa::Avx512Vnni ? Isa::Avx512 : isa;
             args.xq = xq->blocks.data();
@@ -313,7 +315,7 @@ void gemmF32(Isa isa, const float* w, int64_t ldw, int64_t rows, int64_t k, cons
     args.k = k;
     args.x = x;
     args.xq = nullptr;
-    args.xg = nullptr;
+    args.xi = nullptr;
     args.tokens = tokens;
     args.y = y;
     args.ldy = ldy;

@@ -24,27 +24,30 @@ Isa activeIsa();
 Isa setIsa(Isa wanted);
 
 // The q8_0 / q4_0 dot products' other operand: the activations quantized in blocks of 32, to
-// 16 bits (`blocks`) or, for the VNNI kernels, to 8 bits (`groups`, laid out for `type`).
+// 16 bits (`blocks`) or, for the VNNI kernels, to 8 bits (`interleaved`, with the excess of
+// `type`'s weights).
 struct QuantizedActivations {
     WeightType type = WeightType::F32;
     std::vector<abi::BlockAct> blocks;
-    std::vector<abi::ActGroup8> groups;
+    std::vector<abi::ActInterleaved> interleaved;
 };
 
 // Quantizes x [rows, cols] for a product with `type` weights on `isa`'s kernels (nothing to do
 // for float types). `cols` must be a multiple of 32.
 void quantizeActivations(Isa isa, WeightType type, const float* x, int64_t rows, int64_t cols,
                          QuantizedActivations& out);
-// The portable definition of the VNNI kernels' 8-bit activation groups (quantizeActivations
-// on Avx512Vnni runs an AVX-512 version that must give the same bytes).
-void quantizeGroupsReference(WeightType type, const float* x, int64_t rows, int64_t cols,
-                             std::vector<abi::ActGroup8>& out);
+// The portable definition of the VNNI kernels' 8-bit interleaved activations
+// (quantizeActivations on Avx512Vnni runs an AVX-512 version that must give the same bytes).
+void quantizeInterleavedReference(WeightType type, const float* x, int64_t rows, int64_t cols,
+                                  std::vector<abi::ActInterleaved>& out);
 // The values the kernels multiply: out [rows, cols] (tests compare against these).
 void dequantizeActivations(const QuantizedActivations& q, int64_t rows, int64_t cols, float* out);
 
 // y[t * ldy + (o - rowBegin)] = dot(w row o, x row t) for o in [rowBegin, rowEnd), t < tokens.
 // x: [tokens, w.cols] float; xq: its quantizeActivations() for the same isa and w.type (needed
-// only for block types; without it, or for another type, nothing is computed).
+// only for block types; without it, or for another type, nothing is computed). The VNNI
+// kernels read interleaved rows (Matrix::interleaved), the others GGUF blocks: rows in the other
+// layout are rearranged as they are read, a few at a time (correct, slower).
 void gemmRows(Isa isa, const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
               const QuantizedActivations* xq, int64_t tokens, float* y, int64_t ldy);
 

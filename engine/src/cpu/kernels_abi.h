@@ -11,9 +11,17 @@
 
 namespace griffin::cpu::abi {
 
-// Weight type codes (the values of griffin::WeightType), and kQ4_0Grouped: q4_0 rows in the
-// grouped layout of quant.h (groupQ4Row), which only gemmAvx512Vnni reads.
-enum : int { kF32 = 0, kBf16 = 1, kF16 = 2, kQ8_0 = 3, kQ4_0 = 4, kQ4_0Grouped = 5 };
+// Weight type codes (the values of griffin::WeightType), and q8_0 / q4_0 rows in the
+// interleaved layout of quant.h (interleaveRow), the only rows gemmAvx512Vnni reads.
+enum : int {
+    kF32 = 0,
+    kBf16 = 1,
+    kF16 = 2,
+    kQ8_0 = 3,
+    kQ4_0 = 4,
+    kQ8_0Interleaved = 5,
+    kQ4_0Interleaved = 6
+};
 
 // Activations quantized for the block types: 32 values, value i = d * qs[i], 16-bit so that
 // their rounding (about 1/65000 of the block's largest value) is negligible next to the
@@ -24,17 +32,13 @@ struct BlockAct {
 };
 
 // Activations for the VNNI kernels: 8-bit, value = d * q with d = max|x| / 127 per block of 32,
-// in groups of kQ8GroupBlocks (q8_0) or kQ4GroupBlocks (q4_0) blocks laid out the way the
-// weights load:
-// - q8_0: q[0, 64) is blocks 0 and 1 in order; lane l (bytes 4l..4l+3) is in block l / 8.
-// - q4_0: q[16j + i] is value i of block j and q[64 + 16j + i] is value 16 + i (a low and a high
-//   nibble of the same weight byte); lane l is in block l / 4.
-// d[l] is the scale of lane l's block; corr[l] = -128 (q8_0) or -8 (q4_0) times the sum of the
-// lane's q values. A group past the row's last block is all zero.
-constexpr int64_t kQ8GroupBlocks = 2;
-constexpr int64_t kQ4GroupBlocks = 4;
-struct alignas(64) ActGroup8 {
-    int8_t q[128];
+// interleaved like the weights (quant.h, interleaveRow) in sets of 16 blocks, one block per
+// 32-bit lane: q[64v + 4b + i] is value 4v + i of block b (v < 8), d[b] its scale and corr[b]
+// = -128 (q8_0) or -8 (q4_0) times the sum of its q values (the weights' excess). Lanes past the
+// row's last block are zero.
+constexpr int64_t kLaneBlocks = 16;
+struct alignas(64) ActInterleaved {
+    int8_t q[512];
     float d[16];
     int32_t corr[16];
 };
@@ -42,7 +46,7 @@ struct alignas(64) ActGroup8 {
 // y[t * ldy + r] = dot(weight row r, activation row t) for r < rows, t < tokens.
 // Weight row r starts at w + r * rowStride and holds k values of `type`. For f32/bf16/f16 the
 // activations are `x` (row t at x + t * k); for q8_0/q4_0 they are `xq` (row t at
-// xq + t * k / 32), or for the VNNI kernels `xg` (row t at xg + t * groups per row).
+// xq + t * k / 32), or for the VNNI kernels `xi` (row t at xi + t * sets of 16 blocks per row).
 struct GemmArgs {
     int type;
     const unsigned char* w;
@@ -51,7 +55,7 @@ struct GemmArgs {
     int64_t k;
     const float* x;
     const BlockAct* xq;
-    const ActGroup8* xg;
+    const ActInterleaved* xi;
     int64_t tokens;
     float* y;
     int64_t ldy;
@@ -77,9 +81,11 @@ struct AccumulateArgs {
     int64_t ldo;
 };
 
-// Quantizes x [rows, cols] (cols a multiple of 32) into `out` (rows * groups per row, zeroed by
-// the caller) exactly as the portable quantizeGroups in kernels.cpp does, with AVX-512.
-void quantizeGroupsAvx512Vnni(int type, const float* x, int64_t rows, int64_t cols, ActGroup8* out);
+// Quantizes x [rows, cols] (cols a multiple of 32) into `out` (rows * sets per row, zeroed by
+// the caller) exactly as the portable quantizeInterleavedReference in kernels.cpp does, with
+// AVX-512. `type`: kQ8_0 or kQ4_0 (the excess in corr).
+void quantizeInterleavedAvx512Vnni(int type, const float* x, int64_t rows, int64_t cols,
+                                   ActInterleaved* out);
 
 void gemmScalar(const GemmArgs& args);
 void gemmAvx2(const GemmArgs& args);

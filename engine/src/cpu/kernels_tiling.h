@@ -9,7 +9,13 @@
 #pragma once
 
 constexpr int64_t kTokenBlock = 48;  // activations of a token block stay in L2
-constexpr int64_t kKBlock = 512;     // a multiple of 32 (blocks) and 16 (lanes)
+// A multiple of 32 (blocks) and 16 (lanes); the including file may set another (a multiple of
+// 512, for the VNNI kernels' sets of 16 blocks).
+#ifdef GRIFFIN_TILES_K_BLOCK
+constexpr int64_t kKBlock = GRIFFIN_TILES_K_BLOCK;
+#else
+constexpr int64_t kKBlock = 512;
+#endif
 
 template <int Type, int R>
 void rowGroup(const GemmArgs& a, int64_t r0, int64_t tBegin, int64_t tEnd, int64_t k0, int64_t k1,

@@ -107,7 +107,7 @@ void prepareActivations(Isa isa, WeightType type, const float* x, int64_t rows, 
                         QuantizedActivations& xq) {
     const bool vnni = isa == Isa::Avx512Vnni;
     const bool ready = xq.type == type && (!isBlockQuantized(type) ||
-                                           (vnni ? !xq.groups.empty() : !xq.blocks.empty()));
+                                           (vnni ? !xq.interleaved.empty() : !xq.blocks.empty()));
     if (!ready)
         quantizeActivations(isa, type, x, rows, cols, xq);
 }

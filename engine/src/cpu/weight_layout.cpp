@@ -11,28 +11,28 @@
 
 namespace griffin::cpu {
 
-bool groupQ4AtLoad() {
-    const char* env = std::getenv("GRIFFIN_Q4_LAYOUT");
+bool interleaveAtLoad() {
+    const char* env = std::getenv("GRIFFIN_BLOCK_LAYOUT");
     if (env != nullptr && std::string_view(env) == "gguf")
         return false;
     return activeIsa() == Isa::Avx512Vnni;
 }
 
-Result<LayoutChange> groupQ4Matrices(ModelWeights& weights, const io::TensorArchive& archive,
-                                     io::PageArena& arena, ThreadPool* pool,
-                                     const std::function<void(double)>& progress,
-                                     std::stop_token stop) {
+Result<LayoutChange> interleaveMatrices(ModelWeights& weights, const io::TensorArchive& archive,
+                                        io::PageArena& arena, ThreadPool* pool,
+                                        const std::function<void(double)>& progress,
+                                        std::stop_token stop) {
     LayoutChange change;
-    std::map<const void*, const void*> done;  // original data -> grouped data
+    std::map<const void*, const void*> done;  // original data -> interleaved data
     int64_t totalBytes = 0;
     forEachMatrix(weights, [&](Matrix& m) {
-        if (m.type == WeightType::Q4_0 && !m.q4Grouped && m.data != nullptr)
+        if (isBlockQuantized(m.type) && !m.interleaved && m.data != nullptr)
             totalBytes += m.rows * static_cast<int64_t>(rowBytes(m.type, m.cols));
     });
     int64_t doneBytes = 0;
     Status status;
     forEachMatrix(weights, [&](Matrix& m) {
-        if (!status || m.type != WeightType::Q4_0 || m.q4Grouped || m.data == nullptr)
+        if (!status || !isBlockQuantized(m.type) || m.interleaved || m.data == nullptr)
             return;
         if (stop.stop_requested()) {
             status = makeError(ErrorCode::Cancelled, "loading cancelled");
@@ -40,7 +40,7 @@ Result<LayoutChange> groupQ4Matrices(ModelWeights& weights, const io::TensorArch
         }
         if (auto it = done.find(m.data); it != done.end()) {
             m.data = it->second;
-            m.q4Grouped = true;
+            m.interleaved = true;
             return;
         }
         const size_t perRow = rowBytes(m.type, m.cols);
@@ -51,16 +51,17 @@ Result<LayoutChange> groupQ4Matrices(ModelWeights& weights, const io::TensorArch
         if (!inPlace) {
             target = arena.allocate(bytes);
             if (target == nullptr) {
-                status = makeError(ErrorCode::OutOfMemory,
-                                   "no memory for a " + std::to_string(bytes >> 20) +
-                                       " MiB copy of a q4_0 matrix in the CPU layout");
+                status =
+                    makeError(ErrorCode::OutOfMemory,
+                              "no memory for a " + std::to_string(bytes >> 20) + " MiB copy of a " +
+                                  weightTypeName(m.type) + " matrix in the CPU layout");
                 return;
             }
         }
         const auto rearrange = [&](int64_t begin, int64_t end) {
             for (int64_t r = begin; r < end; ++r) {
                 const size_t at = static_cast<size_t>(r) * perRow;
-                groupQ4Row(source + at, m.cols, target + at);
+                interleaveRow(m.type, source + at, m.cols, target + at);
             }
         };
         if (pool != nullptr)
@@ -71,7 +72,7 @@ Result<LayoutChange> groupQ4Matrices(ModelWeights& weights, const io::TensorArch
             archive.release(source, bytes);
         done[m.data] = target;
         m.data = target;
-        m.q4Grouped = true;
+        m.interleaved = true;
         ++change.matrices;
         (inPlace ? change.inPlaceBytes : change.copiedBytes) += static_cast<int64_t>(bytes);
         doneBytes += static_cast<int64_t>(bytes);

@@ -78,7 +78,7 @@ Result<DeviceMatrix> uploadMatrix(Arena& arena, Transfer& transfer, const Matrix
         const int64_t batchRows =
             std::max<int64_t>(1, static_cast<int64_t>(transfer.capacity() / rowBytes));
         std::byte* batch = nullptr;
-        std::vector<std::byte> gguf;  // a grouped q4_0 row back in GGUF blocks
+        std::vector<std::byte> gguf;  // an interleaved row back in GGUF blocks
         for (int64_t r = 0; r < range.rows; ++r) {
             if (r % batchRows == 0) {
                 const int64_t n = std::min(batchRows, range.rows - r);
@@ -97,9 +97,9 @@ Result<DeviceMatrix> uploadMatrix(Arena& arena, Transfer& transfer, const Matrix
                 const size_t blockBytes = q8 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
                 const size_t quantBytes = q8 ? 32 : 16;
                 const std::byte* src = m.row(srcRow);
-                if (m.q4Grouped) {  // the CPU layout (a model laid out for the CPU backend)
+                if (m.interleaved) {  // the CPU layout (a model laid out for the CPU backend)
                     gguf.resize(griffin::rowBytes(m.type, m.cols));
-                    ungroupQ4Row(src, m.cols, gguf.data());
+                    deinterleaveRow(m.type, src, m.cols, gguf.data());
                     src = gguf.data();
                 }
                 for (int64_t b = 0; b < nb; ++b) {
