@@ -98,6 +98,20 @@ void tileFloat(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k1
     }
 }
 
+// A decode row's columns [k, end), 16 at a time (the last ones masked), then the sum of its
+// four chains.
+template <int Type>
+inline float finishRow(const unsigned char* row, const float* x, int64_t k, int64_t end,
+                       __m512 acc0, __m512 acc1, __m512 acc2, __m512 acc3) {
+    for (; k < end; k += 16) {
+        const int64_t n = end - k < 16 ? end - k : 16;
+        const __mmask16 m = static_cast<__mmask16>(n == 16 ? 0xFFFF : (1u << n) - 1u);
+        acc0 = _mm512_fmadd_ps(loadWMasked<Type>(row, k, m), _mm512_maskz_loadu_ps(m, x + k), acc0);
+    }
+    return _mm512_reduce_add_ps(
+        _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+}
+
 // Decode for the float types: one token, rows streamed one at a time (a single stream per
 // thread, which the hardware prefetcher follows best), 64 columns per step into four
 // independent chains, plus a software prefetch into L2 GemmArgs::prefetchRows rows on per cache
@@ -150,14 +164,7 @@ void decodeBf16Rows(const GemmArgs& a) {
                                    _mm512_load_ps(split + k + 16), acc1);
             k += 32;
         }
-        for (; k < a.k; k += 16) {
-            const int64_t n = a.k - k < 16 ? a.k - k : 16;
-            const __mmask16 m = static_cast<__mmask16>(n == 16 ? 0xFFFF : (1u << n) - 1u);
-            acc2 = _mm512_fmadd_ps(loadWMasked<kBf16>(row, k, m), _mm512_maskz_loadu_ps(m, a.x + k),
-                                   acc2);
-        }
-        a.y[r] = _mm512_reduce_add_ps(
-            _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+        a.y[r] = finishRow<kBf16>(row, a.x, k, a.k, acc0, acc1, acc2, acc3);
     }
 }
 
@@ -183,14 +190,7 @@ void decodeFloatRows(const GemmArgs& a) {
             acc2 = _mm512_fmadd_ps(loadW<Type>(row, k + 32), _mm512_loadu_ps(a.x + k + 32), acc2);
             acc3 = _mm512_fmadd_ps(loadW<Type>(row, k + 48), _mm512_loadu_ps(a.x + k + 48), acc3);
         }
-        for (; k < a.k; k += 16) {
-            const int64_t n = a.k - k < 16 ? a.k - k : 16;
-            const __mmask16 m = static_cast<__mmask16>(n == 16 ? 0xFFFF : (1u << n) - 1u);
-            acc0 = _mm512_fmadd_ps(loadWMasked<Type>(row, k, m), _mm512_maskz_loadu_ps(m, a.x + k),
-                                   acc0);
-        }
-        a.y[r] = _mm512_reduce_add_ps(
-            _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+        a.y[r] = finishRow<Type>(row, a.x, k, a.k, acc0, acc1, acc2, acc3);
     }
 }
 
