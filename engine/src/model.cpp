@@ -11,6 +11,7 @@
 #include "cpu/ops.h"
 #include "cpu/weight_layout.h"
 #include "hash.h"
+#include "io/system_memory.h"
 #include "log.h"
 #include "synthetic.h"
 #include "weights.h"
@@ -239,7 +240,22 @@ Result<std::unique_ptr<Model>> Model::fromArchive(ModelConfig config,
                          "the Vulkan backend is not available: this build has GRIFFIN_VULKAN=OFF");
 #endif
     } else {
-        if (cpu::interleaveAtLoad()) {
+        bool interleave = cpu::interleaveAtLoad();
+        if (interleave) {
+            // A GGUF file's matrices are copied: only where the copy surely fits in memory.
+            const int64_t copyBytes = cpu::layoutCopyBytes(impl->weights, *impl->archive);
+            const std::optional<int64_t> available = io::availableMemoryBytes();
+            if (!cpu::layoutCopyFits(copyBytes, available)) {
+                interleave = false;
+                logger(Component::Engine)
+                    ->warn(
+                        "{}: q8_0/q4_0 matrices stay in their GGUF blocks, read from the file: "
+                        "the faster CPU layout needs a {} MiB copy and only {} MiB of memory "
+                        "is available; decoding is slower",
+                        dir.string(), copyBytes >> 20, available.value_or(0) >> 20);
+            }
+        }
+        if (interleave) {
             const auto layoutStarted = std::chrono::steady_clock::now();
             cpu::ThreadPool pool(options.threads);
             auto change = cpu::interleaveMatrices(impl->weights, *impl->archive, impl->cpuCopies,

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The CPU backend's q8_0 / q4_0 layout (cpu/weight_layout.h): matrices the archive owns are
 // rearranged in place, those of a GGUF file are copied and the file's pages released (and still
-// read back right), a matrix bound twice is rearranged once, and a model computes the same logits
-// bit for bit whichever layout it gets.
+// read back right), a matrix bound twice is rearranged once, a copy is only made where it fits in
+// the memory the system reports, and a model computes the same logits bit for bit whichever
+// layout it gets.
 #include "cpu/weight_layout.h"
 
 #include <algorithm>
@@ -18,6 +19,7 @@
 #include "griffin/model.h"
 #include "io/gguf.h"
 #include "io/safetensors.h"
+#include "io/system_memory.h"
 #include "model_runs.h"
 #include "quant.h"
 #include "test_files.h"
@@ -175,6 +177,70 @@ private slots:
             QVERIFY(fresh != nullptr && fresh->bytes == t.bytes);
             QVERIFY2(std::memcmp(fresh->data, t.data, t.bytes) == 0, name.c_str());
         }
+    }
+
+    // The copy is sized before it is made, and made only where the memory is there.
+    void theCopyIsSizedAndCheckedAgainstTheAvailableMemory() {
+        BoundGguf bound = bindGguf(ggufPath());
+        const int64_t copy = cpu::layoutCopyBytes(bound.weights, *bound.archive);
+        QCOMPARE(copy, blockBytes(bound.weights));
+        // A matrix bound twice is copied once.
+        ModelWeights twice = bound.weights;
+        const Matrix down = twice.layers[1].mlpDown;
+        twice.layers[1].mlpDown = twice.layers[0].mlpDown;
+        QCOMPARE(cpu::layoutCopyBytes(twice, *bound.archive),
+                 copy - down.rows * static_cast<int64_t>(rowBytes(down.type, down.cols)));
+        // Memory the archive owns is changed in place: nothing to copy.
+        auto source = io::SafetensorsArchive::open(m_dir.path() / "model");
+        QVERIFY(source);
+        auto config = loadModelConfig(m_dir.path() / "model" / "config.json");
+        QVERIFY(config);
+        auto converted = convertMatrices(std::move(*source), WeightType::Q8_0, 1, {}, {});
+        QVERIFY(converted);
+        auto owned = bindWeights(*config, **converted, "tiny", {}, {});
+        QVERIFY(owned);
+        QCOMPARE(cpu::layoutCopyBytes(*owned, **converted), int64_t{0});
+
+        const int64_t gib = int64_t{1} << 30, mib = int64_t{1} << 20;
+        QVERIFY(cpu::layoutCopyFits(0, int64_t{0}));
+        QVERIFY(cpu::layoutCopyFits(4 * gib, std::nullopt));  // unknown: assumed enough
+        QVERIFY(cpu::layoutCopyFits(4 * gib, 5 * gib));       // 1 GiB left >= 512 MiB
+        QVERIFY(!cpu::layoutCopyFits(4 * gib, 4 * gib + 256 * mib));
+        QVERIFY(cpu::layoutCopyFits(16 * gib, 18 * gib));  // 2 GiB left >= 16/8 GiB
+        QVERIFY(!cpu::layoutCopyFits(16 * gib, 18 * gib - mib));
+        QVERIFY(!cpu::layoutCopyFits(copy, int64_t{0}));
+    }
+
+    void theSystemsMemoryFiguresAreRead() {
+        const char* meminfo =
+            "MemTotal:       24636372 kB\nMemFree:        22000000 kB\n"
+            "MemAvailable:   23162880 kB\nBuffers:           12345 kB\n";
+        QCOMPARE(io::parseMemAvailable(meminfo), std::optional<int64_t>(int64_t{23162880} * 1024));
+        QCOMPARE(io::parseMemAvailable("MemTotal: 5 kB\n"), std::nullopt);
+        QCOMPARE(io::parseMemAvailable("MemAvailable: lots kB\n"), std::nullopt);
+        QCOMPARE(io::parseMemAvailable("MemAvailable: -5 kB\n"), std::nullopt);
+        QCOMPARE(io::parseMemAvailable("MemAvailable: 99999999999999999999 kB\n"), std::nullopt);
+        QCOMPARE(io::parseMemAvailable(""), std::nullopt);
+        // cgroup v2: limit 8 GiB, 5 GiB used of which 3 GiB page cache -> 6 GiB to take.
+        const int64_t gib = int64_t{1} << 30;
+        const std::string stat = "anon 2147483648\nfile " + std::to_string(3 * gib) + "\n";
+        QCOMPARE(io::cgroupHeadroom(std::to_string(8 * gib) + "\n", std::to_string(5 * gib), stat,
+                                    "file"),
+                 std::optional<int64_t>(6 * gib));
+        QCOMPARE(io::cgroupHeadroom("max\n", std::to_string(5 * gib), stat, "file"), std::nullopt);
+        // Over the limit: nothing left, not a negative figure.
+        QCOMPARE(io::cgroupHeadroom("100", "400", "file 0\n", "file"), std::optional<int64_t>(0));
+        // cgroup v1: its "no limit", and the cache key (not the per-group "cache" line).
+        QCOMPARE(io::cgroupHeadroom("9223372036854771712", "1340387328", "", "total_cache"),
+                 std::nullopt);
+        QCOMPARE(io::cgroupHeadroom("1000", "600", "cache 1\ntotal_cache 200\n", "total_cache"),
+                 std::optional<int64_t>(600));
+        QCOMPARE(io::cgroupHeadroom("", "", "", "file"), std::nullopt);
+        // This machine: a figure, and not more than MemAvailable says.
+        const auto available = io::availableMemoryBytes();
+        QVERIFY(available.has_value());
+        QVERIFY(*available > 0);
+        qInfo("available memory: %lld MiB", static_cast<long long>(*available >> 20));
     }
 
     void progressIsReportedAndAStopCancels() {

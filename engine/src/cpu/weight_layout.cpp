@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cpu/weight_layout.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -16,6 +18,27 @@ bool interleaveAtLoad() {
     if (env != nullptr && std::string_view(env) == "gguf")
         return false;
     return activeIsa() == Isa::Avx512Vnni;
+}
+
+int64_t layoutCopyBytes(ModelWeights& weights, const io::TensorArchive& archive) {
+    std::set<const void*> seen;
+    int64_t bytes = 0;
+    forEachMatrix(weights, [&](Matrix& m) {
+        if (!isBlockQuantized(m.type) || m.interleaved || m.data == nullptr ||
+            !seen.insert(m.data).second)
+            return;
+        const size_t n = rowBytes(m.type, m.cols) * static_cast<size_t>(m.rows);
+        if (archive.writable(static_cast<const std::byte*>(m.data), n) == nullptr)
+            bytes += static_cast<int64_t>(n);
+    });
+    return bytes;
+}
+
+bool layoutCopyFits(int64_t copyBytes, std::optional<int64_t> available) {
+    if (copyBytes <= 0 || !available)
+        return true;
+    const int64_t headroom = std::max<int64_t>(int64_t{512} << 20, copyBytes / 8);
+    return copyBytes <= *available - headroom;
 }
 
 Result<LayoutChange> interleaveMatrices(ModelWeights& weights, const io::TensorArchive& archive,

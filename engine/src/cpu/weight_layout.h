@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <stop_token>
 
 #include "cpu/thread_pool.h"
@@ -22,6 +23,16 @@ namespace griffin::cpu {
 // instruction set is AVX-512 VNNI, and GRIFFIN_BLOCK_LAYOUT is not "gguf" (which keeps the GGUF
 // blocks, for tests; the VNNI kernels then interleave rows as they read them, more slowly).
 bool interleaveAtLoad();
+
+// The bytes interleaveMatrices would copy into its arena for `weights` (the matrices `archive`
+// does not let it change in place, each counted once).
+int64_t layoutCopyBytes(ModelWeights& weights, const io::TensorArchive& archive);
+
+// Whether a copy of `copyBytes` leaves enough of `available` memory (io::availableMemoryBytes;
+// nullopt: unknown, taken as enough) for the rest of a session: an eighth of the copy and at
+// least 512 MiB more. Where it does not, a model mapped from a file keeps its GGUF blocks: with
+// too little memory the file's pages can be read again, a copy's cannot.
+bool layoutCopyFits(int64_t copyBytes, std::optional<int64_t> available);
 
 struct LayoutChange {
     int64_t matrices = 0;      // matrices rearranged
