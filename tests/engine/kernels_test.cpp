@@ -335,6 +335,53 @@ private slots:
         QVERIFY(std::equal(row.begin(), row.end(), w.dequantized.begin() + 2 * 544));
     }
 
+    // The decode prefetch distance (GRIFFIN_DECODE_PREFETCH) only moves loads earlier: none, the
+    // default and a distance past the matrix's end give the same results bit for bit, and it is
+    // clamped to [0, 1 MiB].
+    void decodePrefetchLeavesResultsUnchanged() {
+        const int64_t saved = cpu::decodePrefetchBytes();
+        cpu::setDecodePrefetchBytes(-5);
+        QCOMPARE(cpu::decodePrefetchBytes(), int64_t{0});
+        cpu::setDecodePrefetchBytes(int64_t{1} << 40);
+        QCOMPARE(cpu::decodePrefetchBytes(), int64_t{1} << 20);
+        std::mt19937 rng(17);
+        std::normal_distribution<float> dist(0.0f, 1.0f);
+        const int64_t rows = 37, k = 2592;
+        for (WeightType type : {WeightType::F32, WeightType::BF16, WeightType::F16,
+                                WeightType::Q8_0, WeightType::Q4_0}) {
+            HostMatrix w = randomMatrix(rng, type, rows, k);
+            if (isBlockQuantized(type)) {
+                const size_t perRow = rowBytes(type, k);
+                for (int64_t r = 0; r < rows; ++r)
+                    interleaveRow(type, w.bytes.data() + r * perRow, k,
+                                  w.bytes.data() + r * perRow);
+                w.view.interleaved = true;
+            }
+            std::vector<float> x(static_cast<size_t>(k));
+            for (float& v : x) v = dist(rng);
+            for (cpu::Isa isa : kIsas) {
+                if (cpu::setIsa(isa) != isa)
+                    continue;
+                cpu::QuantizedActivations xq;
+                cpu::quantizeActivations(isa, type, x.data(), 1, k, xq);
+                std::vector<std::vector<float>> results;
+                for (int64_t bytes : {int64_t{0}, int64_t{8192}, int64_t{1} << 20}) {
+                    cpu::setDecodePrefetchBytes(bytes);
+                    // Rows 1.. (a share that starts past row 0); y[0] stays 0.
+                    std::vector<float> y(static_cast<size_t>(rows), NAN);
+                    y[0] = 0.0f;
+                    cpu::gemmRows(isa, w.view, 1, rows, x.data(), &xq, 1, y.data() + 1, rows);
+                    for (float v : y) QVERIFY(!std::isnan(v));
+                    results.push_back(y);
+                }
+                QVERIFY2(
+                    results[0] == results[1] && results[1] == results[2],
+                    qPrintable(QString("%1 %2").arg(weightTypeName(type)).arg(cpu::isaName(isa))));
+            }
+        }
+        cpu::setDecodePrefetchBytes(saved);
+    }
+
     void matmulIsTheSameOnOneAndManyThreads_data() {
         QTest::addColumn<WeightType>("type");
         for (WeightType t : {WeightType::F32, WeightType::BF16, WeightType::Q8_0, WeightType::Q4_0})

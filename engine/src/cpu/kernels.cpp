@@ -109,6 +109,16 @@ void quantizeInterleaved(WeightType type, const float* x, int64_t rows, int64_t 
     quantizeInterleavedReference(type, x, rows, cols, out);
 }
 
+std::atomic<int64_t>& decodePrefetchSlot() {
+    static std::atomic<int64_t> slot{[] {
+        int64_t bytes = 8 * 1024;
+        if (const char* env = std::getenv("GRIFFIN_DECODE_PREFETCH"))
+            bytes = std::clamp<int64_t>(std::atoll(env), 0, int64_t{1} << 20);
+        return bytes;
+    }()};
+    return slot;
+}
+
 std::atomic<int>& activeSlot() {
     static std::atomic<int> slot{static_cast<int>(fromEnvironment(supportedIsa()))};
     return slot;
@@ -137,6 +147,14 @@ Isa supportedIsa() {
 
 Isa activeIsa() {
     return static_cast<Isa>(activeSlot().load(std::memory_order_relaxed));
+}
+
+int64_t decodePrefetchBytes() {
+    return decodePrefetchSlot().load(std::memory_order_relaxed);
+}
+
+void setDecodePrefetchBytes(int64_t bytes) {
+    decodePrefetchSlot().store(std::clamp<int64_t>(bytes, 0, int64_t{1} << 20));
 }
 
 Isa setIsa(Isa wanted) {
@@ -220,9 +238,11 @@ void runGemm(Isa isa, abi::GemmArgs& args) {
     const bool rowByRow =
         isa == Isa::Avx512Vnni ||
         (isa == Isa::Avx512 && args.type != abi::kQ8_0 && args.type != abi::kQ4_0);
-    const int64_t aheadBytes = rowByRow ? 8 * 1024 : 24 * 1024;
+    const int64_t aheadBytes = rowByRow ? decodePrefetchBytes() : 24 * 1024;
     args.prefetchRows =
-        std::max<int64_t>(rowByRow ? 1 : 4, aheadBytes / static_cast<int64_t>(args.rowStride));
+        aheadBytes == 0 ? 0
+                        : std::max<int64_t>(rowByRow ? 1 : 4,
+                                            aheadBytes / static_cast<int64_t>(args.rowStride));
     if (args.rows <= 0 || args.tokens <= 0)
         return;
     switch (isa) {

@@ -23,6 +23,12 @@ Isa activeIsa();
 // Caps the instruction set (for tests and benchmarks); returns what is now active.
 Isa setIsa(Isa wanted);
 
+// How far ahead, in bytes, the decode kernels that stream one row at a time (the AVX-512 float
+// kernels, the VNNI block kernels) prefetch their rows in software; 0: not at all, which leaves
+// the rows to the hardware prefetcher. GRIFFIN_DECODE_PREFETCH=BYTES sets it at start.
+int64_t decodePrefetchBytes();
+void setDecodePrefetchBytes(int64_t bytes);
+
 // The q8_0 / q4_0 dot products' other operand: the activations quantized in blocks of 32, to
 // 16 bits (`blocks`) or, for the VNNI kernels, to 8 bits (`interleaved`, with the excess of
 // `type`'s weights).

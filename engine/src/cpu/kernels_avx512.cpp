@@ -123,6 +123,7 @@ inline float finishRow(const unsigned char* row, const float* x, int64_t k, int6
 // once per call. That is 2 integer operations per 32 weights where widening them took 4.
 constexpr int64_t kMaxSplitColumns = 16384;  // the split activations live on the stack
 
+template <bool Prefetch>
 void decodeBf16Rows(const GemmArgs& a) {
     alignas(64) float split[kMaxSplitColumns];
     const int64_t paired = a.k / 32 * 32;
@@ -142,9 +143,11 @@ void decodeBf16Rows(const GemmArgs& a) {
         __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         int64_t k = 0;
         for (; k + 64 <= paired; k += 64) {
-            const char* next = reinterpret_cast<const char*>(row) + ahead + k * 2;
-            _mm_prefetch(next, _MM_HINT_T1);  // into L2 only: see runGemm
-            _mm_prefetch(next + 64, _MM_HINT_T1);
+            if constexpr (Prefetch) {
+                const char* next = reinterpret_cast<const char*>(row) + ahead + k * 2;
+                _mm_prefetch(next, _MM_HINT_T1);  // into L2 only: see runGemm
+                _mm_prefetch(next + 64, _MM_HINT_T1);
+            }
             const __m512i v0 = _mm512_loadu_si512(row + k * 2);
             const __m512i v1 = _mm512_loadu_si512(row + k * 2 + 64);
             acc0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v0, 16)),
@@ -168,11 +171,11 @@ void decodeBf16Rows(const GemmArgs& a) {
     }
 }
 
-template <int Type>
+template <int Type, bool Prefetch>
 void decodeFloatRows(const GemmArgs& a) {
     if constexpr (Type == kBf16) {
         if (a.k <= kMaxSplitColumns)
-            return decodeBf16Rows(a);
+            return decodeBf16Rows<Prefetch>(a);
     }
     constexpr int64_t kBytes = Type == kF32 ? 4 : 2;
     const size_t ahead = static_cast<size_t>(a.prefetchRows) * a.rowStride;
@@ -181,10 +184,12 @@ void decodeFloatRows(const GemmArgs& a) {
         __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         int64_t k = 0;
         for (; k + 64 <= a.k; k += 64) {
-            const char* next = reinterpret_cast<const char*>(row) + ahead + k * kBytes;
+            if constexpr (Prefetch) {
+                const char* next = reinterpret_cast<const char*>(row) + ahead + k * kBytes;
 #pragma GCC unroll 4
-            for (int64_t line = 0; line < 64 * kBytes; line += 64)
-                _mm_prefetch(next + line, _MM_HINT_T1);  // into L2 only: see runGemm
+                for (int64_t line = 0; line < 64 * kBytes; line += 64)
+                    _mm_prefetch(next + line, _MM_HINT_T1);  // into L2 only: see runGemm
+            }
             acc0 = _mm512_fmadd_ps(loadW<Type>(row, k), _mm512_loadu_ps(a.x + k), acc0);
             acc1 = _mm512_fmadd_ps(loadW<Type>(row, k + 16), _mm512_loadu_ps(a.x + k + 16), acc1);
             acc2 = _mm512_fmadd_ps(loadW<Type>(row, k + 32), _mm512_loadu_ps(a.x + k + 32), acc2);
@@ -464,13 +469,15 @@ constexpr bool kDecodeRowByRow = false;  // block types: one FMA chain per 32 by
 
 void gemmAvx512(const GemmArgs& a) {
     if (a.tokens == 1) {
+        const bool prefetch = a.prefetchRows > 0;  // 0: the hardware prefetcher alone
         switch (a.type) {
             case kF32:
-                return decodeFloatRows<kF32>(a);
+                return prefetch ? decodeFloatRows<kF32, true>(a) : decodeFloatRows<kF32, false>(a);
             case kBf16:
-                return decodeFloatRows<kBf16>(a);
+                return prefetch ? decodeFloatRows<kBf16, true>(a)
+                                : decodeFloatRows<kBf16, false>(a);
             case kF16:
-                return decodeFloatRows<kF16>(a);
+                return prefetch ? decodeFloatRows<kF16, true>(a) : decodeFloatRows<kF16, false>(a);
             default:
                 break;
         }

@@ -61,9 +61,12 @@ inline void addSet(const unsigned char* const* rows, const ActInterleaved* const
         // Decode, row by row: prefetch into L2 `ahead` bytes on (see GemmArgs::prefetchRows),
         // every line the set spans (it starts anywhere in a line).
         const unsigned char* p = rows[0] + at;
-        const char* next = reinterpret_cast<const char*>(p) + ahead;
+        if (ahead != 0) {  // 0: the hardware prefetcher alone
+            const char* next = reinterpret_cast<const char*>(p) + ahead;
 #pragma GCC unroll 9
-        for (int l = 0; l < (V * 64 + 32 + 63) / 64; ++l) _mm_prefetch(next + 64 * l, _MM_HINT_T1);
+            for (int l = 0; l < (V * 64 + 32 + 63) / 64; ++l)
+                _mm_prefetch(next + 64 * l, _MM_HINT_T1);
+        }
         const ActInterleaved& x = xs[0][s];
         __m512i sum = _mm512_load_si512(x.corr), high = _mm512_setzero_si512();
         if constexpr (q4) {
