@@ -52,13 +52,14 @@ std::optional<MachineProbe> probeInChild(int threads, int64_t bytes, bool readOn
     if (pid == 0) {
         close(fds[0]);
         const MachineProbe p = probeMachine(threads, bytes, 5, readOnly);
-        const double values[4] = {p.readBytesPerSecond, p.fmaFlopsPerSecond,
-                                  p.plainReadBytesPerSecond, p.prefetchReadBytesPerSecond};
+        const double values[5] = {p.readBytesPerSecond, p.fmaFlopsPerSecond,
+                                  p.plainReadBytesPerSecond, p.prefetchReadBytesPerSecond,
+                                  static_cast<double>(p.prefetchAheadBytes)};
         const bool ok = write(fds[1], values, sizeof values) == static_cast<ssize_t>(sizeof values);
         _exit(ok ? 0 : 1);
     }
     close(fds[1]);
-    double values[4] = {0, 0, 0, 0};
+    double values[5] = {0, 0, 0, 0, 0};
     const bool got = read(fds[0], values, sizeof values) == static_cast<ssize_t>(sizeof values);
     close(fds[0]);
     int status = 0;
@@ -71,6 +72,7 @@ std::optional<MachineProbe> probeInChild(int threads, int64_t bytes, bool readOn
     p.fmaFlopsPerSecond = values[1];
     p.plainReadBytesPerSecond = values[2];
     p.prefetchReadBytesPerSecond = values[3];
+    p.prefetchAheadBytes = static_cast<int64_t>(values[4]);
     return p;
 }
 
@@ -493,6 +495,7 @@ int runBench(int argc, char** argv) {
         return nlohmann::ordered_json{{"read_gbps", p.readBytesPerSecond / 1e9},
                                       {"read_gbps_plain", p.plainReadBytesPerSecond / 1e9},
                                       {"read_gbps_prefetch", p.prefetchReadBytesPerSecond / 1e9},
+                                      {"read_prefetch_ahead_bytes", p.prefetchAheadBytes},
                                       {"fma_gflops", p.fmaFlopsPerSecond / 1e9}};
     };
     if (probeBefore)
@@ -573,8 +576,9 @@ int runBench(int argc, char** argv) {
     }
     std::snprintf(line, sizeof line,
                   "            (read: the faster of plain and prefetched loads, %.1f / %.1f "
-                  "GB/s after the runs)\n",
-                  after.plainReadBytesPerSecond / 1e9, after.prefetchReadBytesPerSecond / 1e9);
+                  "GB/s after the runs, prefetching %lld bytes ahead)\n",
+                  after.plainReadBytesPerSecond / 1e9, after.prefetchReadBytesPerSecond / 1e9,
+                  static_cast<long long>(after.prefetchAheadBytes));
     std::cout << line;
     std::snprintf(line, sizeof line,
                   "load:       %.2f s, %.1f MB of weights read per token, %.1f MB of memory in "

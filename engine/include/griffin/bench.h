@@ -11,11 +11,13 @@ namespace griffin {
 struct MachineProbe {
     int threads = 0;
     std::string isa;  // the kernels' instruction set: avx512, avx2 or scalar
-    // Streaming read of a buffer far larger than the caches: the faster of a pass of plain loads
-    // (the hardware prefetcher alone) and one that also prefetches in software, as decode does.
+    // Streaming read of a buffer far larger than the caches: the fastest of passes of plain loads
+    // (the hardware prefetcher alone) and passes that also prefetch in software, as decode does,
+    // at each of a few distances (the best one in prefetchAheadBytes).
     double readBytesPerSecond = 0;
     double plainReadBytesPerSecond = 0;
     double prefetchReadBytesPerSecond = 0;
+    int64_t prefetchAheadBytes = 0;
     double fmaFlopsPerSecond = 0;  // fused multiply-adds on registers, 2 flops each
     int64_t probeBytes = 0;        // size of the read buffer
 };
