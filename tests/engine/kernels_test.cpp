@@ -365,7 +365,7 @@ private slots:
                 cpu::QuantizedActivations xq;
                 cpu::quantizeActivations(isa, type, x.data(), 1, k, xq);
                 std::vector<std::vector<float>> results;
-                for (int64_t bytes : {int64_t{0}, int64_t{8192}, int64_t{1} << 20}) {
+                for (int64_t bytes : {int64_t{0}, int64_t{3072}, int64_t{1} << 20}) {
                     cpu::setDecodePrefetchBytes(bytes);
                     // Rows 1.. (a share that starts past row 0); y[0] stays 0.
                     std::vector<float> y(static_cast<size_t>(rows), NAN);

@@ -111,10 +111,7 @@ void quantizeInterleaved(WeightType type, const float* x, int64_t rows, int64_t 
 
 std::atomic<int64_t>& decodePrefetchSlot() {
     static std::atomic<int64_t> slot{[] {
-        // 4 KB: on a 2-core Intel VM with AVX-512 and AMX (2026-12), 2B-model decode in one
-        // process, 4 rounds alternating, ratio to the read probe: q4_0 0.79 vs 0.72 with 8 KB,
-        // q8_0 0.80 vs 0.76 (3 rounds), bf16 the same (its rows are longer than either).
-        int64_t bytes = 4 * 1024;
+        int64_t bytes = 3 * 1024;  // see runGemm
         if (const char* env = std::getenv("GRIFFIN_DECODE_PREFETCH"))
             bytes = std::clamp<int64_t>(std::atoll(env), 0, int64_t{1} << 20);
         return bytes;
@@ -230,14 +227,14 @@ void runGemm(Isa isa, abi::GemmArgs& args) {
     // than 4 rows ahead: measured on a 2-core Zen 5 VM with q8_0 rows of 2560 and 7680, this
     // doubled the decode GEMV's bandwidth over prefetching within the row (20 -> 40 GB/s).
     // Those that read one row at a time (the AVX-512 float kernels, the VNNI block kernels)
-    // prefetch about 8 KiB and at least the next row: on a 2-core Sapphire Rapids VM, over the
-    // 2B model's decode products alternated in one process, that read 4-8% faster than 24 KiB
-    // for each of bf16, q8_0 and q4_0 (anything from 4 to 12 KiB did as well). They prefetch
-    // into L2 only (T1), which leaves the L1 fill buffers to the loads themselves: same VM and
-    // method, against T0 at 8 KiB, bf16 read 7-10% faster (23.5 -> 26.1 GB/s), q8_0 3-5%
-    // (25.1 -> 26.5), q4_0 the same; T1 at 16 or 24 KiB was no better than at 8. Whole decode
-    // steps of the 2B model, alternated in one process (medians of 8): bf16 4.38 -> 4.71
-    // tok/s, q8_0 7.58 -> 7.98 and 7.20 -> 7.06 in two runs, q4_0 13.49 -> 13.45.
+    // prefetch decodePrefetchBytes() ahead along their stream of rows, into L2 only (T1), which
+    // leaves the L1 fill buffers to the loads themselves (on a 2-core Sapphire Rapids VM,
+    // against T0 at 8 KiB, bf16 read 7-10% faster, q8_0 3-5%, q4_0 the same). The distance
+    // was 8 KiB rounded to whole rows; on a 2-core Intel VM with AVX-512 and AMX (2026-12),
+    // 2B-model decode steps alternated in one process, ratio to the read probe: 4 KiB in
+    // rows read q4_0 0.79 vs 0.72 and q8_0 0.80 vs 0.76 (4 and 3 rounds); then 3 KiB not
+    // rounded to rows (a bf16 row of 2560 is 5 KiB) read bf16 0.81-0.83 vs 0.76-0.79 (3
+    // rounds), q8_0 0.77-0.83 vs 0.78-0.80 and q4_0 within the noise of 4 KiB in rows.
     const bool rowByRow =
         isa == Isa::Avx512Vnni ||
         (isa == Isa::Avx512 && args.type != abi::kQ8_0 && args.type != abi::kQ4_0);
@@ -246,6 +243,7 @@ void runGemm(Isa isa, abi::GemmArgs& args) {
                             ? 0
                             : std::max<int64_t>(rowByRow ? 1 : 4,
                                                 aheadBytes / static_cast<int64_t>(args.rowStride));
+    args.prefetchBytes = rowByRow ? aheadBytes : 0;
     if (args.rows <= 0 || args.tokens <= 0)
         return;
     switch (isa) {

@@ -64,6 +64,10 @@ struct GemmArgs {
     // prefetch within the row would keep restarting; a fixed distance in bytes across rows
     // keeps a steady number of lines in flight. Set by gemmRows.
     int64_t prefetchRows;
+    // One token, kernels that stream one row at a time (the AVX-512 float decode rows, the VNNI
+    // block kernels): the prefetch distance in bytes along the stream of rows (they lie one
+    // after another), not rounded to whole rows; 0: no software prefetch. Set by gemmRows.
+    int64_t prefetchBytes;
 };
 
 // o[n * ldo + f] += sum_j p[n * ldp + j] * v[j * ldv + f] for n < rows, f < cols, j < keys, all

@@ -114,7 +114,7 @@ inline float finishRow(const unsigned char* row, const float* x, int64_t k, int6
 
 // Decode for the float types: one token, rows streamed one at a time (a single stream per
 // thread, which the hardware prefetcher follows best), 64 columns per step into four
-// independent chains, plus a software prefetch into L2 GemmArgs::prefetchRows rows on per cache
+// independent chains, plus a software prefetch into L2 GemmArgs::prefetchBytes on per cache
 // line.
 //
 // bf16 rows take 32 values per 64-byte load and use each 32-bit lane's two values where they
@@ -137,7 +137,7 @@ void decodeBf16Rows(const GemmArgs& a) {
         _mm512_store_ps(split + k + 16, _mm512_permutex2var_ps(x0, odds, x1));
     }
     const __m512i high = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
-    const size_t ahead = static_cast<size_t>(a.prefetchRows) * a.rowStride;
+    const size_t ahead = static_cast<size_t>(a.prefetchBytes);
     for (int64_t r = 0; r < a.rows; ++r) {
         const unsigned char* row = a.w + static_cast<size_t>(r) * a.rowStride;
         __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
@@ -178,7 +178,7 @@ void decodeFloatRows(const GemmArgs& a) {
             return decodeBf16Rows<Prefetch>(a);
     }
     constexpr int64_t kBytes = Type == kF32 ? 4 : 2;
-    const size_t ahead = static_cast<size_t>(a.prefetchRows) * a.rowStride;
+    const size_t ahead = static_cast<size_t>(a.prefetchBytes);
     for (int64_t r = 0; r < a.rows; ++r) {
         const unsigned char* row = a.w + static_cast<size_t>(r) * a.rowStride;
         __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
@@ -469,7 +469,7 @@ constexpr bool kDecodeRowByRow = false;  // block types: one FMA chain per 32 by
 
 void gemmAvx512(const GemmArgs& a) {
     if (a.tokens == 1) {
-        const bool prefetch = a.prefetchRows > 0;  // 0: the hardware prefetcher alone
+        const bool prefetch = a.prefetchBytes > 0;  // 0: the hardware prefetcher alone
         switch (a.type) {
             case kF32:
                 return prefetch ? decodeFloatRows<kF32, true>(a) : decodeFloatRows<kF32, false>(a);

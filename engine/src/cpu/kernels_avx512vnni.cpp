@@ -58,7 +58,7 @@ inline void addSet(const unsigned char* const* rows, const ActInterleaved* const
     const __mmask16 scaleMask = static_cast<__mmask16>((1u << width) - 1);
     const __m512i low = _mm512_set1_epi8(0x0F);
     if constexpr (R == 1 && T == 1) {
-        // Decode, row by row: prefetch into L2 `ahead` bytes on (see GemmArgs::prefetchRows),
+        // Decode, row by row: prefetch into L2 `ahead` bytes on (see GemmArgs::prefetchBytes),
         // every line the set spans (it starts anywhere in a line).
         const unsigned char* p = rows[0] + at;
         if (ahead != 0) {  // 0: the hardware prefetcher alone
@@ -148,7 +148,7 @@ void tile(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k1, boo
     const ActInterleaved* xs[T];
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) xs[t] = a.xi + (t0 + t) * sets;
-    const size_t ahead = static_cast<size_t>(a.prefetchRows) * a.rowStride;
+    const size_t ahead = static_cast<size_t>(a.prefetchBytes);  // decode only (R = T = 1)
     // k0 and k1 are multiples of kKBlock (whole sets) or k1 == a.k.
     const int64_t end = (k1 / 32 + kLaneBlocks - 1) / kLaneBlocks;
     const int64_t fullEnd = end < nb / kLaneBlocks ? end : nb / kLaneBlocks;
