@@ -178,6 +178,47 @@ private slots:
               worst);
     }
 
+    // A prefill past every block edge of the AVX-512 panel GEMM: 400 tokens (a token block of
+    // 384 and 16 more), 600 rows (a row block of 512 and 88 more, the last panel partial) and
+    // 300 columns (a k slice of 256 and 44 more), against a float64 reference.
+    void prefillCrossesThePanelBlocks_data() {
+        QTest::addColumn<WeightType>("type");
+        for (WeightType t : {WeightType::F32, WeightType::BF16, WeightType::F16})
+            QTest::newRow(weightTypeName(t)) << t;
+    }
+    void prefillCrossesThePanelBlocks() {
+        QFETCH(WeightType, type);
+        std::mt19937 rng(23);
+        std::normal_distribution<float> dist(0.0f, 1.0f);
+        const int64_t rows = 600, k = 300, tokens = 400;
+        HostMatrix w = randomMatrix(rng, type, rows, k);
+        std::vector<float> x(static_cast<size_t>(tokens * k));
+        for (float& v : x) v = dist(rng);
+        for (cpu::Isa isa : kIsas) {
+            if (cpu::setIsa(isa) != isa)
+                continue;
+            // Into a wider y (ldy > rows), whose other columns must stay as they were.
+            const int64_t ldy = rows + 5;
+            std::vector<float> y(static_cast<size_t>(tokens * ldy), -7.0f);
+            cpu::gemmRows(isa, w.view, 0, rows, x.data(), nullptr, tokens, y.data(), ldy);
+            double worst = 0.0;
+            for (int64_t t = 0; t < tokens; ++t) {
+                for (int64_t r = 0; r < rows; ++r) {
+                    double ref = 0.0, mag = 0.0;
+                    for (int64_t i = 0; i < k; ++i) {
+                        const double p =
+                            static_cast<double>(w.dequantized[r * k + i]) * x[t * k + i];
+                        ref += p;
+                        mag += std::fabs(p);
+                    }
+                    worst = std::max(worst, std::fabs(y[t * ldy + r] - ref) / mag);
+                }
+                for (int64_t r = rows; r < ldy; ++r) QCOMPARE(y[t * ldy + r], -7.0f);
+            }
+            QVERIFY2(worst < 1e-5, qPrintable(QString("%1: %2").arg(cpu::isaName(isa)).arg(worst)));
+        }
+    }
+
     // The AVX-512 activation quantizer writes the bytes of the portable definition.
     void vnniActivationsMatchTheReference() {
         if (cpu::setIsa(cpu::Isa::Avx512Vnni) != cpu::Isa::Avx512Vnni)

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <string_view>
+#include <vector>
 
 #include "quant.h"
 
@@ -221,6 +222,15 @@ void dequantizeActivations(const QuantizedActivations& q, int64_t rows, int64_t 
 
 namespace {
 
+// This thread's GemmArgs::scratch for a call with `tokens` tokens (none for decode).
+float* panelScratch(int64_t tokens) {
+    if (tokens < 2)
+        return nullptr;
+    thread_local std::vector<float> scratch;
+    scratch.resize(static_cast<size_t>(abi::kPanelScratchFloats));
+    return scratch.data();
+}
+
 // Sets the decode prefetch distance and calls `isa`'s kernel.
 void runGemm(Isa isa, abi::GemmArgs& args) {
     // Kernels that read a register tile of 4 rows at once prefetch about 24 KiB and never less
@@ -323,6 +333,7 @@ void gemmRows(Isa isa, const Matrix& w, int64_t rowBegin, int64_t rowEnd, const 
     args.tokens = tokens;
     args.y = y;
     args.ldy = ldy;
+    args.scratch = panelScratch(tokens);
     runGemm(isa, args);
 }
 
@@ -340,6 +351,7 @@ void gemmF32(Isa isa, const float* w, int64_t ldw, int64_t rows, int64_t k, cons
     args.tokens = tokens;
     args.y = y;
     args.ldy = ldy;
+    args.scratch = panelScratch(tokens);
     runGemm(isa == Isa::Avx512Vnni ? Isa::Avx512 : isa, args);
 }
 

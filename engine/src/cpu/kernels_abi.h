@@ -68,7 +68,12 @@ struct GemmArgs {
     // block kernels): the prefetch distance in bytes along the stream of rows (they lie one
     // after another), not rounded to whole rows; 0: no software prefetch. Set by gemmRows.
     int64_t prefetchBytes;
+    // Several tokens: kPanelScratchFloats floats of the caller's (per thread), where the AVX-512
+    // panel GEMM sums a block of outputs over the k slices before writing it to y. Null for one
+    // token.
+    float* scratch;
 };
+constexpr int64_t kPanelScratchFloats = 384 * 512;
 
 // o[n * ldo + f] += sum_j p[n * ldp + j] * v[j * ldv + f] for n < rows, f < cols, j < keys, all
 // f32: attention's probability-weighted sum of values, each value row read once per group of
