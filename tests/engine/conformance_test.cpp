@@ -3,6 +3,7 @@
 // (shared/conformance/tiny-public), for f32 and bf16 checkpoints, each with its own golden set.
 // Tolerances from the conformance README: logits 1e-3, hidden states 2e-3, greedy identical.
 #include <algorithm>
+#include <cstring>
 
 #include <QtTest>
 
@@ -25,8 +26,8 @@ std::vector<int32_t> tokensOf(const nlohmann::json& manifest, const char* caseNa
     return manifest.at("cases").at(caseName).at("tokens").get<std::vector<int32_t>>();
 }
 
-std::unique_ptr<Model> loadTiny(const QString& dtype) {
-    auto model = Model::load(test::tinyPublicDir() / ("model-" + dtype.toStdString()));
+std::unique_ptr<Model> loadTiny(const QString& dtype, const LoadOptions& options = {}) {
+    auto model = Model::load(test::tinyPublicDir() / ("model-" + dtype.toStdString()), options);
     if (!model)
         qFatal("load failed: %s", model.error().message.c_str());
     return std::move(*model);
@@ -172,6 +173,34 @@ private slots:
         QCOMPARE(produced, expected);
         report("greedy logits", maxAbsDiff(allLogits, golden(dtype, "greedy_logits.bin")),
                kLogitsTolerance);
+    }
+
+    // The pool splits every product, the RG-LRU gates included, at row boundaries that depend on
+    // the thread count (3 threads cut the gates' heads in the middle): each output must still be
+    // computed the same way, so every thread count gives the one-thread logits bit for bit.
+    void threadCountsGiveTheSameLogits() {
+        QFETCH_GLOBAL(QString, dtype);
+        const auto tokens = tokensOf(test::tinyManifest(), "prefill");
+        std::vector<float> first;
+        for (int threads : {1, 2, 3, 5}) {
+            LoadOptions options;
+            options.threads = threads;
+            auto model = loadTiny(dtype, options);
+            State state = model->newState();
+            const std::span<const int32_t> all(tokens);
+            std::vector<float> logits = prefillAll(*model, state, all.first(25));
+            const std::vector<float> tail = stepAll(*model, state, all.subspan(25));
+            logits.insert(logits.end(), tail.begin(), tail.end());
+            if (first.empty()) {
+                first = logits;
+                continue;
+            }
+            QCOMPARE(logits.size(), first.size());
+            QVERIFY2(std::memcmp(logits.data(), first.data(), logits.size() * sizeof(float)) == 0,
+                     qPrintable(QString("%1 threads: max |delta| %2 from one thread")
+                                    .arg(threads)
+                                    .arg(maxAbsDiff(logits, first))));
+        }
     }
 
     void hiddenStatesAndFinalNormMatchGolden() {

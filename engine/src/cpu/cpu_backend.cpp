@@ -12,12 +12,6 @@
 namespace griffin::cpu {
 namespace {
 
-using Vec = std::vector<float>;
-
-Vec zeros(int64_t n) {
-    return Vec(static_cast<size_t>(n), 0.0f);
-}
-
 // Above this, the work buffers are freed after the pass (a 4096-token prefill of the 2B model
 // needs about 300 MB of them; decoding needs under 1 MB).
 constexpr size_t kKeptScratchBytes = size_t{64} << 20;
@@ -52,19 +46,23 @@ CpuBackend::CpuBackend(const ModelConfig& config, const ModelWeights& weights, i
     m_invFreq.resize(static_cast<size_t>(config.ropeDims() / 2));
     ropeInverseFrequencies(config.ropeDims(), config.ropeTheta, m_invFreq.data());
     const int64_t bw = config.lruBlockWidth(), heads = config.numHeads;
-    m_gates.resize(weights.layers.size());
+    const size_t perLayer = static_cast<size_t>(2 * heads * bw * bw);
+    m_gates.assign(weights.layers.size(), nullptr);
     std::vector<float> row(static_cast<size_t>(bw));
     for (size_t layer = 0; layer < weights.layers.size(); ++layer) {
         if (weights.layers[layer].type != BlockType::Recurrent)
             continue;
+        auto* gates = reinterpret_cast<float*>(m_gateArena.allocate(perLayer * sizeof(float)));
+        if (gates == nullptr)
+            gates = m_gateFallback.emplace_back(perLayer).data();
+        m_gates[layer] = gates;
         const RecurrentWeights& w = weights.layers[layer].recurrent;
-        for (auto [src, dst] : {std::pair{&w.inputGate, &m_gates[layer].input},
-                                std::pair{&w.recurrentGate, &m_gates[layer].recurrent}}) {
-            dst->assign(static_cast<size_t>(heads * bw * bw), 0.0f);
+        for (int64_t gate = 0; gate < 2; ++gate) {
+            const Matrix& src = gate == 0 ? w.inputGate : w.recurrentGate;
             for (int64_t h = 0; h < heads; ++h) {
-                float* block = dst->data() + h * bw * bw;
+                float* block = gates + (gate * heads + h) * bw * bw;
                 for (int64_t i = 0; i < bw; ++i) {
-                    loadRow(*src, h * bw + i, row.data());  // input i to every output
+                    loadRow(src, h * bw + i, row.data());  // input i to every output
                     for (int64_t o = 0; o < bw; ++o)
                         block[o * bw + i] = row[static_cast<size_t>(o)];
                 }
@@ -139,7 +137,7 @@ void CpuBackend::lmHead(const float* normed, int64_t T, bool allLogits, float* l
 }
 
 // griffin-spec.md §2.6: linear_y + GeLU, linear_x, causal Conv1D, RG-LRU, gated linear_out.
-void CpuBackend::recurrentBlock(const RecurrentWeights& w, const Gates& gates,
+void CpuBackend::recurrentBlock(const RecurrentWeights& w, const float* gates,
                                 State::RecurrentLayer& s, const float* u, int64_t firstPos,
                                 int64_t T, float* out) {
     const int64_t L = m_config.lruWidth, K = m_config.convWidth;
@@ -170,28 +168,33 @@ void CpuBackend::recurrentBlock(const RecurrentWeights& w, const Gates& gates,
     std::copy_n(ext + T * L, (K - 1) * L, s.convTail.begin());
 
     // RG-LRU gate pre-activations depend only on the conv output: computed for all t first.
-    // Block-diagonal (griffin-spec.md §2.6.2): head h's outputs read only head h's inputs; one
-    // job per (head, gate), each a [bw, bw] product over all T tokens.
+    // Block-diagonal (griffin-spec.md §2.6.2): head h's outputs read only head h's inputs. The
+    // gates' 2L rows are split over the pool in tiles of 4 like a matmul's, each range run
+    // head by head: one stream through both gates' weights. As whole (head, gate) jobs, each a
+    // new 256 KB matrix for the prefetchers and in 4 KB pages, the 2B model's gates read at
+    // about half the memory's pace in decoding.
     float* gateXPre = m_blockScratch.take(T * L);
     float* gateAPre = m_blockScratch.take(T * L);
     const int64_t heads = m_config.numHeads, bw = m_config.lruBlockWidth();
+    float* headInputs = m_blockScratch.take(T * L);  // [head][t][bw]
+    for (int64_t h = 0; h < heads; ++h) {
+        for (int64_t t = 0; t < T; ++t)
+            std::copy_n(xc + t * L + h * bw, bw, headInputs + (h * T + t) * bw);
+    }
     const Isa isa = activeIsa();
-    m_pool.parallelFor(2 * heads, 1, [&](int64_t begin, int64_t end) {
-        Vec in = zeros(T * bw), res = zeros(T * bw);
-        for (int64_t job = begin; job < end; ++job) {
-            const int64_t h = job / 2;
-            const bool inputGate = job % 2 == 0;
-            for (int64_t t = 0; t < T; ++t)
-                std::copy_n(xc + t * L + h * bw, bw, in.data() + t * bw);
-            const Matrix block{WeightType::F32,
-                               (inputGate ? gates.input : gates.recurrent).data() + h * bw * bw, bw,
-                               bw};
-            gemmRows(isa, block, 0, bw, in.data(), nullptr, T, res.data(), bw);
-            const float* bias = (inputGate ? w.inputGateBias : w.recurrentGateBias).data() + h * bw;
+    m_pool.parallelFor(2 * L / 4, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t row = begin * 4; row < end * 4;) {
+            const int64_t block = row / bw, h = block % heads;  // block = gate * heads + h
+            const bool inputGate = block < heads;
+            const int64_t r0 = row % bw, r1 = std::min(bw, r0 + end * 4 - row);
+            const Matrix m{WeightType::F32, gates + block * bw * bw, bw, bw};
             float* dst = (inputGate ? gateXPre : gateAPre) + h * bw;
+            gemmRows(isa, m, r0, r1, headInputs + h * T * bw, nullptr, T, dst + r0, L);
+            const float* bias = (inputGate ? w.inputGateBias : w.recurrentGateBias).data() + h * bw;
             for (int64_t t = 0; t < T; ++t) {
-                for (int64_t j = 0; j < bw; ++j) dst[t * L + j] = bias[j] + res[t * bw + j];
+                for (int64_t j = r0; j < r1; ++j) dst[t * L + j] += bias[j];
             }
+            row += r1 - r0;
         }
     });
     // griffin-spec.md §2.6.2: the scan, sequential in t, f32 state; position 0 resets. Channels

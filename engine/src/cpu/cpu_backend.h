@@ -7,6 +7,7 @@
 
 #include "backend.h"
 #include "cpu/thread_pool.h"
+#include "io/page_arena.h"
 #include "weights.h"
 
 namespace griffin::cpu {
@@ -22,12 +23,10 @@ public:
 
 private:
     // Each block reads u [T, D] (normalised input) and writes its output [T, D] to `out`.
-    // The RG-LRU gates of one layer transposed to [head][output][input] in f32, so that each
-    // head's block is an ordinary matrix for the kernels (rows = outputs).
-    struct Gates {
-        std::vector<float> input, recurrent;
-    };
-    void recurrentBlock(const RecurrentWeights& w, const Gates& gates, State::RecurrentLayer& s,
+    // The RG-LRU gates of one layer in f32, [gate][head][output][input]: the input gate's heads,
+    // then the recurrent gate's, each head's block an ordinary matrix for the kernels
+    // (rows = outputs), and the whole one stream of 2 * lruWidth rows.
+    void recurrentBlock(const RecurrentWeights& w, const float* gates, State::RecurrentLayer& s,
                         const float* u, int64_t firstPos, int64_t T, float* out);
     void attentionBlock(const AttentionWeights& w, State::AttentionLayer& s, const float* u,
                         int64_t firstPos, int64_t T, float* out);
@@ -54,9 +53,13 @@ private:
     const ModelWeights& m_weights;
     ThreadPool m_pool;
     std::vector<float> m_invFreq;  // [ropeDims / 2]
-    std::vector<Gates> m_gates;    // per layer (empty for attention layers)
-    Scratch m_passScratch;         // for a whole forward pass
-    Scratch m_blockScratch;        // rewound by each block
+    // Per layer (null for attention layers), in huge pages (m_gateArena) like the weights:
+    // decoding streams all of them for every token.
+    std::vector<const float*> m_gates;
+    io::PageArena m_gateArena;
+    std::vector<std::vector<float>> m_gateFallback;  // where no huge-page memory was mapped
+    Scratch m_passScratch;                           // for a whole forward pass
+    Scratch m_blockScratch;                          // rewound by each block
 };
 
 }  // namespace griffin::cpu
