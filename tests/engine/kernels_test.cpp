@@ -219,6 +219,66 @@ private slots:
         }
     }
 
+    // The vector RG-LRU step against the scalar rgLruStep on every path: gate pre-activations
+    // from -40 to 40 and a few far out (their exponentials overflow and underflow in double),
+    // log a from -60 to -1e-7 (a from 0 to just under 1, where sqrt(1 - a^2) needs expm1), with
+    // and without the reset, over an odd channel count (a masked tail). Each float must be the
+    // scalar one or its neighbour, and neighbours must stay rare.
+    void rgLruStepsMatchTheScalarStep() {
+        std::mt19937 rng(5);
+        std::uniform_real_distribution<float> pre(-40.0f, 40.0f), unit(0.0f, 1.0f);
+        std::normal_distribution<float> dist(0.0f, 1.0f);
+        const int64_t n = 4099;
+        std::vector<float> x(n), gx(n), ga(n), logA(n), y(n), h0(n);
+        for (int64_t i = 0; i < n; ++i) {
+            x[i] = dist(rng);
+            gx[i] = pre(rng);
+            ga[i] = pre(rng);
+            logA[i] = -std::pow(10.0f, -7.0f + 8.78f * unit(rng));  // -1e-7 .. -60
+            y[i] = dist(rng);
+            h0[i] = dist(rng);
+        }
+        const float far[] = {-1e4f, 1e4f, -800.0f, 750.0f, 0.0f, -0.0f, 1e-30f, -90.0f, 90.0f};
+        for (size_t j = 0; j < std::size(far); ++j) {
+            gx[j] = far[j];
+            ga[std::size(far) - 1 - j] = far[j];
+        }
+        auto ulps = [](float a, float b) {
+            int32_t ia, ib;
+            std::memcpy(&ia, &a, 4);
+            std::memcpy(&ib, &b, 4);
+            if ((ia < 0) != (ib < 0))
+                return a == b ? 0L : 1L << 30;
+            return std::labs(static_cast<long>(ia) - ib);
+        };
+        for (bool reset : {false, true}) {
+            std::vector<float> wantH(h0), wantGated(n);
+            for (int64_t i = 0; i < n; ++i) {
+                wantH[i] = cpu::rgLruStep(x[i], gx[i], ga[i], logA[i], h0[i], reset);
+                wantGated[i] = wantH[i] * y[i];
+            }
+            for (cpu::Isa isa : kIsas) {
+                if (cpu::setIsa(isa) != isa)
+                    continue;
+                std::vector<float> h(h0), gated(n, -7.0f);
+                cpu::rgLruSteps(isa, x.data(), gx.data(), ga.data(), logA.data(), y.data(), reset,
+                                n, h.data(), gated.data());
+                long worst = 0;
+                int64_t differ = 0;
+                for (int64_t i = 0; i < n; ++i) {
+                    const long d = std::max(ulps(h[i], wantH[i]), ulps(gated[i], wantGated[i]));
+                    worst = std::max(worst, d);
+                    differ += d != 0;
+                }
+                qInfo("%s, reset %d: %lld of %lld channels differ, by at most %ld ulp",
+                      cpu::isaName(isa), reset, static_cast<long long>(differ),
+                      static_cast<long long>(n), worst);
+                QVERIFY(worst <= 1);
+                QVERIFY(differ <= n / 1000);
+            }
+        }
+    }
+
     // The AVX-512 activation quantizer writes the bytes of the portable definition.
     void vnniActivationsMatchTheReference() {
         if (cpu::setIsa(cpu::Isa::Avx512Vnni) != cpu::Isa::Avx512Vnni)

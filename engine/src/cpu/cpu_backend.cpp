@@ -201,15 +201,11 @@ void CpuBackend::recurrentBlock(const RecurrentWeights& w, const float* gates,
     // are independent: split across the pool, each running its channels through every t.
     float* gated = m_blockScratch.take(T * L);
     m_pool.parallelFor(L, 64, [&](int64_t chBegin, int64_t chEnd) {
+        const int64_t n = chEnd - chBegin;
         for (int64_t t = 0; t < T; ++t) {
-            const bool reset = firstPos + t == 0;
-            for (int64_t ch = chBegin; ch < chEnd; ++ch) {
-                const int64_t i = t * L + ch;
-                float& h = s.h[static_cast<size_t>(ch)];
-                h = rgLruStep(xc[i], gateXPre[i], gateAPre[i], w.logA[static_cast<size_t>(ch)], h,
-                              reset);
-                gated[i] = h * yb[i];
-            }
+            const int64_t i = t * L + chBegin;
+            rgLruSteps(isa, xc + i, gateXPre + i, gateAPre + i, w.logA.data() + chBegin, yb + i,
+                       firstPos + t == 0, n, s.h.data() + chBegin, gated + i);
         }
     });
     matmul(m_pool, w.linearOut, gated, T, w.linearOutBias.data(), out);

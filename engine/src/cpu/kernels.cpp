@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cpu/ops.h"
 #include "quant.h"
 
 namespace griffin::cpu {
@@ -373,6 +374,20 @@ void accumulateRows(Isa isa, const float* p, int64_t ldp, int64_t rows, int64_t 
         default:
             abi::accumulateScalar(args);
             return;
+    }
+}
+
+void rgLruSteps(Isa isa, const float* x, const float* gateXPre, const float* gateAPre,
+                const float* logA, const float* y, bool reset, int64_t n, float* h, float* gated) {
+#if defined(GRIFFIN_X86_KERNELS)
+    if (isa == Isa::Avx512 || isa == Isa::Avx512Vnni) {
+        abi::rgLruStepsAvx512(x, gateXPre, gateAPre, logA, y, reset, n, h, gated);
+        return;
+    }
+#endif
+    for (int64_t i = 0; i < n; ++i) {
+        h[i] = rgLruStep(x[i], gateXPre[i], gateAPre[i], logA[i], h[i], reset);
+        gated[i] = h[i] * y[i];
     }
 }
 

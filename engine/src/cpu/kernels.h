@@ -62,6 +62,13 @@ void gemmRows(Isa isa, const Matrix& w, int64_t rowBegin, int64_t rowEnd, const 
 void gemmF32(Isa isa, const float* w, int64_t ldw, int64_t rows, int64_t k, const float* x,
              int64_t tokens, float* y, int64_t ldy);
 
+// rgLruStep (cpu/ops.h) over channels [0, n): h[i] = rgLruStep(x[i], gateXPre[i], gateAPre[i],
+// logA[i], h[i], reset) and gated[i] = h[i] * y[i]. The AVX-512 loop does the same float
+// arithmetic with double exponentials of its own, and may differ from the scalar one by a float
+// ulp where an exact value lies at a rounding boundary (a 1e-8 chance per value).
+void rgLruSteps(Isa isa, const float* x, const float* gateXPre, const float* gateAPre,
+                const float* logA, const float* y, bool reset, int64_t n, float* h, float* gated);
+
 // o[n * ldo + f] += sum_j p[n * ldp + j] * v[j * ldv + f] for n < rows, f < cols, j < keys.
 void accumulateRows(Isa isa, const float* p, int64_t ldp, int64_t rows, int64_t keys,
                     const float* v, int64_t ldv, int64_t cols, float* o, int64_t ldo);

@@ -104,6 +104,15 @@ void accumulateScalar(const AccumulateArgs& args);
 void accumulateAvx2(const AccumulateArgs& args);
 void accumulateAvx512(const AccumulateArgs& args);
 
+// rgLruStep (cpu/ops.h) over n channels, 8 at a time: h[i] becomes the new state and
+// gated[i] = h[i] * y[i]. The same float arithmetic in the same order; its double-precision
+// exponentials are this file's (within about 1 ulp of double), so a rounded float result differs
+// from the scalar one's only where the exact value lies within that of a float rounding
+// boundary. reset: position 0.
+void rgLruStepsAvx512(const float* x, const float* gateXPre, const float* gateAPre,
+                      const float* logA, const float* y, bool reset, int64_t n, float* h,
+                      float* gated);
+
 // Streaming-read and FMA throughput probes for `griffin bench` (one thread's share). With
 // aheadBytes > 0 the read also prefetches that far on, as the decode kernels do: on some
 // machines that reads faster than the hardware prefetcher alone (2-core Zen 5 VM: 37 against

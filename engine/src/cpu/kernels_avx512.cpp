@@ -560,6 +560,90 @@ void accumulateAvx512(const AccumulateArgs& a) {
     }
 }
 
+namespace {
+
+// e^x - 1 of 8 doubles as (q, two): e^x = two * (1 + q), two = 2^n exact, |r| <= ln2 / 2 after
+// a two-part reduction, q = e^r - 1 by its Taylor series to r^13 (truncation about 1e-17
+// relative). x is clamped to [-800, 800], where e^x is already 0 or infinity in double; a NaN
+// stays NaN.
+inline void expParts(__m512d x, __m512d& q, __m512d& two) {
+    x = _mm512_max_pd(_mm512_set1_pd(-800.0), _mm512_min_pd(_mm512_set1_pd(800.0), x));
+    const __m512d n = _mm512_roundscale_pd(_mm512_mul_pd(x, _mm512_set1_pd(1.4426950408889634)),
+                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512d r = _mm512_fnmadd_pd(n, _mm512_set1_pd(0x1.62e42fee00000p-1), x);  // ln2 high bits
+    r = _mm512_fnmadd_pd(n, _mm512_set1_pd(0x1.a39ef35793c76p-33), r);         // and the rest
+    // (e^r - 1) / r = sum r^k / (k + 1)!, k = 0..12.
+    constexpr double kInverseFactorials[13] = {1.0,
+                                               1.0 / 2,
+                                               1.0 / 6,
+                                               1.0 / 24,
+                                               1.0 / 120,
+                                               1.0 / 720,
+                                               1.0 / 5040,
+                                               1.0 / 40320,
+                                               1.0 / 362880,
+                                               1.0 / 3628800,
+                                               1.0 / 39916800,
+                                               1.0 / 479001600,
+                                               1.0 / 6227020800};
+    __m512d s = _mm512_set1_pd(kInverseFactorials[12]);
+#pragma GCC unroll 12
+    for (int k = 11; k >= 0; --k) s = _mm512_fmadd_pd(s, r, _mm512_set1_pd(kInverseFactorials[k]));
+    q = _mm512_mul_pd(s, r);
+    two = _mm512_scalef_pd(_mm512_set1_pd(1.0), n);
+}
+
+inline __m512d expPd(__m512d x) {
+    __m512d q, two;
+    expParts(x, q, two);
+    return _mm512_mul_pd(two, _mm512_add_pd(_mm512_set1_pd(1.0), q));
+}
+
+// two * (1 + q) - 1 without cancelling: two * q + (two - 1), both exact for the n that occur.
+inline __m512d expm1Pd(__m512d x) {
+    __m512d q, two;
+    expParts(x, q, two);
+    return _mm512_fmadd_pd(two, q, _mm512_sub_pd(two, _mm512_set1_pd(1.0)));
+}
+
+// 1 / (1 + e^-x) in double, rounded to float, as rgLruStep's gates.
+inline __m256 sigmoidPs(__m256 x) {
+    const __m512d one = _mm512_set1_pd(1.0);
+    const __m512d e = expPd(_mm512_sub_pd(_mm512_setzero_pd(), _mm512_cvtps_pd(x)));
+    return _mm512_cvtpd_ps(_mm512_div_pd(one, _mm512_add_pd(one, e)));
+}
+
+}  // namespace
+
+void rgLruStepsAvx512(const float* x, const float* gateXPre, const float* gateAPre,
+                      const float* logA, const float* y, bool reset, int64_t n, float* h,
+                      float* gated) {
+    for (int64_t i = 0; i < n; i += 8) {
+        const __mmask8 m = n - i >= 8 ? __mmask8{0xFF} : static_cast<__mmask8>((1u << (n - i)) - 1);
+        const __m256 gateX = sigmoidPs(_mm256_maskz_loadu_ps(m, gateXPre + i));
+        const __m256 input = _mm256_mul_ps(_mm256_maskz_loadu_ps(m, x + i), gateX);
+        __m256 state = input;
+        if (!reset) {
+            const __m256 gateA = sigmoidPs(_mm256_maskz_loadu_ps(m, gateAPre + i));
+            // log a = logA * gate_a, exact in double; a and sqrt(1 - a^2) as rgLruStep.
+            const __m512d logAt = _mm512_mul_pd(_mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, logA + i)),
+                                                _mm512_cvtps_pd(gateA));
+            const __m256 a = _mm512_cvtpd_ps(expPd(logAt));
+            const __m512d oneMinusASquared =
+                _mm512_sub_pd(_mm512_setzero_pd(), expm1Pd(_mm512_add_pd(logAt, logAt)));
+            const __m256 mult = _mm512_cvtpd_ps(_mm512_sqrt_pd(oneMinusASquared));
+            // Two products rounded, then their sum, as the scalar step: the empty asm keeps the
+            // compiler from contracting them into a fused multiply-add.
+            __m256 past = _mm256_mul_ps(a, _mm256_maskz_loadu_ps(m, h + i));
+            __m256 now = _mm256_mul_ps(mult, input);
+            asm("" : "+v"(past), "+v"(now));
+            state = _mm256_add_ps(past, now);
+        }
+        _mm256_mask_storeu_ps(h + i, m, state);
+        _mm256_mask_storeu_ps(gated + i, m, _mm256_mul_ps(state, _mm256_maskz_loadu_ps(m, y + i)));
+    }
+}
+
 double readSumAvx512(const float* p, int64_t n, int64_t aheadBytes) {
     __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
     int64_t i = 0;
