@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -231,53 +230,6 @@ private slots:
                                                 .arg(mix)
                                                 .arg(i)
                                                 .arg(j)));
-                    }
-                }
-            }
-        }
-    }
-
-    // The pool's ranges: disjoint, covering [0, n), none shorter than the grain, one for each
-    // thread at least where the grain allows, and shrinking in the order they are handed out
-    // (the parts claimed last are the shortest) or, where too short for that, equal.
-    void parallelForCoversTheRangeInShrinkingParts() {
-        for (int threads : {1, 2, 3, 8}) {
-            cpu::ThreadPool pool(threads);
-            for (int64_t n : {1, 2, 7, 64, 640, 1000, 256000}) {
-                for (int64_t grain : {1, 8, 100, 4096}) {
-                    std::mutex mutex;
-                    std::vector<std::pair<int64_t, int64_t>> ranges;
-                    pool.parallelFor(n, grain, [&](int64_t begin, int64_t end) {
-                        std::lock_guard lock(mutex);
-                        ranges.emplace_back(begin, end);
-                    });
-                    const QString where =
-                        QString("threads %1, n %2, grain %3").arg(threads).arg(n).arg(grain);
-                    const int64_t parts =
-                        std::max<int64_t>(1, std::min<int64_t>(4 * threads, n / grain));
-                    const bool shrink = parts > 1 && parts * (parts + 1) / 2 <= n / grain;
-                    QCOMPARE(int64_t(ranges.size()), parts);
-                    std::sort(ranges.begin(), ranges.end());
-                    QVERIFY2(ranges.front().first == 0 && ranges.back().second == n,
-                             qPrintable(where));
-                    for (size_t i = 0; i < ranges.size(); ++i) {
-                        const auto [begin, end] = ranges[i];
-                        const int64_t size = end - begin;
-                        QVERIFY2(size >= std::min(grain, n), qPrintable(where));
-                        if (i == 0)
-                            continue;
-                        QVERIFY2(ranges[i - 1].second == begin, qPrintable(where));
-                        // Sorted by position is the order they are claimed in.
-                        const int64_t before = ranges[i - 1].second - ranges[i - 1].first;
-                        if (shrink)
-                            QVERIFY2(size <= before, qPrintable(where));
-                        else
-                            QVERIFY2(std::abs(size - before) <= 1, qPrintable(where));
-                    }
-                    if (shrink) {
-                        const int64_t first = ranges.front().second - ranges.front().first;
-                        const int64_t last = ranges.back().second - ranges.back().first;
-                        QVERIFY2(last * (parts + 1) <= 2 * first, qPrintable(where));
                     }
                 }
             }

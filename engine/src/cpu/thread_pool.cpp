@@ -8,12 +8,19 @@ namespace {
 
 // About 50-100 microseconds of polling before sleeping.
 constexpr int kSpins = 20000;
-constexpr int kPartsPerThread = 4;
+// A share is claimed a quarter of what is left at a time (down to the grain): few calls while
+// much is left, and small ones at the end, where a thread that ran out waits for the others.
+constexpr uint64_t kClaimDivisor = 4;
+constexpr int64_t kSliceUnits = int64_t{1} << 31;
 
 inline void relax() {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
+}
+
+inline uint64_t pack(uint64_t next, uint64_t end) {
+    return next << 32 | end;
 }
 
 }  // namespace
@@ -22,6 +29,7 @@ ThreadPool::ThreadPool(int threads) {
     if (threads <= 0)
         threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     threads = std::min(threads, 1024);
+    m_shares = std::make_unique<Share[]>(static_cast<size_t>(threads));
     for (int i = 1; i < threads; ++i) m_workers.emplace_back([this, i] { workerLoop(i); });
 }
 
@@ -34,110 +42,147 @@ ThreadPool::~ThreadPool() {
     for (std::thread& t : m_workers) t.join();
 }
 
-namespace {
-
-// Where part `index` of `parts` starts. Shrinking parts: part i of P has P - i units of
-// P (P + 1) / 2, so the parts claimed last are short, and a thread that runs out of parts waits
-// at most about one short part for the others. Measured on a 2-core Zen 5 VM over the 2B model's
-// decode products (8 parts, equal and shrinking parts alternating in one process): q4_0 37.0
-// -> 40.0 GB/s, better in each of 6 rounds; q8_0 and bf16 1-4% better.
-int64_t partBoundary(int64_t n, int64_t index, int64_t parts, bool shrink) {
-    if (!shrink)
-        return n * index / parts;
-    const int64_t units = index * parts - index * (index - 1) / 2;
-    return n * units / (parts * (parts + 1) / 2);
-}
-
-}  // namespace
-
-void ThreadPool::runShare(int index, int parts) {
-    const int64_t begin = partBoundary(m_n, index, parts, m_shrink);
-    const int64_t end = partBoundary(m_n, index + 1, parts, m_shrink);
-    if (begin < end)
-        (*m_fn)(begin, end);
-}
-
-void ThreadPool::runClaimed(uint64_t generation, int parts) {
-    const uint64_t tag = (generation & 0xFFFFFFFFu) << 32;
-    uint64_t claim = m_claim.load(std::memory_order_acquire);
+bool ThreadPool::claim(int self, uint64_t job, uint64_t& begin, uint64_t& end) {
+    std::atomic<uint64_t>& own = m_shares[static_cast<size_t>(self)].bounds;
+    const uint64_t grain = static_cast<uint64_t>(m_grain.load(std::memory_order_relaxed));
     for (;;) {
-        if ((claim & ~uint64_t{0xFFFFFFFFu}) != tag)
-            return;  // a newer job: this one is finished
-        const int index = static_cast<int>(claim & 0xFFFFFFFFu);
-        if (index >= parts)
-            return;
-        if (!m_claim.compare_exchange_weak(claim, claim + 1, std::memory_order_acq_rel))
-            continue;  // `claim` was reloaded
-        runShare(index, parts);
-        if (m_completed.fetch_add(1, std::memory_order_acq_rel) + 1 == parts) {
+        // The front of its own share: a quarter of what is left (see kClaimDivisor).
+        uint64_t mine = own.load(std::memory_order_acquire);
+        for (;;) {
+            const uint64_t next = mine >> 32, last = mine & 0xFFFFFFFFu;
+            if (next >= last)
+                break;
+            uint64_t take = std::max(grain, (last - next) / kClaimDivisor);
+            if (last - next < take + grain)
+                take = last - next;  // no remainder under a grain
+            if (own.compare_exchange_weak(mine, pack(next + take, last),
+                                          std::memory_order_acq_rel)) {
+                begin = next;
+                end = next + take;
+                return true;
+            }
+        }
+        // Empty (`mine`): the back half of the share with the most left (all of it when that
+        // is under two grains, so that both halves are a grain or more), taken with one
+        // exchange.
+        int victim = -1;
+        uint64_t most = 0, seen = 0;
+        for (int i = 0; i < size(); ++i) {
+            if (i == self)
+                continue;
+            const uint64_t v =
+                m_shares[static_cast<size_t>(i)].bounds.load(std::memory_order_acquire);
+            const uint64_t next = v >> 32, last = v & 0xFFFFFFFFu;
+            if (next < last && last - next > most) {
+                victim = i;
+                most = last - next;
+                seen = v;
+            }
+        }
+        if (victim < 0)
+            return false;
+        const uint64_t next = seen >> 32, last = seen & 0xFFFFFFFFu;
+        const uint64_t take = last - next <= 2 * grain ? last - next : (last - next) / 2;
+        if (!m_shares[static_cast<size_t>(victim)].bounds.compare_exchange_strong(
+                seen, pack(next, last - take), std::memory_order_acq_rel))
+            continue;  // it moved: look again
+        // The stolen units become its own share, so that others can steal from it in turn: only
+        // this thread makes its empty share non-empty, but for the caller posting a new job.
+        // A thread still looking for work of the last job may have stolen from the new one
+        // (m_posted has moved on: it is set before the shares), and its own share may be about
+        // to be refilled: it runs what it stole at once instead.
+        if (m_posted.load(std::memory_order_acquire) == job &&
+            own.compare_exchange_strong(mine, pack(last - take, last), std::memory_order_acq_rel))
+            continue;
+        begin = last - take;
+        end = last;
+        return true;
+    }
+}
+
+void ThreadPool::runJob(int self, uint64_t job) {
+    uint64_t begin = 0, end = 0;
+    while (claim(self, job, begin, end)) {
+        // Read after the claim and before the last unit is counted: the job's own fields.
+        const int64_t offset = m_offset, n = m_n;
+        (*m_fn)(offset + static_cast<int64_t>(begin), offset + static_cast<int64_t>(end));
+        const int64_t units = static_cast<int64_t>(end - begin);
+        if (m_finished.fetch_add(units, std::memory_order_acq_rel) + units == n) {
             std::lock_guard lock(m_mutex);
             m_done.notify_one();
         }
-        claim = m_claim.load(std::memory_order_acquire);
     }
 }
 
-void ThreadPool::workerLoop(int /*index*/) {
+void ThreadPool::workerLoop(int index) {
     uint64_t seen = 0;
     for (;;) {
-        uint64_t job = m_job.load(std::memory_order_acquire);
-        for (int spin = 0; (job >> 16) == (seen >> 16) && spin < kSpins; ++spin) {
+        uint64_t generation = m_generation.load(std::memory_order_acquire);
+        for (int spin = 0; generation == seen && spin < kSpins; ++spin) {
             if (m_quit.load(std::memory_order_relaxed))
                 return;
             relax();
-            job = m_job.load(std::memory_order_acquire);
+            generation = m_generation.load(std::memory_order_acquire);
         }
-        if ((job >> 16) == (seen >> 16)) {
+        if (generation == seen) {
             std::unique_lock lock(m_mutex);
             m_wake.wait(lock, [&] {
-                return m_quit.load() ||
-                       (m_job.load(std::memory_order_acquire) >> 16) != (seen >> 16);
+                return m_quit.load() || m_generation.load(std::memory_order_acquire) != seen;
             });
             if (m_quit.load())
                 return;
-            job = m_job.load(std::memory_order_acquire);
+            generation = m_generation.load(std::memory_order_acquire);
         }
-        seen = job;
-        runClaimed(job >> 16, static_cast<int>(job & 0xFFFF));
+        seen = generation;
+        runJob(index, generation);
     }
+}
+
+void ThreadPool::runSlice(int64_t offset, int64_t n, int64_t grain,
+                          const std::function<void(int64_t, int64_t)>& fn) {
+    // Every unit of the previous job is finished, so no thread is inside fn or holds a claim:
+    // the job's fields can change before the shares publish it.
+    m_fn = &fn;
+    m_offset = offset;
+    m_n = n;
+    m_grain.store(grain, std::memory_order_relaxed);
+    m_finished.store(0, std::memory_order_relaxed);
+    const uint64_t job = m_generation.load(std::memory_order_relaxed) + 1;
+    m_posted.store(job, std::memory_order_seq_cst);
+    // Shares of a grain or more: as many as there are threads, or fewer (the others empty).
+    const int threads = size();
+    const int64_t shares = std::min<int64_t>(threads, n / grain);
+    for (int i = 0; i < threads; ++i) {
+        const uint64_t begin = static_cast<uint64_t>(n * std::min<int64_t>(i, shares) / shares);
+        const uint64_t end = static_cast<uint64_t>(n * std::min<int64_t>(i + 1, shares) / shares);
+        m_shares[static_cast<size_t>(i)].bounds.store(pack(begin, end), std::memory_order_seq_cst);
+    }
+    {
+        std::lock_guard lock(m_mutex);
+        m_generation.store(job, std::memory_order_release);
+    }
+    m_wake.notify_all();
+    runJob(0, job);
+    for (int spin = 0; m_finished.load(std::memory_order_acquire) != n && spin < kSpins; ++spin)
+        relax();
+    if (m_finished.load(std::memory_order_acquire) != n) {
+        std::unique_lock lock(m_mutex);
+        m_done.wait(lock, [&] { return m_finished.load(std::memory_order_acquire) == n; });
+    }
+    m_fn = nullptr;
 }
 
 void ThreadPool::parallelFor(int64_t n, int64_t grain,
                              const std::function<void(int64_t, int64_t)>& fn) {
     if (n <= 0)
         return;
-    const int64_t maxParts = std::max<int64_t>(1, n / std::max<int64_t>(1, grain));
-    // A few parts per thread, claimed as threads come free: on a shared machine one thread
-    // can be held up, and equal halves would make the others wait for it. The parts shrink
-    // where the shortest, n / (parts (parts + 1) / 2), is still `grain` long; else they are equal.
-    const int parts =
-        static_cast<int>(std::min<int64_t>(int64_t{size()} * kPartsPerThread, maxParts));
-    const bool shrink = int64_t{parts} * (parts + 1) / 2 <= maxParts;
-    if (parts == 1) {
+    grain = std::max<int64_t>(1, grain);
+    if (size() == 1 || n < 2 * grain) {
         fn(0, n);
         return;
     }
-    m_fn = &fn;
-    m_n = n;
-    m_shrink = shrink;
-    m_completed.store(0, std::memory_order_relaxed);
-    uint64_t generation;
-    {
-        std::lock_guard lock(m_mutex);
-        generation = (m_job.load(std::memory_order_relaxed) >> 16) + 1;
-        m_claim.store((generation & 0xFFFFFFFFu) << 32, std::memory_order_relaxed);
-        m_job.store(generation << 16 | static_cast<uint64_t>(parts), std::memory_order_release);
-    }
-    m_wake.notify_all();
-    runClaimed(generation, parts);
-    for (int spin = 0; m_completed.load(std::memory_order_acquire) != parts && spin < kSpins;
-         ++spin)
-        relax();
-    if (m_completed.load(std::memory_order_acquire) != parts) {
-        std::unique_lock lock(m_mutex);
-        m_done.wait(lock, [&] { return m_completed.load(std::memory_order_acquire) == parts; });
-    }
-    m_fn = nullptr;
+    for (int64_t offset = 0; offset < n; offset += kSliceUnits)
+        runSlice(offset, std::min(kSliceUnits, n - offset), grain, fn);
 }
 
 }  // namespace griffin::cpu
