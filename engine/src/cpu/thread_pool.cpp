@@ -102,15 +102,19 @@ bool ThreadPool::claim(int self, uint64_t job, uint64_t& begin, uint64_t& end) {
 
 void ThreadPool::runJob(int self, uint64_t job) {
     uint64_t begin = 0, end = 0;
+    int64_t units = 0, n = 0;
     while (claim(self, job, begin, end)) {
-        // Read after the claim and before the last unit is counted: the job's own fields.
-        const int64_t offset = m_offset, n = m_n;
+        // Read after the claim, while the job cannot end: its own fields.
+        const int64_t offset = m_offset;
+        n = m_n;
         (*m_fn)(offset + static_cast<int64_t>(begin), offset + static_cast<int64_t>(end));
-        const int64_t units = static_cast<int64_t>(end - begin);
-        if (m_finished.fetch_add(units, std::memory_order_acq_rel) + units == n) {
-            std::lock_guard lock(m_mutex);
-            m_done.notify_one();
-        }
+        units += static_cast<int64_t>(end - begin);
+    }
+    // Counted once, when nothing is left to claim: a shared counter touched after every range
+    // would move its cache line between the cores each time.
+    if (units > 0 && m_finished.fetch_add(units, std::memory_order_acq_rel) + units == n) {
+        std::lock_guard lock(m_mutex);
+        m_done.notify_one();
     }
 }
 

@@ -59,8 +59,10 @@ private:
     // runJob when m_generation changes).
     std::atomic<uint64_t> m_posted{0};
     std::atomic<uint64_t> m_generation{0};
-    std::atomic<int64_t> m_finished{0};  // units of the current job done
-    std::atomic<bool> m_quit{false};
+    // Units of the current job done, added by each thread when it runs out of work; on a line
+    // of its own.
+    alignas(64) std::atomic<int64_t> m_finished{0};
+    alignas(64) std::atomic<bool> m_quit{false};
     // The current job: written before its shares are published (release) and read only after a
     // claim (acquire); unchanged until every unit is finished, so a claim always runs the job
     // its units belong to.
