@@ -170,13 +170,23 @@ void matmulAll(ThreadPool& pool, std::initializer_list<Product> products, const 
     runProducts(pool, isa, first, static_cast<int64_t>(products.size()), x, rows, xq);
 }
 
+// The sum of squares in double, in eight partial sums that vectorise (a float's square is exact
+// in double, so a fused multiply-add gives the same sums): one sequential chain of 2560 double
+// additions was 3-4 microseconds per norm, 53 of them per 2B token, with the other threads idle.
+GRIFFIN_VECTOR_CLONES
 void rmsNorm(const float* x, const float* gain, int64_t rows, int64_t n, double eps, float* y) {
     for (int64_t t = 0; t < rows; ++t) {
         const float* xr = x + t * n;
-        double sumSq = 0.0;
-        for (int64_t i = 0; i < n; ++i) sumSq += static_cast<double>(xr[i]) * xr[i];
+        double part[8] = {};
+        int64_t i = 0;
+        for (; i + 8 <= n; i += 8) {
+            for (int l = 0; l < 8; ++l) part[l] += static_cast<double>(xr[i + l]) * xr[i + l];
+        }
+        for (; i < n; ++i) part[0] += static_cast<double>(xr[i]) * xr[i];
+        const double sumSq = ((part[0] + part[1]) + (part[2] + part[3])) +
+                             ((part[4] + part[5]) + (part[6] + part[7]));
         const float inv = static_cast<float>(1.0 / std::sqrt(sumSq / static_cast<double>(n) + eps));
-        for (int64_t i = 0; i < n; ++i) y[t * n + i] = xr[i] * inv * gain[i];
+        for (int64_t j = 0; j < n; ++j) y[t * n + j] = xr[j] * inv * gain[j];
     }
 }
 
