@@ -148,8 +148,12 @@ private slots:
                     cpu::QuantizedActivations xq;
                     cpu::quantizeActivations(active, type, x.data(), tokens, k, xq);
                     const std::vector<float> xe = effectiveActivations(xq, x, tokens, k);
+                    // With 16 guard values after y, which no path may write (the decode
+                    // kernels store 16 rows' sums at a time).
                     std::vector<float> y(static_cast<size_t>(tokens * rows), NAN);
+                    y.resize(y.size() + 16, -7.0f);
                     cpu::gemmRows(active, w.view, 0, rows, x.data(), &xq, tokens, y.data(), rows);
+                    QVERIFY(std::all_of(y.end() - 16, y.end(), [](float v) { return v == -7.0f; }));
                     for (int64_t t = 0; t < tokens; ++t) {
                         for (int64_t r = 0; r < rows; ++r) {
                             double ref = 0.0, mag = 0.0;
