@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -90,6 +91,23 @@ private slots:
         const float expected[] = {-1.4133525f, 1.8791181f, -2.8288575f, 4.0581911f, 5, 6, 7, 8};
         for (int i = 0; i < 8; ++i) {
             QVERIFY2(std::fabs(head[i] - expected[i]) < 1e-5f, qPrintable(QString::number(i)));
+        }
+    }
+
+    // The rotation computed once per position and applied to each head gives the one-call
+    // values bit for bit (the CPU backend rotates every head of a position with one rotation).
+    void ropeInTwoStepsIsTheSame() {
+        std::vector<float> inv(64);
+        cpu::ropeInverseFrequencies(128, 10000.0, inv.data());
+        std::vector<float> cos(64), sin(64);
+        for (int64_t position : {0, 1, 7, 1000, 32767, 1 << 20}) {
+            std::vector<float> one(256), two(256);
+            for (int i = 0; i < 256; ++i) one[i] = two[i] = std::sin(0.37f * i + position);
+            cpu::applyRope(one.data(), 128, position, inv.data());
+            cpu::ropeRotation(128, position, inv.data(), cos.data(), sin.data());
+            cpu::applyRope(two.data(), 128, cos.data(), sin.data());
+            QVERIFY2(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0,
+                     qPrintable(QString("position %1").arg(position)));
         }
     }
 

@@ -213,16 +213,28 @@ void ropeInverseFrequencies(int64_t ropeDims, double theta, float* invFreq) {
     }
 }
 
-void applyRope(float* head, int64_t ropeDims, int64_t position, const float* invFreq) {
+void ropeRotation(int64_t ropeDims, int64_t position, const float* invFreq, float* cos,
+                  float* sin) {
+    for (int64_t i = 0; i < ropeDims / 2; ++i) {
+        const float angle = static_cast<float>(position) * invFreq[i];  // f32 product
+        cos[i] = static_cast<float>(std::cos(static_cast<double>(angle)));
+        sin[i] = static_cast<float>(std::sin(static_cast<double>(angle)));
+    }
+}
+
+void applyRope(float* head, int64_t ropeDims, const float* cos, const float* sin) {
     const int64_t half = ropeDims / 2;
     for (int64_t i = 0; i < half; ++i) {
-        const float angle = static_cast<float>(position) * invFreq[i];  // f32 product
-        const float c = static_cast<float>(std::cos(static_cast<double>(angle)));
-        const float s = static_cast<float>(std::sin(static_cast<double>(angle)));
         const float first = head[i], second = head[i + half];
-        head[i] = first * c - second * s;
-        head[i + half] = second * c + first * s;
+        head[i] = first * cos[i] - second * sin[i];
+        head[i + half] = second * cos[i] + first * sin[i];
     }
+}
+
+void applyRope(float* head, int64_t ropeDims, int64_t position, const float* invFreq) {
+    std::vector<float> cos(static_cast<size_t>(ropeDims / 2)), sin(cos.size());
+    ropeRotation(ropeDims, position, invFreq, cos.data(), sin.data());
+    applyRope(head, ropeDims, cos.data(), sin.data());
 }
 
 float rgLruStep(float x, float gateXPre, float gateAPre, float logAConst, float h, bool reset) {

@@ -53,6 +53,12 @@ void blockDiagonal(const Matrix& w, const float* bias, const float* x, float* y)
 // pairing dim i with i + ropeDims/2, by angle position * invFreq[i] (f32 product).
 void applyRope(float* head, int64_t ropeDims, int64_t position, const float* invFreq);
 
+// The same in two steps, for the heads of one position: the rotation's cos and sin
+// (ropeDims / 2 each, rounded to float as applyRope does), then applyRope with them, which gives
+// applyRope's values bit for bit.
+void ropeRotation(int64_t ropeDims, int64_t position, const float* invFreq, float* cos, float* sin);
+void applyRope(float* head, int64_t ropeDims, const float* cos, const float* sin);
+
 // Reference inverse frequencies: invFreq[i] = 1 / theta^(2i / ropeDims), in float32.
 void ropeInverseFrequencies(int64_t ropeDims, double theta, float* invFreq);
 
