@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -234,11 +236,40 @@ private slots:
                                 i == 1 ? nullptr : bias.data(),
                                 apart[static_cast<size_t>(i)].data());
                 }
+                // Each product's `after` step: its ranges must cover its rows once, and see
+                // them final (bias included) for every token.
+                std::mutex mutex;
+                std::vector<std::vector<int>> seen(3);
+                std::vector<std::function<void(int64_t, int64_t)>> after;
+                for (int i = 0; i < 3; ++i) {
+                    seen[static_cast<size_t>(i)].assign(static_cast<size_t>(outs[i]), 0);
+                    after.emplace_back([&, i](int64_t r0, int64_t r1) {
+                        std::lock_guard lock(mutex);
+                        const auto& want = apart[static_cast<size_t>(i)];
+                        const auto& got = together[static_cast<size_t>(i)];
+                        for (int64_t r = r0; r < r1; ++r) {
+                            ++seen[static_cast<size_t>(i)][static_cast<size_t>(r)];
+                            for (int64_t t = 0; t < T; ++t) {
+                                const size_t at = static_cast<size_t>(t * outs[i] + r);
+                                if (std::fabs(got[at] - want[at]) >= 1e-5f)
+                                    seen[static_cast<size_t>(i)][static_cast<size_t>(r)] = 100;
+                            }
+                        }
+                    });
+                }
                 cpu::matmulAll(pool,
-                               {cpu::Product{&m[0], bias.data(), together[0].data()},
-                                cpu::Product{&m[1], nullptr, together[1].data()},
-                                cpu::Product{&m[2], bias.data(), together[2].data()}},
+                               {cpu::Product{&m[0], bias.data(), together[0].data(), &after[0]},
+                                cpu::Product{&m[1], nullptr, together[1].data(), &after[1]},
+                                cpu::Product{&m[2], bias.data(), together[2].data(), &after[2]}},
                                x.data(), T);
+                for (int i = 0; i < 3; ++i) {
+                    for (int v : seen[static_cast<size_t>(i)])
+                        QVERIFY2(v == 1, qPrintable(QString("T %1, mix %2, product %3: %4")
+                                                        .arg(T)
+                                                        .arg(mix)
+                                                        .arg(i)
+                                                        .arg(v)));
+                }
                 for (int i = 0; i < 3; ++i) {
                     for (size_t j = 0; j < apart[static_cast<size_t>(i)].size(); ++j) {
                         QVERIFY2(std::fabs(together[static_cast<size_t>(i)][j] -

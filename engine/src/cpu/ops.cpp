@@ -137,6 +137,8 @@ void runProducts(ThreadPool& pool, Isa isa, const Product* products, int64_t cou
                     for (int64_t o = r0; o < r1; ++o) p.y[t * out + o] += p.bias[o];
                 }
             }
+            if (p.after != nullptr)
+                (*p.after)(r0, r1);
         }
     });
 }
@@ -161,11 +163,14 @@ void matmulAll(ThreadPool& pool, std::initializer_list<Product> products, const 
     QuantizedActivations xq;
     bool sameType = true;
     for (const Product& p : products) sameType = sameType && p.w->type == first->w->type;
+    const Isa isa = activeIsa();
     if (!sameType) {
-        for (const Product& p : products) matmul(pool, *p.w, x, rows, p.bias, p.y, &xq);
+        for (const Product& p : products) {
+            prepareActivations(isa, p.w->type, x, rows, p.w->cols, xq);
+            runProducts(pool, isa, &p, 1, x, rows, xq);
+        }
         return;
     }
-    const Isa isa = activeIsa();
     prepareActivations(isa, first->w->type, x, rows, first->w->cols, xq);
     runProducts(pool, isa, first, static_cast<int64_t>(products.size()), x, rows, xq);
 }

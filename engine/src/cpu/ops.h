@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 
 #include "cpu/kernels.h"
@@ -30,11 +31,15 @@ void geluTimes(float* gate, const float* up, int64_t n);
 void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t rows, const float* bias,
             float* y, QuantizedActivations* shared = nullptr);
 
-// One product of matmulAll: y = x w^T + bias (bias may be null).
+// One product of matmulAll: y = x w^T + bias (bias may be null). `after`, when given, is called
+// with each range [r0, r1) of output rows once those columns of y are final for every row of x,
+// on the thread that computed them (an elementwise step fused into the product: no pass of its
+// own over the pool, and y still in cache).
 struct Product {
     const Matrix* w;
     const float* bias;
     float* y;
+    const std::function<void(int64_t, int64_t)>* after = nullptr;
 };
 // matmul() for several weights that read the same x [rows, cols], as one split of the pool over
 // all their rows: one start and one finish for the pool instead of one per product. Weights of
