@@ -284,6 +284,67 @@ private slots:
             }
         }
     }
+
+    // matmulByRow: the same values as separate products, and its step sees each row once, with
+    // every product's row final (bias included), for one and nine tokens, one weight type or two.
+    void matmulByRowRunsTheStepOnFinalRows() {
+        const int64_t cols = 64, out = 37;
+        std::vector<float> wf[2];
+        std::vector<unsigned char> wq[2];
+        const size_t perRow = rowBytes(WeightType::Q8_0, cols);
+        for (int i = 0; i < 2; ++i) {
+            wf[i].resize(static_cast<size_t>(out * cols));
+            for (size_t j = 0; j < wf[i].size(); ++j)
+                wf[i][j] = std::sin(static_cast<float>(j) * 0.7f + static_cast<float>(i));
+            wq[i].resize(perRow * static_cast<size_t>(out));
+            for (int64_t r = 0; r < out; ++r)
+                quantizeRow(WeightType::Q8_0, wf[i].data() + r * cols, cols,
+                            wq[i].data() + static_cast<size_t>(r) * perRow);
+        }
+        std::vector<float> bias(static_cast<size_t>(out));
+        for (size_t i = 0; i < bias.size(); ++i) bias[i] = 0.25f - 0.02f * static_cast<float>(i);
+        cpu::ThreadPool pool(3);
+        for (int64_t T : {int64_t{1}, int64_t{9}}) {
+            std::vector<float> x(static_cast<size_t>(T * cols));
+            for (size_t i = 0; i < x.size(); ++i) x[i] = std::cos(static_cast<float>(i) * 0.3f);
+            for (int mix = 0; mix < 3; ++mix) {  // 0: f32, 1: q8_0, 2: f32 and q8_0
+                Matrix m[2];
+                for (int i = 0; i < 2; ++i) {
+                    const bool q = mix == 1 || (mix == 2 && i == 1);
+                    m[i] = q ? Matrix{WeightType::Q8_0, wq[i].data(), out, cols}
+                             : Matrix{WeightType::F32, wf[i].data(), out, cols};
+                }
+                std::vector<float> apart[2], together[2];
+                for (int i = 0; i < 2; ++i) {
+                    apart[i].assign(static_cast<size_t>(T * out), -2.0f);
+                    together[i].assign(static_cast<size_t>(T * out), -1.0f);
+                    cpu::matmul(pool, m[i], x.data(), T, bias.data(), apart[i].data());
+                }
+                std::mutex mutex;
+                std::vector<int> seen(static_cast<size_t>(out), 0);
+                cpu::matmulByRow(
+                    pool,
+                    {cpu::Product{&m[0], bias.data(), together[0].data()},
+                     cpu::Product{&m[1], bias.data(), together[1].data()}},
+                    x.data(), T, [&](int64_t r0, int64_t r1) {
+                        std::lock_guard lock(mutex);
+                        for (int64_t r = r0; r < r1; ++r) {
+                            int& v = seen[static_cast<size_t>(r)];
+                            ++v;
+                            for (int i = 0; i < 2; ++i) {
+                                for (int64_t t = 0; t < T; ++t) {
+                                    const size_t at = static_cast<size_t>(t * out + r);
+                                    if (std::fabs(together[i][at] - apart[i][at]) >= 1e-5f)
+                                        v = 100;
+                                }
+                            }
+                        }
+                    });
+                const QString where = QString("T %1, mix %2").arg(T).arg(mix);
+                for (int v : seen) QVERIFY2(v == 1, qPrintable(where));
+            }
+        }
+    }
 };
 
 QTEST_APPLESS_MAIN(OpsTest)

@@ -270,13 +270,14 @@ void CpuBackend::mlpBlock(const LayerWeights& w, const float* v, int64_t T, floa
     m_blockScratch.rewind();
     float* gate = m_blockScratch.take(T * M);
     float* up = m_blockScratch.take(T * M);
-    matmulAll(m_pool,
-              {Product{&w.mlpGate, w.mlpGateBias.data(), gate},
-               Product{&w.mlpUp, w.mlpUpBias.data(), up}},
-              v, T);
-    m_pool.parallelFor(T * M, 4096, [&](int64_t begin, int64_t end) {
-        geluTimes(gate + begin, up + begin, end - begin);
-    });
+    // gelu(gate) * up on each range of rows as soon as both products have it.
+    matmulByRow(m_pool,
+                {Product{&w.mlpGate, w.mlpGateBias.data(), gate},
+                 Product{&w.mlpUp, w.mlpUpBias.data(), up}},
+                v, T, [&](int64_t r0, int64_t r1) {
+                    for (int64_t t = 0; t < T; ++t)
+                        geluTimes(gate + t * M + r0, up + t * M + r0, r1 - r0);
+                });
     matmul(m_pool, w.mlpDown, gate, T, w.mlpDownBias.data(), out);
 }
 

@@ -4,10 +4,12 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <vector>
 
 #include "cpu/kernels.h"
+#include "log.h"
 #include "quant.h"
 
 namespace griffin::cpu {
@@ -173,6 +175,43 @@ void matmulAll(ThreadPool& pool, std::initializer_list<Product> products, const 
     }
     prepareActivations(isa, first->w->type, x, rows, first->w->cols, xq);
     runProducts(pool, isa, first, static_cast<int64_t>(products.size()), x, rows, xq);
+}
+
+void matmulByRow(ThreadPool& pool, std::initializer_list<Product> products, const float* x,
+                 int64_t rows, const std::function<void(int64_t, int64_t)>& after) {
+    if (products.size() == 0)
+        return;
+    const Product* first = products.begin();
+    const int64_t out = first->w->rows;
+    bool sameType = true;
+    for (const Product& p : products) {
+        sameType = sameType && p.w->type == first->w->type;
+        if (p.w->rows != out) {  // a caller's bug, not bad input: every use pairs equal shapes
+            logger(Component::Cpu)
+                ->critical("matmulByRow: products of {} and {} rows", out, p.w->rows);
+            std::abort();
+        }
+    }
+    const Isa isa = activeIsa();
+    QuantizedActivations xq;
+    if (!sameType) {  // one after another, then the step over all rows
+        matmulAll(pool, products, x, rows);
+        pool.parallelFor(out, 64, after);
+        return;
+    }
+    prepareActivations(isa, first->w->type, x, rows, first->w->cols, xq);
+    pool.parallelFor((out + 3) / 4, 8, [&](int64_t begin, int64_t end) {
+        const int64_t r0 = begin * 4, r1 = std::min(out, end * 4);
+        for (const Product& p : products) {
+            gemmRows(isa, *p.w, r0, r1, x, &xq, rows, p.y + r0, out);
+            if (p.bias != nullptr) {
+                for (int64_t t = 0; t < rows; ++t) {
+                    for (int64_t o = r0; o < r1; ++o) p.y[t * out + o] += p.bias[o];
+                }
+            }
+        }
+        after(r0, r1);
+    });
 }
 
 // The sum of squares in double, in eight partial sums that vectorise (a float's square is exact

@@ -46,6 +46,12 @@ struct Product {
 // different types run one after another.
 void matmulAll(ThreadPool& pool, std::initializer_list<Product> products, const float* x,
                int64_t rows);
+// matmulAll for products with the same number of output rows, split by row instead: each range
+// of rows runs through every product in turn, then after(r0, r1) sees those rows of all of
+// them final (GeGLU: gelu(gate) * up, with no pass of its own). The products' own `after` steps
+// are not called.
+void matmulByRow(ThreadPool& pool, std::initializer_list<Product> products, const float* x,
+                 int64_t rows, const std::function<void(int64_t, int64_t)>& after);
 
 // griffin-spec.md §2.4: y = x / sqrt(mean(x^2) + eps) * gain, per row of n values.
 void rmsNorm(const float* x, const float* gain, int64_t rows, int64_t n, double eps, float* y);
