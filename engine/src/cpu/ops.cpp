@@ -4,12 +4,12 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <vector>
 
 #include "cpu/kernels.h"
-#include "log.h"
 #include "quant.h"
 
 namespace griffin::cpu {
@@ -187,8 +187,8 @@ void matmulByRow(ThreadPool& pool, std::initializer_list<Product> products, cons
     for (const Product& p : products) {
         sameType = sameType && p.w->type == first->w->type;
         if (p.w->rows != out) {  // a caller's bug, not bad input: every use pairs equal shapes
-            logger(Component::Cpu)
-                ->critical("matmulByRow: products of {} and {} rows", out, p.w->rows);
+            std::fprintf(stderr, "matmulByRow: products of %lld and %lld rows\n",
+                         static_cast<long long>(out), static_cast<long long>(p.w->rows));
             std::abort();
         }
     }
