@@ -114,6 +114,18 @@ void prepareActivations(Isa isa, WeightType type, const float* x, int64_t rows, 
         quantizeActivations(isa, type, x, rows, cols, xq);
 }
 
+// Rows [r0, r1) of product p for every row of x, with its bias.
+void productRows(Isa isa, const Product& p, int64_t r0, int64_t r1, const float* x, int64_t rows,
+                 const QuantizedActivations& xq) {
+    const int64_t out = p.w->rows;
+    gemmRows(isa, *p.w, r0, r1, x, &xq, rows, p.y + r0, out);
+    if (p.bias != nullptr) {
+        for (int64_t t = 0; t < rows; ++t) {
+            for (int64_t o = r0; o < r1; ++o) p.y[t * out + o] += p.bias[o];
+        }
+    }
+}
+
 // The products' rows in register tiles of 4, numbered across the products in order and split
 // over the pool. xq: x prepared for their (common) weight type.
 void runProducts(ThreadPool& pool, Isa isa, const Product* products, int64_t count, const float* x,
@@ -131,14 +143,8 @@ void runProducts(ThreadPool& pool, Isa isa, const Product* products, int64_t cou
             if (lo >= hi)
                 continue;
             const Product& p = products[i];
-            const int64_t out = p.w->rows;
-            const int64_t r0 = (lo - base) * 4, r1 = std::min(out, (hi - base) * 4);
-            gemmRows(isa, *p.w, r0, r1, x, &xq, rows, p.y + r0, out);
-            if (p.bias != nullptr) {
-                for (int64_t t = 0; t < rows; ++t) {
-                    for (int64_t o = r0; o < r1; ++o) p.y[t * out + o] += p.bias[o];
-                }
-            }
+            const int64_t r0 = (lo - base) * 4, r1 = std::min(p.w->rows, (hi - base) * 4);
+            productRows(isa, p, r0, r1, x, rows, xq);
             if (p.after != nullptr)
                 (*p.after)(r0, r1);
         }
@@ -202,14 +208,7 @@ void matmulByRow(ThreadPool& pool, std::initializer_list<Product> products, cons
     prepareActivations(isa, first->w->type, x, rows, first->w->cols, xq);
     pool.parallelFor((out + 3) / 4, 8, [&](int64_t begin, int64_t end) {
         const int64_t r0 = begin * 4, r1 = std::min(out, end * 4);
-        for (const Product& p : products) {
-            gemmRows(isa, *p.w, r0, r1, x, &xq, rows, p.y + r0, out);
-            if (p.bias != nullptr) {
-                for (int64_t t = 0; t < rows; ++t) {
-                    for (int64_t o = r0; o < r1; ++o) p.y[t * out + o] += p.bias[o];
-                }
-            }
-        }
+        for (const Product& p : products) productRows(isa, p, r0, r1, x, rows, xq);
         after(r0, r1);
     });
 }
