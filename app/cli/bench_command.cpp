@@ -486,6 +486,8 @@ int runBench(int argc, char** argv) {
         j["device"] = info.device;
     j["threads"] = probe.threads;
     j["cpu_kernels"] = probe.isa;
+    if (info.backend == BackendKind::Cpu)
+        j["decode_prefetch_bytes"] = cpuDecodePrefetchBytes();
     j["measured_read_gbps"] = probe.readBytesPerSecond / 1e9;
     j["measured_fma_gflops"] = probe.fmaFlopsPerSecond / 1e9;
     // Each probe on its own: how much the machine drifted during the run.
@@ -580,6 +582,13 @@ int runBench(int argc, char** argv) {
                   after.plainReadBytesPerSecond / 1e9, after.prefetchReadBytesPerSecond / 1e9,
                   static_cast<long long>(after.prefetchAheadBytes));
     std::cout << line;
+    if (info.backend == BackendKind::Cpu) {
+        std::snprintf(line, sizeof line,
+                      "            (decode kernels prefetch %lld bytes ahead in software; "
+                      "GRIFFIN_DECODE_PREFETCH sets it)\n",
+                      static_cast<long long>(cpuDecodePrefetchBytes()));
+        std::cout << line;
+    }
     std::snprintf(line, sizeof line,
                   "load:       %.2f s, %.1f MB of weights read per token, %.1f MB of memory in "
                   "huge pages\n",

@@ -80,6 +80,10 @@ std::string cpuKernelIsa() {
     return cpu::isaName(cpu::activeIsa());
 }
 
+int64_t cpuDecodePrefetchBytes() {
+    return cpu::decodePrefetchBytes();
+}
+
 MachineProbe probeMachine(int threads, int64_t bufferBytes, int repeats, bool readOnly) {
     cpu::ThreadPool pool(threads);
     const cpu::Isa isa = cpu::activeIsa();

@@ -149,11 +149,16 @@ private slots:
     // griffin bench on the conformance model (tiny, so the test is quick): every key the issue
     // names, contexts reached in order, the state size the same at every context.
     void benchJsonHasEveryFigure() {
-        Run r = runGriffin({"bench", "--model", tinyModel(), "--type", "q8_0", "--json",
-                            "--contexts", "16,300", "--prefill", "64", "--decode-tokens", "4",
-                            "--probe-mib", "32", "--threads", "2"});
+        // The decode kernels' prefetch distance is reported as set (GRIFFIN_DECODE_PREFETCH).
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("GRIFFIN_DECODE_PREFETCH", "4160");
+        Run r = runGriffin(
+            {"bench", "--model", tinyModel(), "--type", "q8_0", "--json", "--contexts", "16,300",
+             "--prefill", "64", "--decode-tokens", "4", "--probe-mib", "32", "--threads", "2"},
+            {}, env);
         QVERIFY2(r.exitCode == 0, r.err.constData());
         const auto j = nlohmann::json::parse(r.out.toStdString());
+        QCOMPARE(j.at("decode_prefetch_bytes").get<int64_t>(), int64_t{4160});
         for (const char* key : {"measured_read_gbps", "measured_fma_gflops",
                                 "weight_bytes_per_token", "peak_rss_bytes"}) {
             QVERIFY2(j.at(key).get<double>() > 0, key);

@@ -440,9 +440,9 @@ private slots:
         QVERIFY(std::equal(row.begin(), row.end(), w.dequantized.begin() + 2 * 544));
     }
 
-    // The decode prefetch distance (GRIFFIN_DECODE_PREFETCH) only moves loads earlier: none, the
-    // default and a distance past the matrix's end give the same results bit for bit, and it is
-    // clamped to [0, 1 MiB].
+    // The decode prefetch distance (GRIFFIN_DECODE_PREFETCH) only moves loads earlier: none,
+    // Intel's default (3 KiB) and a distance past the matrix's end give the same results bit for
+    // bit, and it is clamped to [0, 1 MiB].
     void decodePrefetchLeavesResultsUnchanged() {
         const int64_t saved = cpu::decodePrefetchBytes();
         cpu::setDecodePrefetchBytes(-5);

@@ -30,5 +30,7 @@ MachineProbe probeMachine(int threads, int64_t bufferBytes = int64_t{1} << 30, i
 
 // The instruction set the CPU kernels use now ("avx512", "avx2", "scalar").
 std::string cpuKernelIsa();
+// How far ahead the CPU decode kernels prefetch weight rows in software (0: not at all).
+int64_t cpuDecodePrefetchBytes();
 
 }  // namespace griffin
