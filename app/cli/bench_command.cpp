@@ -344,12 +344,16 @@ int runBench(int argc, char** argv) {
         std::cerr << "bench: decode " << steps << " tokens at context " << context << "...\n";
         State work = state.clone();
         int32_t token = randomTokens(rng, 1, info.config.vocabSize)[0];
-        if (auto warm = m.step(work, token); !warm)  // first step: page in, warm caches
-            return fail("bench", warm.error().message);
         // A shared machine's bandwidth can swing by a factor of two within minutes: this
         // context's speed is also rated against read probes taken right next to it.
         const std::optional<MachineProbe> adjacentBefore =
             probeInChild(static_cast<int>(*threads), *probeMib << 20, true);
+        // The first step is not timed: it pages in and warms the caches, and it takes the cost
+        // of the probe's fork (this process's pages were shared with the child: on a 2-core
+        // Zen 5 VM with the 2B q4_0 model, the first step after the run's first fork took
+        // 300 ms, after later ones 50, against 40 for the steps after it).
+        if (auto warm = m.step(work, token); !warm)
+            return fail("bench", warm.error().message);
         const BackendCounters before = m.backendCounters();
         const auto start = Clock::now();
         for (int64_t i = 0; i < steps; ++i) {
@@ -437,8 +441,10 @@ int runBench(int argc, char** argv) {
         const int64_t rounds = steps;
         std::vector<double> seconds(contextStates.size(), 0.0);
         std::vector<int64_t> taken(contextStates.size(), 0);
-        for (int64_t round = 0; round < rounds; ++round) {
-            const int64_t n = steps * (round + 1) / rounds - steps * round / rounds;
+        // Round 0 is not timed: one step per context after the last probe's fork (see the
+        // untimed first step above), which would otherwise fall on the first context alone.
+        for (int64_t round = -1; round < rounds; ++round) {
+            const int64_t n = round < 0 ? 1 : steps * (round + 1) / rounds - steps * round / rounds;
             for (size_t c = 0; c < contextStates.size(); ++c) {
                 const auto start = Clock::now();
                 for (int64_t i = 0; i < n; ++i) {
@@ -449,8 +455,10 @@ int runBench(int argc, char** argv) {
                         std::max_element(logits->begin(), logits->begin() + info.config.vocabSize) -
                         logits->begin());
                 }
-                seconds[c] += secondsSince(start);
-                taken[c] += n;
+                if (round >= 0) {
+                    seconds[c] += secondsSince(start);
+                    taken[c] += n;
+                }
             }
         }
         for (size_t c = 0; c < contextStates.size(); ++c) {
