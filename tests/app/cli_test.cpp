@@ -159,6 +159,19 @@ private slots:
         QVERIFY2(r.exitCode == 0, r.err.constData());
         const auto j = nlohmann::json::parse(r.out.toStdString());
         QCOMPARE(j.at("decode_prefetch_bytes").get<int64_t>(), int64_t{4160});
+        // The CPU's wall time per stage: the LM head once per token, and the products that read
+        // weights rated in GB/s.
+        const auto& profile = j.at("op_profile");
+        QVERIFY(profile.at("weight_ops_gbps").get<double>() > 0);
+        bool head = false;
+        for (const auto& op : profile.at("ops")) {
+            QVERIFY(op.at("us_per_token").get<double>() >= 0);
+            if (op.at("op").get<std::string>() == "matmul.lm_head") {
+                head = true;
+                QCOMPARE(op.at("dispatches_per_token").get<double>(), 1.0);
+            }
+        }
+        QVERIFY(head);
         for (const char* key : {"measured_read_gbps", "measured_fma_gflops",
                                 "weight_bytes_per_token", "peak_rss_bytes"}) {
             QVERIFY2(j.at(key).get<double>() > 0, key);

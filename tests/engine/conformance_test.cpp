@@ -4,6 +4,9 @@
 // Tolerances from the conformance README: logits 1e-3, hidden states 2e-3, greedy identical.
 #include <algorithm>
 #include <cstring>
+#include <limits>
+#include <map>
+#include <string>
 
 #include <QtTest>
 
@@ -201,6 +204,65 @@ private slots:
                                     .arg(threads)
                                     .arg(maxAbsDiff(logits, first))));
         }
+    }
+
+    // Stage timing on the CPU (Model::setProfiling): the logits stay the same bit for bit, every
+    // stage is counted as often as the model runs it, and turning it off clears and stops it.
+    void cpuProfilingCountsStagesAndLeavesLogitsUnchanged() {
+        QFETCH_GLOBAL(QString, dtype);
+        const auto tokens = tokensOf(test::tinyManifest(), "prefill");
+        const std::span<const int32_t> all(tokens);
+        auto plain = loadTiny(dtype);
+        State plainState = plain->newState();
+        const std::vector<float> expected = stepAll(*plain, plainState, all.first(6));
+
+        auto model = loadTiny(dtype);
+        QVERIFY(model->backendCounters().opProfile.empty());
+        QVERIFY(model->setProfiling(true));
+        State state = model->newState();
+        const std::vector<float> logits = stepAll(*model, state, all.first(6));
+        QVERIFY(std::memcmp(logits.data(), expected.data(), logits.size() * sizeof(float)) == 0);
+
+        const ModelConfig& c = model->config();
+        const int64_t recurrent = c.numLayersOf(BlockType::Recurrent);
+        const int64_t attention = c.numLayersOf(BlockType::Attention), steps = 6;
+        const std::map<std::string, int64_t> perStep = {
+            {"embed_gather", 1},
+            {"rms_norm", 2 * c.numLayers + 1},
+            {"residual", 2 * c.numLayers},
+            {"matmul.linear_xy_gelu_conv", recurrent},
+            {"matmul.rg_lru_gates", recurrent},
+            {"rg_lru_scan", recurrent},
+            {"matmul.linear_out", recurrent},
+            {"matmul.qkv", attention},
+            {"rope", attention},
+            {"attention", attention},
+            {"matmul.attention_out", attention},
+            {"kv_ring_write", attention},
+            {"matmul.mlp_gate_up_geglu", c.numLayers},
+            {"matmul.mlp_down", c.numLayers},
+            {"matmul.lm_head", 1},
+        };
+        const std::vector<OpProfile> ops = model->backendCounters().opProfile;
+        std::map<std::string, int64_t> seen;
+        double before = std::numeric_limits<double>::infinity();
+        for (const OpProfile& op : ops) {
+            QVERIFY2(op.seconds >= 0 && op.seconds <= before, op.op.c_str());  // slowest first
+            before = op.seconds;
+            seen[op.op] = static_cast<int64_t>(op.dispatches);
+        }
+        for (const auto& [op, n] : perStep) {
+            if (n == 0) {
+                QVERIFY2(!seen.contains(op), op.c_str());
+                continue;
+            }
+            QVERIFY2(seen.contains(op), op.c_str());
+            QCOMPARE(seen[op], n * steps);
+        }
+        QVERIFY(model->setProfiling(false));
+        QVERIFY(model->backendCounters().opProfile.empty());
+        stepAll(*model, state, all.subspan(6, 2));
+        QVERIFY(model->backendCounters().opProfile.empty());
     }
 
     void hiddenStatesAndFinalNormMatchGolden() {

@@ -120,9 +120,10 @@ std::vector<ComputeDevice> listComputeDevices();
 
 // Device time of one kind of op (a compute shader) over the profiled forward calls.
 struct OpProfile {
-    std::string op;           // the shader, e.g. "matvec", "attention_decode"
-    uint64_t dispatches = 0;  // summed over the profiled calls
-    double seconds = 0;       // device time, from timestamps around each dispatch
+    std::string op;           // the shader, e.g. "matvec", "attention_decode"; on the CPU a
+                              // stage of the forward pass, e.g. "matmul.mlp_down", "rg_lru_scan"
+    uint64_t dispatches = 0;  // summed over the profiled calls (on the CPU: times the stage ran)
+    double seconds = 0;       // device time, from timestamps around each dispatch (CPU: wall time)
 };
 
 // What a backend has done so far (for tests, `griffin bench` and the logs).
@@ -142,8 +143,9 @@ struct BackendCounters {
     // Command buffers recorded so far. The decode step's is recorded once and replayed, so this
     // stays flat while a conversation decodes.
     uint64_t recordings = 0;
-    // Per-op device time since profiling was turned on (Model::setProfiling; GPU backends with
-    // timestamp support), slowest first; empty otherwise.
+    // Per-op time since profiling was turned on (Model::setProfiling: device time on GPU
+    // backends with timestamp support, wall time per stage on the CPU), slowest first; empty
+    // otherwise.
     std::vector<OpProfile> opProfile;
 };
 
@@ -212,8 +214,9 @@ public:
     void setLayerObserver(LayerObserver observer);
     BackendCounters backendCounters() const;
     // Times every op on the device from now on (a timestamp after each dispatch; this costs a
-    // little) and clears what was measured before; false stops. For `griffin bench`. False
-    // when the backend cannot profile (the CPU backend, a device without timestamps).
+    // little), or on the CPU every stage of the forward pass (a clock read between stages), and
+    // clears what was measured before; false stops. For `griffin bench`. False when the
+    // backend cannot profile (a device without timestamps).
     bool setProfiling(bool on);
 
     // Writes `state` to `file` (atomically: temporary file, then rename): magic, format version,

@@ -78,6 +78,8 @@ Status CpuBackend::forward(State& state, std::span<const int32_t> tokens, bool a
     const ModelConfig& c = m_config;
     const int64_t T = static_cast<int64_t>(tokens.size()), D = c.width;
     const int64_t firstPos = state.position();
+    if (m_profiling)
+        m_stageStart = Clock::now();
 
     // Embedding lookup times bf16(sqrt(D)).
     m_passScratch.rewind();
@@ -88,6 +90,7 @@ Status CpuBackend::forward(State& state, std::span<const int32_t> tokens, bool a
         loadRow(m_weights.embedding, tokens[static_cast<size_t>(t)], row);
         for (int64_t i = 0; i < D; ++i) row[i] *= scale;
     }
+    endStage("embed_gather");
     observe(-1, x, T, D);
 
     float* normed = m_passScratch.take(T * D);
@@ -98,6 +101,7 @@ Status CpuBackend::forward(State& state, std::span<const int32_t> tokens, bool a
         const size_t slot = static_cast<size_t>(c.indexAmongType(layer));
         // Temporal block with its residual.
         rmsNorm(x, lw.temporalNormGain.data(), T, D, eps, normed);
+        endStage("rms_norm");
         if (lw.type == BlockType::Recurrent) {
             recurrentBlock(lw.recurrent, m_gates[static_cast<size_t>(layer)],
                            state.recurrentLayers()[slot], normed, firstPos, T, branch);
@@ -106,22 +110,57 @@ Status CpuBackend::forward(State& state, std::span<const int32_t> tokens, bool a
                            branch);
         }
         for (int64_t i = 0; i < T * D; ++i) x[i] += branch[i];
+        endStage("residual");
         // MLP block with its residual.
         rmsNorm(x, lw.channelNormGain.data(), T, D, eps, normed);
+        endStage("rms_norm");
         mlpBlock(lw, normed, T, branch);
         for (int64_t i = 0; i < T * D; ++i) x[i] += branch[i];
+        endStage("residual");
         observe(layer, x, T, D);
+        endStage("other");
     }
 
     rmsNorm(x, m_weights.finalNormGain.data(), T, D, eps, normed);
+    endStage("rms_norm");
     observe(c.numLayers, normed, T, D);
 
     state.setPosition(firstPos + T);
-    if (logits != nullptr)
+    if (logits != nullptr) {
         lmHead(normed, T, allLogits, logits);
+        endStage("matmul.lm_head");
+    }
     m_passScratch.releaseIfOver(kKeptScratchBytes);
     m_blockScratch.releaseIfOver(kKeptScratchBytes);
+    endStage("other");
     return {};
+}
+
+bool CpuBackend::setProfiling(bool on) {
+    m_profiling = on;
+    m_stages.clear();
+    return true;
+}
+
+BackendCounters CpuBackend::counters() const {
+    BackendCounters counters;
+    counters.opProfile = m_stages;
+    std::stable_sort(counters.opProfile.begin(), counters.opProfile.end(),
+                     [](const OpProfile& a, const OpProfile& b) { return a.seconds > b.seconds; });
+    return counters;
+}
+
+void CpuBackend::endStage(const char* op) {
+    if (!m_profiling)
+        return;
+    const Clock::time_point now = Clock::now();
+    auto it = std::find_if(m_stages.begin(), m_stages.end(),
+                           [&](const OpProfile& s) { return s.op == op; });
+    if (it == m_stages.end())
+        it = m_stages.insert(m_stages.end(), OpProfile{op, 0, 0.0});
+    it->dispatches += 1;
+    it->seconds += std::chrono::duration<double>(now - m_stageStart).count();
+    m_stageStart = now;
 }
 
 void CpuBackend::lmHead(const float* normed, int64_t T, bool allLogits, float* logits) {
@@ -178,6 +217,7 @@ void CpuBackend::recurrentBlock(const RecurrentWeights& w, const float* gates,
               {Product{&w.linearY, w.linearYBias.data(), yb, &geluRows},
                Product{&w.linearX, w.linearXBias.data(), xb, &convRows}},
               u, T);
+    endStage("matmul.linear_xy_gelu_conv");
 
     // RG-LRU gate pre-activations depend only on the conv output: computed for all t first.
     // Block-diagonal (griffin-spec.md §2.6.2): head h's outputs read only head h's inputs. The
@@ -209,6 +249,7 @@ void CpuBackend::recurrentBlock(const RecurrentWeights& w, const float* gates,
             row += r1 - r0;
         }
     });
+    endStage("matmul.rg_lru_gates");
     // griffin-spec.md §2.6.2: the scan, sequential in t, f32 state; position 0 resets. Channels
     // are independent: split across the pool, each running its channels through every t.
     float* gated = m_blockScratch.take(T * L);
@@ -220,7 +261,9 @@ void CpuBackend::recurrentBlock(const RecurrentWeights& w, const float* gates,
                        firstPos + t == 0, n, s.h.data() + chBegin, gated + i);
         }
     });
+    endStage("rg_lru_scan");
     matmul(m_pool, w.linearOut, gated, T, w.linearOutBias.data(), out);
+    endStage("matmul.linear_out");
 }
 
 // griffin-spec.md §2.7: MQA/GQA local attention; a query at position p sees keys p-W..p.
@@ -236,6 +279,7 @@ void CpuBackend::attentionBlock(const AttentionWeights& w, State::AttentionLayer
     matmulAll(m_pool,
               {Product{&w.q, nullptr, q}, Product{&w.k, nullptr, k}, Product{&w.v, nullptr, v}}, u,
               T);
+    endStage("matmul.qkv");
     // One rotation per position for all its heads (its cos and sin in double took 11 us per
     // layer of a 2B decode step when computed head by head).
     float* ropeCos = m_blockScratch.take(c.ropeDims() / 2);
@@ -247,13 +291,16 @@ void CpuBackend::attentionBlock(const AttentionWeights& w, State::AttentionLayer
         for (int64_t h = 0; h < KV; ++h)
             applyRope(k + t * kvDim + h * hd, c.ropeDims(), ropeCos, ropeSin);
     }
+    endStage("rope");
 
     // Keys visible to this chunk: the ring as it was before the chunk, then the chunk's own.
     float* attended = m_blockScratch.take(T * qDim);
     const AttentionShape shape{H, KV, hd, W};
     const AttentionRing ring{s.keys.data(), s.values.data(), s.slotPositions.data()};
     localAttention(m_pool, shape, ring, firstPos, q, k, v, T, attended);
+    endStage("attention");
     matmul(m_pool, w.o, attended, T, w.oBias.data(), out);
+    endStage("matmul.attention_out");
 
     // Only now write the chunk into the ring (slot = position mod W).
     for (int64_t t = std::max<int64_t>(0, T - W); t < T; ++t) {
@@ -262,6 +309,7 @@ void CpuBackend::attentionBlock(const AttentionWeights& w, State::AttentionLayer
         std::copy_n(v + t * kvDim, kvDim, s.values.data() + slot * kvDim);
         s.slotPositions[static_cast<size_t>(slot)] = pos;
     }
+    endStage("kv_ring_write");
 }
 
 // griffin-spec.md §2.5: GeGLU MLP.
@@ -278,7 +326,9 @@ void CpuBackend::mlpBlock(const LayerWeights& w, const float* v, int64_t T, floa
                     for (int64_t t = 0; t < T; ++t)
                         geluTimes(gate + t * M + r0, up + t * M + r0, r1 - r0);
                 });
+    endStage("matmul.mlp_gate_up_geglu");
     matmul(m_pool, w.mlpDown, gate, T, w.mlpDownBias.data(), out);
+    endStage("matmul.mlp_down");
 }
 
 }  // namespace griffin::cpu

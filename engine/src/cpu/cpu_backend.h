@@ -3,6 +3,7 @@
 // is tested against it.
 #pragma once
 
+#include <chrono>
 #include <vector>
 
 #include "backend.h"
@@ -20,8 +21,17 @@ public:
     BackendKind kind() const override { return BackendKind::Cpu; }
     Status forward(State& state, std::span<const int32_t> tokens, bool allLogits,
                    float* logits) override;
+    // Stage timing (Model::setProfiling): the wall time of each stage of forward() on the
+    // calling thread, the pool's work included, summed per stage name in counters().opProfile
+    // ("dispatches": how many times the stage ran). Products that read weights are named
+    // "matmul.*" (with what runs fused into them), the embedding lookup "embed_gather".
+    bool setProfiling(bool on) override;
+    BackendCounters counters() const override;
 
 private:
+    using Clock = std::chrono::steady_clock;
+    // Ends the stage that began at the previous endStage (or forward's start) when profiling.
+    void endStage(const char* op);
     // Each block reads u [T, D] (normalised input) and writes its output [T, D] to `out`.
     // The RG-LRU gates of one layer in f32, [gate][head][output][input]: the input gate's heads,
     // then the recurrent gate's, each head's block an ordinary matrix for the kernels
@@ -60,6 +70,9 @@ private:
     std::vector<std::vector<float>> m_gateFallback;  // where no huge-page memory was mapped
     Scratch m_passScratch;                           // for a whole forward pass
     Scratch m_blockScratch;                          // rewound by each block
+    bool m_profiling = false;
+    std::vector<OpProfile> m_stages;  // in the order first seen
+    Clock::time_point m_stageStart;
 };
 
 }  // namespace griffin::cpu
