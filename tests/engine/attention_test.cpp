@@ -110,7 +110,7 @@ private slots:
         QTest::addColumn<int>("isa");
         QTest::addColumn<int>("threads");
         for (int isa = 0; isa <= static_cast<int>(cpu::supportedIsa()); ++isa) {
-            for (int threads : {1, 3}) {
+            for (int threads : {1, 2, 3}) {
                 QTest::addRow("%s, %d threads", cpu::isaName(static_cast<cpu::Isa>(isa)), threads)
                     << isa << threads;
             }
