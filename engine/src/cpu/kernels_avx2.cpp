@@ -106,7 +106,8 @@ inline __m256i loadBlock(const unsigned char* row, int64_t b, float* d) {
         unsigned short h;
         memcpy(&h, blk, 2);
         *d = _cvtsh_ss(h);
-        const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
+        __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
+        asm("" : "+x"(packed));  // one load for both nibbles (see kernels_avx512.cpp, inRegister)
         const __m128i low = _mm_and_si128(packed, _mm_set1_epi8(0x0F));
         const __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0F));
         return _mm256_sub_epi8(_mm256_set_m128i(high, low), _mm256_set1_epi8(8));

@@ -18,6 +18,17 @@
 namespace griffin::cpu::abi {
 namespace {
 
+// GCC folds a load into each instruction that uses it, so a weight vector used twice (a q4_0
+// byte's two nibbles, a bf16 pair's two halves) was read from memory twice: two loads waiting
+// on each missed line in decode. An empty asm that claims to change the register keeps it to
+// one load: on a 2-core Zen 5 VM, decode rows streamed by 2 threads read 15% faster for q4_0
+// rows of 7680, 14% for bf16 rows of 2560 and 3% for q4_0 rows of 2560 (medians of 40-60
+// alternated rounds in one process).
+template <typename Vector>
+inline void inRegister(Vector& v) {
+    asm("" : "+v"(v));
+}
+
 template <int Type>
 inline __m512 loadW(const unsigned char* row, int64_t k) {
     if constexpr (Type == kF32) {
@@ -149,8 +160,10 @@ void decodeBf16Rows(const GemmArgs& a) {
                 _mm_prefetch(next, _MM_HINT_T1);  // into L2 only: see runGemm
                 _mm_prefetch(next + 64, _MM_HINT_T1);
             }
-            const __m512i v0 = _mm512_loadu_si512(row + k * 2);
-            const __m512i v1 = _mm512_loadu_si512(row + k * 2 + 64);
+            __m512i v0 = _mm512_loadu_si512(row + k * 2);
+            __m512i v1 = _mm512_loadu_si512(row + k * 2 + 64);
+            inRegister(v0);
+            inRegister(v1);
             acc0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v0, 16)),
                                    _mm512_load_ps(split + k), acc0);
             acc1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v0, high)),
@@ -161,7 +174,8 @@ void decodeBf16Rows(const GemmArgs& a) {
                                    _mm512_load_ps(split + k + 48), acc3);
         }
         if (k < paired) {  // 32 more
-            const __m512i v = _mm512_loadu_si512(row + k * 2);
+            __m512i v = _mm512_loadu_si512(row + k * 2);
+            inRegister(v);
             acc0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v, 16)),
                                    _mm512_load_ps(split + k), acc0);
             acc1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v, high)),
@@ -444,7 +458,8 @@ inline __m256i loadBlock(const unsigned char* row, int64_t b, float* d) {
     } else {
         const unsigned char* blk = row + b * 18;
         *d = _cvtsh_ss(*reinterpret_cast<const unsigned short*>(blk));
-        const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
+        __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
+        inRegister(packed);
         const __m128i low = _mm_and_si128(packed, _mm_set1_epi8(0x0F));
         const __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0F));
         const __m256i q = _mm256_set_m128i(high, low);

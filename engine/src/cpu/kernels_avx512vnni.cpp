@@ -23,6 +23,13 @@
 namespace griffin::cpu::abi {
 namespace {
 
+// One load for a vector used twice (q4_0's two nibbles): see kernels_avx512.cpp. Each kernel
+// file keeps its own copy (kernels_abi.h).
+template <typename Vector>
+inline void inRegister(Vector& v) {
+    asm("" : "+v"(v));
+}
+
 template <int Type>
 constexpr int kVectors = Type == kQ8_0Interleaved ? 8 : 4;  // 64-byte weight loads per set
 template <int Type>
@@ -75,7 +82,8 @@ inline void addSet(const unsigned char* const* rows, const ActInterleaved* const
             const __m512i top = _mm512_set1_epi8(static_cast<char>(0xF0));
 #pragma GCC unroll 4
             for (int v = 0; v < 4; ++v) {
-                const __m512i w = loadVector<Full>(p, width, v, mask);
+                __m512i w = loadVector<Full>(p, width, v, mask);
+                inRegister(w);
                 sum = _mm512_dpbusd_epi32(sum, _mm512_and_si512(w, low),
                                           _mm512_load_si512(x.q + 64 * v));
                 high = _mm512_dpbusd_epi32(high, _mm512_and_si512(w, top),
@@ -108,7 +116,9 @@ inline void addSet(const unsigned char* const* rows, const ActInterleaved* const
     for (int v = 0; v < V; ++v) {
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
-            const __m512i w = loadVector<Full>(rows[r] + at, width, v, mask);
+            __m512i w = loadVector<Full>(rows[r] + at, width, v, mask);
+            if constexpr (q4)
+                inRegister(w);
             const __m512i w0 = q4 ? _mm512_and_si512(w, low) : w;
             const __m512i w1 = _mm512_and_si512(_mm512_srli_epi16(w, 4), low);
 #pragma GCC unroll 4
