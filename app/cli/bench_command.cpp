@@ -500,8 +500,10 @@ int runBench(int argc, char** argv) {
         j["device"] = info.device;
     j["threads"] = probe.threads;
     j["cpu_kernels"] = probe.isa;
-    if (info.backend == BackendKind::Cpu)
+    if (info.backend == BackendKind::Cpu) {
         j["decode_prefetch_bytes"] = cpuDecodePrefetchBytes();
+        j["decode_prefetch_near_bytes"] = cpuDecodePrefetchNearBytes();
+    }
     j["measured_read_gbps"] = probe.readBytesPerSecond / 1e9;
     j["measured_fma_gflops"] = probe.fmaFlopsPerSecond / 1e9;
     // Each probe on its own: how much the machine drifted during the run.
@@ -598,9 +600,11 @@ int runBench(int argc, char** argv) {
     std::cout << line;
     if (info.backend == BackendKind::Cpu) {
         std::snprintf(line, sizeof line,
-                      "            (decode kernels prefetch %lld bytes ahead in software; "
-                      "GRIFFIN_DECODE_PREFETCH sets it)\n",
-                      static_cast<long long>(cpuDecodePrefetchBytes()));
+                      "            (decode kernels prefetch %lld bytes ahead into L2 and %lld into "
+                      "L1 in software; GRIFFIN_DECODE_PREFETCH and GRIFFIN_DECODE_PREFETCH_NEAR "
+                      "set them)\n",
+                      static_cast<long long>(cpuDecodePrefetchBytes()),
+                      static_cast<long long>(cpuDecodePrefetchNearBytes()));
         std::cout << line;
     }
     std::snprintf(line, sizeof line,

@@ -84,6 +84,10 @@ int64_t cpuDecodePrefetchBytes() {
     return cpu::decodePrefetchBytes();
 }
 
+int64_t cpuDecodePrefetchNearBytes() {
+    return cpu::decodePrefetchBytes() > 0 ? cpu::decodePrefetchNearBytes() : 0;
+}
+
 MachineProbe probeMachine(int threads, int64_t bufferBytes, int repeats, bool readOnly) {
     cpu::ThreadPool pool(threads);
     const cpu::Isa isa = cpu::activeIsa();

@@ -149,9 +149,11 @@ private slots:
     // griffin bench on the conformance model (tiny, so the test is quick): every key the issue
     // names, contexts reached in order, the state size the same at every context.
     void benchJsonHasEveryFigure() {
-        // The decode kernels' prefetch distance is reported as set (GRIFFIN_DECODE_PREFETCH).
+        // The decode kernels' prefetch distances are reported as set (GRIFFIN_DECODE_PREFETCH,
+        // GRIFFIN_DECODE_PREFETCH_NEAR).
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert("GRIFFIN_DECODE_PREFETCH", "4160");
+        env.insert("GRIFFIN_DECODE_PREFETCH_NEAR", "640");
         Run r = runGriffin(
             {"bench", "--model", tinyModel(), "--type", "q8_0", "--json", "--contexts", "16,300",
              "--prefill", "64", "--decode-tokens", "4", "--probe-mib", "32", "--threads", "2"},
@@ -159,6 +161,7 @@ private slots:
         QVERIFY2(r.exitCode == 0, r.err.constData());
         const auto j = nlohmann::json::parse(r.out.toStdString());
         QCOMPARE(j.at("decode_prefetch_bytes").get<int64_t>(), int64_t{4160});
+        QCOMPARE(j.at("decode_prefetch_near_bytes").get<int64_t>(), int64_t{640});
         // The CPU's wall time per stage: the LM head once per token, and the products that read
         // weights rated in GB/s.
         const auto& profile = j.at("op_profile");

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include <QtTest>
@@ -440,15 +441,20 @@ private slots:
         QVERIFY(std::equal(row.begin(), row.end(), w.dequantized.begin() + 2 * 544));
     }
 
-    // The decode prefetch distance (GRIFFIN_DECODE_PREFETCH) only moves loads earlier: none,
-    // Intel's default (3 KiB) and a distance past the matrix's end give the same results bit for
-    // bit, and it is clamped to [0, 1 MiB].
+    // The decode prefetch distances (GRIFFIN_DECODE_PREFETCH into L2, _NEAR into L1) only move
+    // loads earlier: none, Intel's defaults (3 KiB and 768 bytes) and distances past the
+    // matrix's end give the same results bit for bit, and both are clamped to [0, 1 MiB].
     void decodePrefetchLeavesResultsUnchanged() {
         const int64_t saved = cpu::decodePrefetchBytes();
+        const int64_t savedNear = cpu::decodePrefetchNearBytes();
         cpu::setDecodePrefetchBytes(-5);
         QCOMPARE(cpu::decodePrefetchBytes(), int64_t{0});
         cpu::setDecodePrefetchBytes(int64_t{1} << 40);
         QCOMPARE(cpu::decodePrefetchBytes(), int64_t{1} << 20);
+        cpu::setDecodePrefetchNearBytes(-5);
+        QCOMPARE(cpu::decodePrefetchNearBytes(), int64_t{0});
+        cpu::setDecodePrefetchNearBytes(int64_t{1} << 40);
+        QCOMPARE(cpu::decodePrefetchNearBytes(), int64_t{1} << 20);
         std::mt19937 rng(17);
         std::normal_distribution<float> dist(0.0f, 1.0f);
         const int64_t rows = 37, k = 2592;
@@ -470,8 +476,11 @@ private slots:
                 cpu::QuantizedActivations xq;
                 cpu::quantizeActivations(isa, type, x.data(), 1, k, xq);
                 std::vector<std::vector<float>> results;
-                for (int64_t bytes : {int64_t{0}, int64_t{3072}, int64_t{1} << 20}) {
+                const std::pair<int64_t, int64_t> distances[] = {
+                    {0, 0}, {3072, 0}, {3072, 768}, {int64_t{1} << 20, int64_t{1} << 20}};
+                for (const auto& [bytes, nearBytes] : distances) {
                     cpu::setDecodePrefetchBytes(bytes);
+                    cpu::setDecodePrefetchNearBytes(nearBytes);
                     // Rows 1.. (a share that starts past row 0); y[0] stays 0.
                     std::vector<float> y(static_cast<size_t>(rows), NAN);
                     y[0] = 0.0f;
@@ -480,11 +489,13 @@ private slots:
                     results.push_back(y);
                 }
                 QVERIFY2(
-                    results[0] == results[1] && results[1] == results[2],
+                    results[0] == results[1] && results[1] == results[2] &&
+                        results[2] == results[3],
                     qPrintable(QString("%1 %2").arg(weightTypeName(type)).arg(cpu::isaName(isa))));
             }
         }
         cpu::setDecodePrefetchBytes(saved);
+        cpu::setDecodePrefetchNearBytes(savedNear);
     }
 
     void matmulIsTheSameOnOneAndManyThreads_data() {

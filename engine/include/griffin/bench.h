@@ -32,5 +32,7 @@ MachineProbe probeMachine(int threads, int64_t bufferBytes = int64_t{1} << 30, i
 std::string cpuKernelIsa();
 // How far ahead the CPU decode kernels prefetch weight rows in software (0: not at all).
 int64_t cpuDecodePrefetchBytes();
+// With that, how far ahead they also prefetch each line into L1 (0: not at all).
+int64_t cpuDecodePrefetchNearBytes();
 
 }  // namespace griffin

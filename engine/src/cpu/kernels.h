@@ -28,6 +28,10 @@ Isa setIsa(Isa wanted);
 // the rows to the hardware prefetcher. GRIFFIN_DECODE_PREFETCH=BYTES sets it at start.
 int64_t decodePrefetchBytes();
 void setDecodePrefetchBytes(int64_t bytes);
+// Where decodePrefetchBytes() is not 0, those kernels also prefetch each line into L1 this many
+// bytes ahead (0: not at all); GRIFFIN_DECODE_PREFETCH_NEAR=BYTES sets it at start.
+int64_t decodePrefetchNearBytes();
+void setDecodePrefetchNearBytes(int64_t bytes);
 
 // The q8_0 / q4_0 dot products' other operand: the activations quantized in blocks of 32, to
 // 16 bits (`blocks`) or, for the VNNI kernels, to 8 bits (`interleaved`, with the excess of

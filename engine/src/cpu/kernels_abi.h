@@ -68,6 +68,9 @@ struct GemmArgs {
     // block kernels): the prefetch distance in bytes along the stream of rows (they lie one
     // after another), not rounded to whole rows; 0: no software prefetch. Set by gemmRows.
     int64_t prefetchBytes;
+    // With prefetchBytes, the same kernels also prefetch each line into L1 this many bytes on
+    // (0: not at all). Set by gemmRows.
+    int64_t prefetchNearBytes;
     // Several tokens: kPanelScratchFloats floats of the caller's (per thread), where the AVX-512
     // panel GEMM sums a block of outputs over the k slices before writing it to y. Null for one
     // token.

@@ -150,6 +150,7 @@ void decodeBf16Rows(const GemmArgs& a) {
     }
     const __m512i high = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
     const size_t ahead = static_cast<size_t>(a.prefetchBytes);
+    const size_t nearAhead = static_cast<size_t>(a.prefetchNearBytes);
     for (int64_t r = 0; r < a.rows; ++r) {
         const unsigned char* row = a.w + static_cast<size_t>(r) * a.rowStride;
         __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
@@ -159,6 +160,11 @@ void decodeBf16Rows(const GemmArgs& a) {
                 const char* next = reinterpret_cast<const char*>(row) + ahead + k * 2;
                 _mm_prefetch(next, _MM_HINT_T1);  // into L2 only: see runGemm
                 _mm_prefetch(next + 64, _MM_HINT_T1);
+                if (nearAhead != 0) {
+                    const char* soon = reinterpret_cast<const char*>(row) + nearAhead + k * 2;
+                    _mm_prefetch(soon, _MM_HINT_T0);
+                    _mm_prefetch(soon + 64, _MM_HINT_T0);
+                }
             }
             __m512i v0 = _mm512_loadu_si512(row + k * 2);
             __m512i v1 = _mm512_loadu_si512(row + k * 2 + 64);
@@ -194,6 +200,7 @@ void decodeFloatRows(const GemmArgs& a) {
     }
     constexpr int64_t kBytes = Type == kF32 ? 4 : 2;
     const size_t ahead = static_cast<size_t>(a.prefetchBytes);
+    const size_t nearAhead = static_cast<size_t>(a.prefetchNearBytes);
     for (int64_t r = 0; r < a.rows; ++r) {
         const unsigned char* row = a.w + static_cast<size_t>(r) * a.rowStride;
         __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
@@ -204,6 +211,12 @@ void decodeFloatRows(const GemmArgs& a) {
 #pragma GCC unroll 4
                 for (int64_t line = 0; line < 64 * kBytes; line += 64)
                     _mm_prefetch(next + line, _MM_HINT_T1);  // into L2 only: see runGemm
+                if (nearAhead != 0) {
+                    const char* soon = reinterpret_cast<const char*>(row) + nearAhead + k * kBytes;
+#pragma GCC unroll 4
+                    for (int64_t line = 0; line < 64 * kBytes; line += 64)
+                        _mm_prefetch(soon + line, _MM_HINT_T0);
+                }
             }
             acc0 = _mm512_fmadd_ps(loadW<Type>(row, k), _mm512_loadu_ps(a.x + k), acc0);
             acc1 = _mm512_fmadd_ps(loadW<Type>(row, k + 16), _mm512_loadu_ps(a.x + k + 16), acc1);

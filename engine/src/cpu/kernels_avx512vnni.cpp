@@ -56,7 +56,7 @@ inline __m512 loadScales(const unsigned char* scales, __mmask16 mask) {
 // acc[r][t] += set s of weight rows r times set s of activation rows t.
 template <int Type, int R, int T, bool Full>
 inline void addSet(const unsigned char* const* rows, const ActInterleaved* const* xs, int64_t s,
-                   int64_t width, size_t ahead, __m512 (&acc)[R][T]) {
+                   int64_t width, size_t ahead, size_t nearAhead, __m512 (&acc)[R][T]) {
     constexpr bool q4 = Type == kQ4_0Interleaved;
     constexpr int V = kVectors<Type>;
     const size_t at = static_cast<size_t>(s) * kLaneBlocks * kBlockBytes<Type>;
@@ -73,6 +73,12 @@ inline void addSet(const unsigned char* const* rows, const ActInterleaved* const
 #pragma GCC unroll 9
             for (int l = 0; l < (V * 64 + 32 + 63) / 64; ++l)
                 _mm_prefetch(next + 64 * l, _MM_HINT_T1);
+            if (nearAhead != 0) {
+                const char* soon = reinterpret_cast<const char*>(p) + nearAhead;
+#pragma GCC unroll 9
+                for (int l = 0; l < (V * 64 + 32 + 63) / 64; ++l)
+                    _mm_prefetch(soon + 64 * l, _MM_HINT_T0);
+            }
         }
         const ActInterleaved& x = xs[0][s];
         __m512i sum = _mm512_load_si512(x.corr), high = _mm512_setzero_si512();
@@ -159,13 +165,15 @@ void tile(const GemmArgs& a, int64_t r0, int64_t t0, int64_t k0, int64_t k1, boo
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) xs[t] = a.xi + (t0 + t) * sets;
     const size_t ahead = static_cast<size_t>(a.prefetchBytes);  // decode only (R = T = 1)
+    const size_t nearAhead = static_cast<size_t>(a.prefetchNearBytes);
     // k0 and k1 are multiples of kKBlock (whole sets) or k1 == a.k.
     const int64_t end = (k1 / 32 + kLaneBlocks - 1) / kLaneBlocks;
     const int64_t fullEnd = end < nb / kLaneBlocks ? end : nb / kLaneBlocks;
     int64_t s = k0 / 32 / kLaneBlocks;
-    for (; s < fullEnd; ++s) addSet<Type, R, T, true>(rows, xs, s, kLaneBlocks, ahead, acc);
+    for (; s < fullEnd; ++s)
+        addSet<Type, R, T, true>(rows, xs, s, kLaneBlocks, ahead, nearAhead, acc);
     if (s < end)
-        addSet<Type, R, T, false>(rows, xs, s, nb - s * kLaneBlocks, ahead, acc);
+        addSet<Type, R, T, false>(rows, xs, s, nb - s * kLaneBlocks, ahead, nearAhead, acc);
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 4
