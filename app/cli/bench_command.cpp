@@ -52,14 +52,17 @@ std::optional<MachineProbe> probeInChild(int threads, int64_t bytes, bool readOn
     if (pid == 0) {
         close(fds[0]);
         const MachineProbe p = probeMachine(threads, bytes, 5, readOnly);
-        const double values[5] = {p.readBytesPerSecond, p.fmaFlopsPerSecond,
-                                  p.plainReadBytesPerSecond, p.prefetchReadBytesPerSecond,
-                                  static_cast<double>(p.prefetchAheadBytes)};
+        const double values[6] = {p.readBytesPerSecond,
+                                  p.fmaFlopsPerSecond,
+                                  p.plainReadBytesPerSecond,
+                                  p.prefetchReadBytesPerSecond,
+                                  static_cast<double>(p.prefetchAheadBytes),
+                                  static_cast<double>(p.prefetchNearBytes)};
         const bool ok = write(fds[1], values, sizeof values) == static_cast<ssize_t>(sizeof values);
         _exit(ok ? 0 : 1);
     }
     close(fds[1]);
-    double values[5] = {0, 0, 0, 0, 0};
+    double values[6] = {0, 0, 0, 0, 0, 0};
     const bool got = read(fds[0], values, sizeof values) == static_cast<ssize_t>(sizeof values);
     close(fds[0]);
     int status = 0;
@@ -73,6 +76,7 @@ std::optional<MachineProbe> probeInChild(int threads, int64_t bytes, bool readOn
     p.plainReadBytesPerSecond = values[2];
     p.prefetchReadBytesPerSecond = values[3];
     p.prefetchAheadBytes = static_cast<int64_t>(values[4]);
+    p.prefetchNearBytes = static_cast<int64_t>(values[5]);
     return p;
 }
 
@@ -514,6 +518,7 @@ int runBench(int argc, char** argv) {
                                       {"read_gbps_plain", p.plainReadBytesPerSecond / 1e9},
                                       {"read_gbps_prefetch", p.prefetchReadBytesPerSecond / 1e9},
                                       {"read_prefetch_ahead_bytes", p.prefetchAheadBytes},
+                                      {"read_prefetch_near_bytes", p.prefetchNearBytes},
                                       {"fma_gflops", p.fmaFlopsPerSecond / 1e9}};
     };
     if (probeBefore)
@@ -592,11 +597,16 @@ int runBench(int argc, char** argv) {
             probeBefore->fmaFlopsPerSecond / 1e9, after.fmaFlopsPerSecond / 1e9);
         std::cout << line;
     }
+    char nearText[64] = "";
+    if (after.prefetchNearBytes > 0) {
+        std::snprintf(nearText, sizeof nearText, " into L2 and %lld into L1",
+                      static_cast<long long>(after.prefetchNearBytes));
+    }
     std::snprintf(line, sizeof line,
                   "            (read: the faster of plain and prefetched loads, %.1f / %.1f "
-                  "GB/s after the runs, prefetching %lld bytes ahead)\n",
+                  "GB/s after the runs, prefetching %lld bytes ahead%s)\n",
                   after.plainReadBytesPerSecond / 1e9, after.prefetchReadBytesPerSecond / 1e9,
-                  static_cast<long long>(after.prefetchAheadBytes));
+                  static_cast<long long>(after.prefetchAheadBytes), nearText);
     std::cout << line;
     if (info.backend == BackendKind::Cpu) {
         std::snprintf(line, sizeof line,

@@ -195,10 +195,13 @@ private slots:
             const double prefetched = p.at("read_gbps_prefetch").get<double>();
             QVERIFY(plain > 0 && prefetched > 0);
             QCOMPARE(p.at("read_gbps").get<double>(), std::max(plain, prefetched));
-            // The distance of the best prefetched pass: one of the probe's.
+            // The distances of the best prefetched pass: one of the probe's (into L1 only, or
+            // 3 KB into L2 with 768 bytes into L1).
             const int64_t ahead = p.at("read_prefetch_ahead_bytes").get<int64_t>();
-            QVERIFY2(ahead == 1500 || ahead == 3000 || ahead == 40000,
-                     qPrintable(QString::number(ahead)));
+            const int64_t nearAhead = p.at("read_prefetch_near_bytes").get<int64_t>();
+            QVERIFY2(((ahead == 1500 || ahead == 3000 || ahead == 40000) && nearAhead == 0) ||
+                         (ahead == 3072 && nearAhead == 768),
+                     qPrintable(QString("%1 %2").arg(ahead).arg(nearAhead)));
         }
         QVERIFY(std::abs(j.at("measured_read_gbps").get<double>() - (before + after) / 2) <
                 1e-9 * (before + after));

@@ -160,7 +160,8 @@ struct ColsResult {
     // The probe's best: plain or prefetching loads, whichever read faster (what `griffin
     // bench` takes as the machine's read bandwidth), and the stream's ratio to it.
     Quartiles bestProbe{}, bestRatio{};
-    int64_t prefetchAheadBytes = 0;  // the distance of the probe's best prefetching pass
+    int64_t prefetchAheadBytes = 0;  // the distances of the probe's best prefetching pass
+    int64_t prefetchNearBytes = 0;
 };
 struct ChainResult {
     int64_t cols = 0, rows = 0;
@@ -278,6 +279,7 @@ int main(int argc, char** argv) {
             bp.push_back(probe.readBytesPerSecond / 1e9);
             bratio.push_back(gbps / probe.readBytesPerSecond);
             r.prefetchAheadBytes = probe.prefetchAheadBytes;
+            r.prefetchNearBytes = probe.prefetchNearBytes;
         }
         r.stream = quartiles(s);
         r.probe = quartiles(p);
@@ -292,10 +294,11 @@ int main(int argc, char** argv) {
                 weightTypeName(o.type), static_cast<long long>(cols), r.inCache / 1e9, threads,
                 r.stream.median, r.probe.median, r.ratio.median, r.ratio.q1, r.ratio.q3);
             std::printf(
-                "%s cols %-6lld best read probe %6.1f GB/s (prefetching %lld bytes ahead), "
-                "ratio %.3f (quartiles %.3f-%.3f)\n",
+                "%s cols %-6lld best read probe %6.1f GB/s (prefetching %lld bytes ahead, %lld "
+                "into L1), ratio %.3f (quartiles %.3f-%.3f)\n",
                 weightTypeName(o.type), static_cast<long long>(cols), r.bestProbe.median,
-                static_cast<long long>(r.prefetchAheadBytes), r.bestRatio.median, r.bestRatio.q1,
+                static_cast<long long>(r.prefetchAheadBytes),
+                static_cast<long long>(r.prefetchNearBytes), r.bestRatio.median, r.bestRatio.q1,
                 r.bestRatio.q3);
             std::fflush(stdout);
         }

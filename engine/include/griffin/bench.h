@@ -18,8 +18,9 @@ struct MachineProbe {
     double plainReadBytesPerSecond = 0;
     double prefetchReadBytesPerSecond = 0;
     int64_t prefetchAheadBytes = 0;
-    double fmaFlopsPerSecond = 0;  // fused multiply-adds on registers, 2 flops each
-    int64_t probeBytes = 0;        // size of the read buffer
+    int64_t prefetchNearBytes = 0;  // with it, a second prefetch into L1 this far on (0: none)
+    double fmaFlopsPerSecond = 0;   // fused multiply-adds on registers, 2 flops each
+    int64_t probeBytes = 0;         // size of the read buffer
 };
 
 // Reads a `bufferBytes` buffer with `threads` threads (0 = one per hardware thread), best of

@@ -119,10 +119,12 @@ void rgLruStepsAvx512(const float* x, const float* gateXPre, const float* gateAP
 // Streaming-read and FMA throughput probes for `griffin bench` (one thread's share). With
 // aheadBytes > 0 the read also prefetches that far on, as the decode kernels do: on some
 // machines that reads faster than the hardware prefetcher alone (2-core Zen 5 VM: 37 against
-// 29 GB/s), and the bench's bound must be the faster of the two.
-double readSumAvx512(const float* p, int64_t n, int64_t aheadBytes = 0);
+// 29 GB/s), and the bench's bound must be the faster of the two. With nearBytes > 0 too, the
+// far prefetch goes into L2 and a second one, nearBytes on, into L1 (the decode kernels' pair
+// of distances).
+double readSumAvx512(const float* p, int64_t n, int64_t aheadBytes = 0, int64_t nearBytes = 0);
 double fmaLoopAvx512(int64_t iterations);
-double readSumAvx2(const float* p, int64_t n, int64_t aheadBytes = 0);
+double readSumAvx2(const float* p, int64_t n, int64_t aheadBytes = 0, int64_t nearBytes = 0);
 double fmaLoopAvx2(int64_t iterations);
 
 }  // namespace griffin::cpu::abi

@@ -230,11 +230,18 @@ void accumulateAvx2(const AccumulateArgs& a) {
     }
 }
 
-double readSumAvx2(const float* p, int64_t n, int64_t aheadBytes) {
+double readSumAvx2(const float* p, int64_t n, int64_t aheadBytes, int64_t nearBytes) {
     __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
     int64_t i = 0;
     for (; i + 32 <= n; i += 32) {
-        if (aheadBytes > 0) {
+        if (aheadBytes > 0 && nearBytes > 0) {
+            const char* next = reinterpret_cast<const char*>(p + i) + aheadBytes;
+            const char* soon = reinterpret_cast<const char*>(p + i) + nearBytes;
+            _mm_prefetch(next, _MM_HINT_T1);
+            _mm_prefetch(next + 64, _MM_HINT_T1);
+            _mm_prefetch(soon, _MM_HINT_T0);
+            _mm_prefetch(soon + 64, _MM_HINT_T0);
+        } else if (aheadBytes > 0) {
             const char* next = reinterpret_cast<const char*>(p + i) + aheadBytes;
             _mm_prefetch(next, _MM_HINT_T0);
             _mm_prefetch(next + 64, _MM_HINT_T0);

@@ -672,11 +672,18 @@ void rgLruStepsAvx512(const float* x, const float* gateXPre, const float* gateAP
     }
 }
 
-double readSumAvx512(const float* p, int64_t n, int64_t aheadBytes) {
+double readSumAvx512(const float* p, int64_t n, int64_t aheadBytes, int64_t nearBytes) {
     __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
     int64_t i = 0;
     for (; i + 64 <= n; i += 64) {
-        if (aheadBytes > 0) {
+        if (aheadBytes > 0 && nearBytes > 0) {
+            const char* next = reinterpret_cast<const char*>(p + i) + aheadBytes;
+            const char* soon = reinterpret_cast<const char*>(p + i) + nearBytes;
+#pragma GCC unroll 4
+            for (int line = 0; line < 256; line += 64) _mm_prefetch(next + line, _MM_HINT_T1);
+#pragma GCC unroll 4
+            for (int line = 0; line < 256; line += 64) _mm_prefetch(soon + line, _MM_HINT_T0);
+        } else if (aheadBytes > 0) {
             const char* next = reinterpret_cast<const char*>(p + i) + aheadBytes;
 #pragma GCC unroll 4
             for (int line = 0; line < 256; line += 64) _mm_prefetch(next + line, _MM_HINT_T0);
