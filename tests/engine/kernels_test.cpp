@@ -224,6 +224,55 @@ private slots:
         }
     }
 
+    // gemmF32 as attention calls it (rows `ldw` floats apart, a head's slice of each), for every
+    // token count a decode step can bring (the query heads sharing a key head: 1 to 16 and more,
+    // the AVX-512 path for 2 to 16 is its own kernel), rows not a multiple of its tile of 4,
+    // head widths with and without a multiple of 16, and a `next` to prefetch: against double
+    // dot products, y's other columns untouched.
+    void attentionScoresOnEveryPath() {
+        std::mt19937 rng(29);
+        std::normal_distribution<float> dist(0.0f, 1.0f);
+        for (int64_t hd : {int64_t{256}, int64_t{48}, int64_t{40}}) {
+            const int64_t rows = 45, ldw = 3 * hd + 8;  // 3 heads per row, and a gap
+            std::vector<float> keys(static_cast<size_t>(rows * ldw)), values(keys.size());
+            for (float& v : keys) v = dist(rng);
+            for (float& v : values) v = dist(rng);
+            const float* w = keys.data() + hd;  // head 1's slice
+            for (int64_t tokens : {int64_t{1}, int64_t{2}, int64_t{5}, int64_t{7}, int64_t{10},
+                                   int64_t{16}, int64_t{17}}) {
+                std::vector<float> x(static_cast<size_t>(tokens * hd));
+                for (float& v : x) v = dist(rng);
+                for (cpu::Isa isa : kIsas) {
+                    if (cpu::setIsa(isa) != isa)
+                        continue;
+                    const int64_t ldy = rows + 3;
+                    std::vector<float> y(static_cast<size_t>(tokens * ldy), -7.0f);
+                    cpu::gemmF32(isa, w, ldw, rows, hd, x.data(), tokens, y.data(), ldy,
+                                 values.data() + hd);
+                    double worst = 0.0;
+                    for (int64_t t = 0; t < tokens; ++t) {
+                        for (int64_t r = 0; r < rows; ++r) {
+                            double ref = 0.0, mag = 0.0;
+                            for (int64_t i = 0; i < hd; ++i) {
+                                const double p =
+                                    static_cast<double>(w[r * ldw + i]) * x[t * hd + i];
+                                ref += p;
+                                mag += std::fabs(p);
+                            }
+                            worst = std::max(worst, std::fabs(y[t * ldy + r] - ref) / mag);
+                        }
+                        for (int64_t r = rows; r < ldy; ++r) QCOMPARE(y[t * ldy + r], -7.0f);
+                    }
+                    QVERIFY2(worst < 1e-6, qPrintable(QString("%1, %2 tokens, width %3: %4")
+                                                          .arg(cpu::isaName(isa))
+                                                          .arg(tokens)
+                                                          .arg(hd)
+                                                          .arg(worst)));
+                }
+            }
+        }
+    }
+
     // The vector RG-LRU step against the scalar rgLruStep on every path: gate pre-activations
     // from -40 to 40 and a few far out (their exponentials overflow and underflow in double),
     // log a from -60 to -1e-7 (a from 0 to just under 1, where sqrt(1 - a^2) needs expm1), with

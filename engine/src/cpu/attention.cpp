@@ -70,11 +70,13 @@ void localAttention(ThreadPool& pool, const AttentionShape& shape, const Attenti
             scores.resize(static_cast<size_t>(rows * n));
             if (nRing > 0) {
                 gemmF32(isa, ring.keys + ringBegin * kvDim + g * hd, kvDim, nRing, hd,
-                        queries.data(), rows, scores.data(), n);
+                        queries.data(), rows, scores.data(), n,
+                        ring.values + ringBegin * kvDim + g * hd);
             }
             if (ownEnd > ownBegin) {
                 gemmF32(isa, k + ownBegin * kvDim + g * hd, kvDim, ownEnd - ownBegin, hd,
-                        queries.data(), rows, scores.data() + nRing, n);
+                        queries.data(), rows, scores.data() + nRing, n,
+                        v + ownBegin * kvDim + g * hd);
             }
             rowMax.assign(static_cast<size_t>(rows), kMasked);
             rowTotal.assign(static_cast<size_t>(rows), 0.0f);

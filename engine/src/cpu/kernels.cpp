@@ -386,7 +386,7 @@ void gemmRows(Isa isa, const Matrix& w, int64_t rowBegin, int64_t rowEnd, const 
 }
 
 void gemmF32(Isa isa, const float* w, int64_t ldw, int64_t rows, int64_t k, const float* x,
-             int64_t tokens, float* y, int64_t ldy) {
+             int64_t tokens, float* y, int64_t ldy, const float* next) {
     abi::GemmArgs args;
     args.type = abi::kF32;
     args.w = reinterpret_cast<const unsigned char*>(w);
@@ -399,6 +399,20 @@ void gemmF32(Isa isa, const float* w, int64_t ldw, int64_t rows, int64_t k, cons
     args.tokens = tokens;
     args.y = y;
     args.ldy = ldy;
+#if defined(GRIFFIN_X86_KERNELS)
+    // A few tokens (a decode step's query heads): dot products of each group of rows with them
+    // all, rather than the panel GEMM, whose packing of the rows cost as much as the products.
+    if ((isa == Isa::Avx512 || isa == Isa::Avx512Vnni) && tokens >= 2 && tokens <= 16 &&
+        k % 16 == 0 && rows > 0) {
+        args.scratch = nullptr;
+        args.prefetchRows = 0;
+        args.prefetchBytes = 0;
+        args.prefetchNearBytes = 0;
+        args.companion = reinterpret_cast<const unsigned char*>(next);
+        abi::dotRowsAvx512(args);
+        return;
+    }
+#endif
     args.scratch = panelScratch(tokens);
     runGemm(isa == Isa::Avx512Vnni ? Isa::Avx512 : isa, args);
 }

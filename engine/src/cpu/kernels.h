@@ -62,9 +62,11 @@ void gemmRows(Isa isa, const Matrix& w, int64_t rowBegin, int64_t rowEnd, const 
               const QuantizedActivations* xq, int64_t tokens, float* y, int64_t ldy);
 
 // gemmRows for f32 rows `ldw` floats apart: y[t * ldy + r] = dot(w + r * ldw, x + t * k) for
-// r < rows, t < tokens (attention's keys, one head of several in each ring row).
+// r < rows, t < tokens (attention's keys, one head of several in each ring row). `next`, if
+// given, is rows laid out like w's that the caller reads next (attention's values): a decode
+// step (2 to 16 tokens) may prefetch them along with w.
 void gemmF32(Isa isa, const float* w, int64_t ldw, int64_t rows, int64_t k, const float* x,
-             int64_t tokens, float* y, int64_t ldy);
+             int64_t tokens, float* y, int64_t ldy, const float* next = nullptr);
 
 // rgLruStep (cpu/ops.h) over channels [0, n): h[i] = rgLruStep(x[i], gateXPre[i], gateAPre[i],
 // logA[i], h[i], reset) and gated[i] = h[i] * y[i]. The AVX-512 loop does the same float

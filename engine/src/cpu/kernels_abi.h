@@ -75,6 +75,9 @@ struct GemmArgs {
     // panel GEMM sums a block of outputs over the k slices before writing it to y. Null for one
     // token.
     float* scratch;
+    // dotRowsAvx512 only (else null): rows laid out like w's (attention's values, read next),
+    // prefetched into L2 along with w's.
+    const unsigned char* companion = nullptr;
 };
 constexpr int64_t kPanelScratchFloats = 384 * 512;
 
@@ -103,6 +106,10 @@ void gemmScalar(const GemmArgs& args);
 void gemmAvx2(const GemmArgs& args);
 void gemmAvx512(const GemmArgs& args);
 void gemmAvx512Vnni(const GemmArgs& args);
+// f32 rows only, a few tokens (2 to 16) and k a multiple of 16: gemmAvx512's result with each
+// dot product summed in another order, without the panel GEMM's packing of the rows (attention's
+// scores when decoding: one token's 10 or 16 query heads against a few hundred keys).
+void dotRowsAvx512(const GemmArgs& args);
 void accumulateScalar(const AccumulateArgs& args);
 void accumulateAvx2(const AccumulateArgs& args);
 void accumulateAvx512(const AccumulateArgs& args);
