@@ -196,22 +196,7 @@ void CpuBackend::recurrentBlock(const RecurrentWeights& w, const float* gates,
     // current token. Each sum in the order bias, tap 0, ..., tap K-1.
     float* tail = s.convTail.data();
     const std::function<void(int64_t, int64_t)> convRows = [&](int64_t c0, int64_t c1) {
-        auto input = [&](int64_t row, int64_t ch) {  // row of [tail ++ xb]
-            return row < K - 1 ? tail[row * L + ch] : xb[(row - (K - 1)) * L + ch];
-        };
-        for (int64_t t = 0; t < T; ++t) {
-            for (int64_t ch = c0; ch < c1; ++ch) {
-                float acc = w.convBias[static_cast<size_t>(ch)];
-                for (int64_t k = 0; k < K; ++k)
-                    acc += w.convWeight[static_cast<size_t>(k * L + ch)] * input(t + k, ch);
-                xc[t * L + ch] = acc;
-            }
-        }
-        // The new tail: rows T .. T+K-2 of [tail ++ xb]. Row j takes row T + j > j, which this
-        // loop has not overwritten yet.
-        for (int64_t j = 0; j < K - 1; ++j) {
-            for (int64_t ch = c0; ch < c1; ++ch) tail[j * L + ch] = input(T + j, ch);
-        }
+        conv1dRows(w.convWeight.data(), w.convBias.data(), K, L, tail, xb, T, c0, c1, xc);
     };
     matmulAll(m_pool,
               {Product{&w.linearY, w.linearYBias.data(), yb, &geluRows},

@@ -78,6 +78,33 @@ void geluTimes(float* gate, const float* up, int64_t n) {
     for (int64_t i = 0; i < n; ++i) gate[i] = geluApprox(gate[i]) * up[i];
 }
 
+// Each tap one loop over contiguous channels, which vectorises: a loop over channels with the
+// taps inside, choosing tail or x per tap, took about 0.4 ms of a 2B q4_0 decode token (18
+// layers; perf samples against the products'), this about 0.13.
+GRIFFIN_VECTOR_CLONES
+void conv1dRows(const float* w, const float* bias, int64_t K, int64_t L, float* tail,
+                const float* x, int64_t T, int64_t c0, int64_t c1, float* out) {
+    const auto input = [&](int64_t row) {  // row of [tail ++ x]
+        return row < K - 1 ? tail + row * L : x + (row - (K - 1)) * L;
+    };
+    for (int64_t t = 0; t < T; ++t) {
+        float* o = out + t * L;
+        for (int64_t c = c0; c < c1; ++c) o[c] = bias[c];
+        for (int64_t k = 0; k < K; ++k) {
+            const float* in = input(t + k);
+            const float* wk = w + k * L;
+            for (int64_t c = c0; c < c1; ++c) o[c] += wk[c] * in[c];
+        }
+    }
+    // The new tail: rows T .. T+K-2 of the input. Row j takes row T + j > j, which this loop has
+    // not overwritten yet.
+    for (int64_t j = 0; j < K - 1; ++j) {
+        const float* in = input(T + j);
+        float* dst = tail + j * L;
+        for (int64_t c = c0; c < c1; ++c) dst[c] = in[c];
+    }
+}
+
 GRIFFIN_VECTOR_CLONES
 float expShifted(float* x, int64_t n, float shift) {
     // Sixteen partial sums: a float reduction only vectorises with its order spelled out.

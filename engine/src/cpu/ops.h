@@ -23,6 +23,13 @@ void geluInPlace(float* x, int64_t n);
 // gate[i] = gelu(gate[i]) * up[i] for i < n (GeGLU).
 void geluTimes(float* gate, const float* up, int64_t n);
 
+// griffin-spec.md §2.6: the causal Conv1D of the recurrent block over channels [c0, c1) of T
+// rows of L channels. Its input is [tail (K-1 rows, oldest first) ++ x (T rows)];
+// out[t][c] = bias[c] + sum over taps k < K of w[k * L + c] * input[t + k][c] (tap K-1 is the
+// current row), summed in that order. The tail then becomes the input's last K-1 rows.
+void conv1dRows(const float* w, const float* bias, int64_t K, int64_t L, float* tail,
+                const float* x, int64_t T, int64_t c0, int64_t c1, float* out);
+
 // y[t, o] = sum_i x[t, i] * w[o, i] + bias[o] for t < rows. `bias` may be null.
 // x: [rows, w.cols], y: [rows, w.rows]; y must not alias x.
 // `shared`, when given, carries x's quantized activations from one product to the next with the
