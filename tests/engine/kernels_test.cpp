@@ -55,6 +55,25 @@ std::vector<float> effectiveActivations(const cpu::QuantizedActivations& q,
     return out;
 }
 
+// The largest |y[t * ldy + r] - dot(row r, x row t)| over the sum of the terms' magnitudes, for
+// r < rows and t < tokens, row r at w + r * ldw and x row t at x + t * k (double dot products).
+double worstRelativeError(const float* w, int64_t ldw, int64_t rows, int64_t k, const float* x,
+                          int64_t tokens, const std::vector<float>& y, int64_t ldy) {
+    double worst = 0.0;
+    for (int64_t t = 0; t < tokens; ++t) {
+        for (int64_t r = 0; r < rows; ++r) {
+            double ref = 0.0, mag = 0.0;
+            for (int64_t i = 0; i < k; ++i) {
+                const double p = static_cast<double>(w[r * ldw + i]) * x[t * k + i];
+                ref += p;
+                mag += std::fabs(p);
+            }
+            worst = std::max(worst, std::fabs(y[static_cast<size_t>(t * ldy + r)] - ref) / mag);
+        }
+    }
+    return worst;
+}
+
 const cpu::Isa kIsas[] = {cpu::Isa::Scalar, cpu::Isa::Avx2, cpu::Isa::Avx512, cpu::Isa::Avx512Vnni};
 
 }  // namespace
@@ -206,18 +225,9 @@ private slots:
             const int64_t ldy = rows + 5;
             std::vector<float> y(static_cast<size_t>(tokens * ldy), -7.0f);
             cpu::gemmRows(isa, w.view, 0, rows, x.data(), nullptr, tokens, y.data(), ldy);
-            double worst = 0.0;
+            const double worst =
+                worstRelativeError(w.dequantized.data(), k, rows, k, x.data(), tokens, y, ldy);
             for (int64_t t = 0; t < tokens; ++t) {
-                for (int64_t r = 0; r < rows; ++r) {
-                    double ref = 0.0, mag = 0.0;
-                    for (int64_t i = 0; i < k; ++i) {
-                        const double p =
-                            static_cast<double>(w.dequantized[r * k + i]) * x[t * k + i];
-                        ref += p;
-                        mag += std::fabs(p);
-                    }
-                    worst = std::max(worst, std::fabs(y[t * ldy + r] - ref) / mag);
-                }
                 for (int64_t r = rows; r < ldy; ++r) QCOMPARE(y[t * ldy + r], -7.0f);
             }
             QVERIFY2(worst < 1e-5, qPrintable(QString("%1: %2").arg(cpu::isaName(isa)).arg(worst)));
@@ -249,18 +259,9 @@ private slots:
                     std::vector<float> y(static_cast<size_t>(tokens * ldy), -7.0f);
                     cpu::gemmF32(isa, w, ldw, rows, hd, x.data(), tokens, y.data(), ldy,
                                  values.data() + hd);
-                    double worst = 0.0;
+                    const double worst =
+                        worstRelativeError(w, ldw, rows, hd, x.data(), tokens, y, ldy);
                     for (int64_t t = 0; t < tokens; ++t) {
-                        for (int64_t r = 0; r < rows; ++r) {
-                            double ref = 0.0, mag = 0.0;
-                            for (int64_t i = 0; i < hd; ++i) {
-                                const double p =
-                                    static_cast<double>(w[r * ldw + i]) * x[t * hd + i];
-                                ref += p;
-                                mag += std::fabs(p);
-                            }
-                            worst = std::max(worst, std::fabs(y[t * ldy + r] - ref) / mag);
-                        }
                         for (int64_t r = rows; r < ldy; ++r) QCOMPARE(y[t * ldy + r], -7.0f);
                     }
                     QVERIFY2(worst < 1e-6, qPrintable(QString("%1, %2 tokens, width %3: %4")

@@ -126,13 +126,16 @@ int64_t defaultDecodePrefetchBytes() {
     return 3 * 1024;
 }
 
+// A prefetch distance: the environment variable `name` where set, else `fallback`; within
+// [0, 1 MiB] either way (as the setters clamp it).
+int64_t prefetchBytesFromEnvironment(const char* name, int64_t fallback) {
+    const char* env = std::getenv(name);
+    return std::clamp<int64_t>(env != nullptr ? std::atoll(env) : fallback, 0, int64_t{1} << 20);
+}
+
 std::atomic<int64_t>& decodePrefetchSlot() {
-    static std::atomic<int64_t> slot{[] {
-        int64_t bytes = defaultDecodePrefetchBytes();
-        if (const char* env = std::getenv("GRIFFIN_DECODE_PREFETCH"))
-            bytes = std::clamp<int64_t>(std::atoll(env), 0, int64_t{1} << 20);
-        return bytes;
-    }()};
+    static std::atomic<int64_t> slot{
+        prefetchBytesFromEnvironment("GRIFFIN_DECODE_PREFETCH", defaultDecodePrefetchBytes())};
     return slot;
 }
 
@@ -150,12 +153,8 @@ int64_t defaultDecodePrefetchNearBytes() {
 }
 
 std::atomic<int64_t>& decodePrefetchNearSlot() {
-    static std::atomic<int64_t> slot{[] {
-        int64_t bytes = defaultDecodePrefetchNearBytes();
-        if (const char* env = std::getenv("GRIFFIN_DECODE_PREFETCH_NEAR"))
-            bytes = std::clamp<int64_t>(std::atoll(env), 0, int64_t{1} << 20);
-        return bytes;
-    }()};
+    static std::atomic<int64_t> slot{prefetchBytesFromEnvironment(
+        "GRIFFIN_DECODE_PREFETCH_NEAR", defaultDecodePrefetchNearBytes())};
     return slot;
 }
 
