@@ -33,10 +33,14 @@ private:
     // Ends the stage that began at the previous endStage (or forward's start) when profiling.
     void endStage(const char* op);
     // Each block reads u [T, D] (normalised input) and writes its output [T, D] to `out`.
-    // The RG-LRU gates of one layer in f32, [gate][head][output][input]: the input gate's heads,
-    // then the recurrent gate's, each head's block an ordinary matrix for the kernels
-    // (rows = outputs), and the whole one stream of 2 * lruWidth rows.
-    void recurrentBlock(const RecurrentWeights& w, const float* gates, State::RecurrentLayer& s,
+    // The RG-LRU gates of one layer, [gate][head][output][input]: the input gate's heads, then
+    // the recurrent gate's, each head's block an ordinary matrix for the kernels (rows =
+    // outputs), and the whole one stream of 2 * lruWidth rows.
+    struct Gates {
+        const std::byte* data = nullptr;    // null for attention layers
+        WeightType type = WeightType::F32;  // f32, bf16 or f16: as the checkpoint stores them
+    };
+    void recurrentBlock(const RecurrentWeights& w, const Gates& gates, State::RecurrentLayer& s,
                         const float* u, int64_t firstPos, int64_t T, float* out);
     void attentionBlock(const AttentionWeights& w, State::AttentionLayer& s, const float* u,
                         int64_t firstPos, int64_t T, float* out);
@@ -63,13 +67,13 @@ private:
     const ModelWeights& m_weights;
     ThreadPool m_pool;
     std::vector<float> m_invFreq;  // [ropeDims / 2]
-    // Per layer (null for attention layers), in huge pages (m_gateArena) like the weights:
-    // decoding streams all of them for every token.
-    std::vector<const float*> m_gates;
+    // Per layer, in huge pages (m_gateArena) like the weights: decoding streams all of them for
+    // every token.
+    std::vector<Gates> m_gates;
     io::PageArena m_gateArena;
-    std::vector<std::vector<float>> m_gateFallback;  // where no huge-page memory was mapped
-    Scratch m_passScratch;                           // for a whole forward pass
-    Scratch m_blockScratch;                          // rewound by each block
+    std::vector<std::vector<std::byte>> m_gateFallback;  // where no huge-page memory was mapped
+    Scratch m_passScratch;                               // for a whole forward pass
+    Scratch m_blockScratch;                              // rewound by each block
     bool m_profiling = false;
     std::vector<OpProfile> m_stages;  // in the order first seen
     Clock::time_point m_stageStart;
