@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The interface between the kernel dispatcher (kernels.cpp) and the per-instruction-set kernel
-// files (kernels_scalar.cpp, kernels_avx2.cpp, kernels_avx512.cpp). Those files are compiled
+// files (kernels_scalar.cpp, kernels_avx2.cpp, kernels_avx512*.cpp). Those files are compiled
 // with their own -m flags, so this header and they use no C++ standard library templates: an
 // inline template instantiated there could be picked by the linker for code that runs on a CPU
 // without those instructions.
