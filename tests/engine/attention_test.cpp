@@ -127,6 +127,7 @@ private slots:
         const Case cases[] = {
             {mqa, 0, 1},           // the first token: only its own key
             {mqa, 5, 1},           // decode, ring partly filled
+            {mqa, 200, 1},         // decode, one part's worth of keys split over the threads
             {mqa, 599, 1},         // decode, ring one short of full: keys split across parts
             {mqa, 1000, 1},        // decode, ring full and wrapped
             {mqa, 1000, 1, true},  // ... with empty slots
