@@ -334,10 +334,17 @@ private slots:
         }
     }
 
-    // The AVX-512 activation quantizer writes the bytes of the portable definition.
-    void vnniActivationsMatchTheReference() {
-        if (cpu::setIsa(cpu::Isa::Avx512Vnni) != cpu::Isa::Avx512Vnni)
-            QSKIP("this CPU lacks AVX-512 VNNI");
+    // The AVX-512 and AVX2 activation quantizers write the bytes of the portable definition.
+    void interleavedActivationsMatchTheReference_data() {
+        QTest::addColumn<int>("isa");
+        for (cpu::Isa isa : {cpu::Isa::Avx2, cpu::Isa::Avx512, cpu::Isa::Avx512Vnni})
+            QTest::newRow(cpu::isaName(isa)) << static_cast<int>(isa);
+    }
+    void interleavedActivationsMatchTheReference() {
+        QFETCH(int, isa);
+        const auto wanted = static_cast<cpu::Isa>(isa);
+        if (cpu::setIsa(wanted) != wanted)
+            QSKIP("this CPU lacks the instruction set");
         std::mt19937 rng(13);
         std::normal_distribution<float> dist(0.0f, 3.0f);
         for (WeightType type : {WeightType::Q8_0, WeightType::Q4_0}) {
@@ -355,7 +362,12 @@ private slots:
                 for (int i = 0; i < 8; ++i) x[static_cast<size_t>(cols + i)] = 0.5f + i;
                 x[static_cast<size_t>(cols + 8)] = 127.0f;
                 cpu::QuantizedActivations fast;
-                cpu::quantizeActivations(cpu::Isa::Avx512Vnni, type, x.data(), rows, cols, fast);
+                cpu::quantizeActivations(wanted, type, x.data(), rows, cols, fast);
+                if (!cpu::readsInterleaved(wanted, type)) {  // q8_0 without VNNI: 16-bit blocks
+                    QVERIFY(fast.interleaved.empty());
+                    QCOMPARE(fast.blocks.size(), static_cast<size_t>(rows * cols / 32));
+                    continue;
+                }
                 std::vector<cpu::abi::ActInterleaved> reference;
                 cpu::quantizeInterleavedReference(type, x.data(), rows, cols, reference);
                 QCOMPARE(fast.interleaved.size(), reference.size());

@@ -96,15 +96,20 @@ void quantizeInterleavedReference(WeightType type, const float* x, int64_t rows,
 
 namespace {
 
-// The VNNI kernels' activations: the AVX-512 version where the CPU has it (about ten times
-// faster; the portable one cost 0.75% of a 2B q4_0 decode step on one thread while the other
-// waited).
-void quantizeInterleaved(WeightType type, const float* x, int64_t rows, int64_t cols,
+// The interleaved kernels' activations: the AVX-512 or AVX2 version on those paths (the AVX-512
+// one about ten times faster than the portable one, which cost 0.75% of a 2B q4_0 decode step
+// on one thread while the other waited).
+void quantizeInterleaved(Isa isa, WeightType type, const float* x, int64_t rows, int64_t cols,
                          std::vector<abi::ActInterleaved>& out) {
 #if defined(GRIFFIN_X86_KERNELS)
-    if (supportedIsa() == Isa::Avx512Vnni) {
+    if (isa == Isa::Avx512Vnni && supportedIsa() == Isa::Avx512Vnni) {
         out.assign(static_cast<size_t>(rows * setsPerRow(cols)), abi::ActInterleaved{});
         abi::quantizeInterleavedAvx512Vnni(static_cast<int>(type), x, rows, cols, out.data());
+        return;
+    }
+    if (isa != Isa::Scalar && supportedIsa() != Isa::Scalar) {
+        out.assign(static_cast<size_t>(rows * setsPerRow(cols)), abi::ActInterleaved{});
+        abi::quantizeInterleavedAvx2(static_cast<int>(type), x, rows, cols, out.data());
         return;
     }
 #endif
@@ -204,6 +209,12 @@ void setDecodePrefetchNearBytes(int64_t bytes) {
     decodePrefetchNearSlot().store(std::clamp<int64_t>(bytes, 0, int64_t{1} << 20));
 }
 
+bool readsInterleaved(Isa isa, WeightType type) {
+    if (type == WeightType::Q8_0)
+        return isa == Isa::Avx512Vnni;
+    return type == WeightType::Q4_0 && isa != Isa::Scalar;
+}
+
 Isa setIsa(Isa wanted) {
     const Isa best = supportedIsa();
     const Isa isa = static_cast<int>(wanted) < static_cast<int>(best) ? wanted : best;
@@ -219,8 +230,8 @@ void quantizeActivations(Isa isa, WeightType type, const float* x, int64_t rows,
     if (!isBlockQuantized(type))
         return;
     const int64_t blocks = cols / kQuantBlock;
-    if (isa == Isa::Avx512Vnni) {
-        quantizeInterleaved(type, x, rows, cols, out.interleaved);
+    if (readsInterleaved(isa, type)) {
+        quantizeInterleaved(isa, type, x, rows, cols, out.interleaved);
         return;
     }
     out.blocks.resize(static_cast<size_t>(rows * blocks));
@@ -282,17 +293,18 @@ void runGemm(Isa isa, abi::GemmArgs& args) {
     // Kernels that read a register tile of 4 rows at once prefetch about 24 KiB and never less
     // than 4 rows ahead: measured on a 2-core Zen 5 VM with q8_0 rows of 2560 and 7680, this
     // doubled the decode GEMV's bandwidth over prefetching within the row (20 -> 40 GB/s).
-    // Those that read one row at a time (the AVX-512 float kernels, the VNNI block kernels)
-    // prefetch decodePrefetchBytes() ahead along their stream of rows, into L2 only (T1), which
-    // leaves the L1 fill buffers to the loads themselves (on a 2-core Sapphire Rapids VM,
-    // against T0 at 8 KiB, bf16 read 7-10% faster, q8_0 3-5%, q4_0 the same). The distance
-    // was 8 KiB rounded to whole rows; on a 2-core Intel VM with AVX-512 and AMX (2026-12),
-    // 2B-model decode steps alternated in one process, ratio to the read probe: 4 KiB in
-    // rows read q4_0 0.79 vs 0.72 and q8_0 0.80 vs 0.76 (4 and 3 rounds); then 3 KiB not
+    // Those that read one row at a time (the AVX-512 float kernels, the interleaved block
+    // kernels: VNNI's and AVX2's q4_0) prefetch decodePrefetchBytes() ahead along their stream of
+    // rows, into L2 only (T1), which leaves the L1 fill buffers to the loads themselves (on a
+    // 2-core Sapphire Rapids VM, against T0 at 8 KiB, bf16 read 7-10% faster, q8_0 3-5%, q4_0 the
+    // same). The distance was 8 KiB rounded to whole rows; on a 2-core Intel VM with AVX-512 and
+    // AMX (2026-12), 2B-model decode steps alternated in one process, ratio to the read probe: 4
+    // KiB in rows read q4_0 0.79 vs 0.72 and q8_0 0.80 vs 0.76 (4 and 3 rounds); then 3 KiB not
     // rounded to rows (a bf16 row of 2560 is 5 KiB) read bf16 0.81-0.83 vs 0.76-0.79 (3
     // rounds), q8_0 0.77-0.83 vs 0.78-0.80 and q4_0 within the noise of 4 KiB in rows.
     const bool rowByRow =
-        isa == Isa::Avx512Vnni ||
+        isa == Isa::Avx512Vnni || args.type == abi::kQ8_0Interleaved ||
+        args.type == abi::kQ4_0Interleaved ||
         (isa == Isa::Avx512 && args.type != abi::kQ8_0 && args.type != abi::kQ4_0);
     const int64_t aheadBytes = rowByRow ? decodePrefetchBytes() : 24 * 1024;
     args.prefetchRows = aheadBytes == 0
@@ -312,7 +324,10 @@ void runGemm(Isa isa, abi::GemmArgs& args) {
             abi::gemmAvx512(args);
             return;
         case Isa::Avx2:
-            abi::gemmAvx2(args);
+            if (args.type == abi::kQ4_0Interleaved)
+                abi::gemmAvx2Q4Interleaved(args);
+            else
+                abi::gemmAvx2(args);
             return;
 #endif
         default:
@@ -365,9 +380,18 @@ void gemmRows(Isa isa, const Matrix& w, int64_t rowBegin, int64_t rowEnd, const 
         if (xq == nullptr || xq->type != w.type)
             return;
         if (!xq->interleaved.empty()) {
-            if (supportedIsa() != Isa::Avx512Vnni)
+            // Interleaved activations are for a kernel that reads interleaved rows: the VNNI one
+            // where asked for (or for a scalar caller, where the CPU has it) and the only one
+            // for q8_0, else AVX2's (q4_0).
+            const bool vnni =
+                supportedIsa() == Isa::Avx512Vnni &&
+                (isa == Isa::Avx512Vnni || isa == Isa::Scalar || w.type == WeightType::Q8_0);
+            if (vnni)
+                isa = Isa::Avx512Vnni;
+            else if (w.type == WeightType::Q4_0 && supportedIsa() != Isa::Scalar)
+                isa = Isa::Avx2;
+            else
                 return;
-            isa = Isa::Avx512Vnni;
             args.xi = xq->interleaved.data();
             args.type = w.type == WeightType::Q8_0 ? abi::kQ8_0Interleaved : abi::kQ4_0Interleaved;
         } else {

@@ -12,7 +12,8 @@
 namespace griffin::cpu::abi {
 
 // Weight type codes (the values of griffin::WeightType), and q8_0 / q4_0 rows in the
-// interleaved layout of quant.h (interleaveRow), the only rows gemmAvx512Vnni reads.
+// interleaved layout of quant.h (interleaveRow), the only rows gemmAvx512Vnni and
+// gemmAvx2Q4Interleaved read.
 enum : int {
     kF32 = 0,
     kBf16 = 1,
@@ -31,11 +32,11 @@ struct BlockAct {
     int16_t qs[32];
 };
 
-// Activations for the VNNI kernels: 8-bit, value = d * q with d = max|x| / 127 per block of 32,
-// interleaved like the weights (quant.h, interleaveRow) in sets of 16 blocks, one block per
-// 32-bit lane: q[64v + 4b + i] is value 4v + i of block b (v < 8), d[b] its scale and corr[b]
-// = -128 (q8_0) or -8 (q4_0) times the sum of its q values (the weights' excess). Lanes past the
-// row's last block are zero.
+// Activations for the VNNI and AVX2 interleaved kernels: 8-bit, value = d * q with d = max|x| / 127
+// per block of 32, interleaved like the weights (quant.h, interleaveRow) in sets of 16 blocks, one
+// block per 32-bit lane: q[64v + 4b + i] is value 4v + i of block b (v < 8), d[b] its scale and
+// corr[b] = -128 (q8_0) or -8 (q4_0) times the sum of its q values (the weights' excess). Lanes
+// past the row's last block are zero.
 constexpr int64_t kLaneBlocks = 16;
 struct alignas(64) ActInterleaved {
     int8_t q[512];
@@ -102,8 +103,14 @@ struct AccumulateArgs {
 void quantizeInterleavedAvx512Vnni(int type, const float* x, int64_t rows, int64_t cols,
                                    ActInterleaved* out);
 
+// The same with AVX2 (kernels_avx2_blocks.cpp).
+void quantizeInterleavedAvx2(int type, const float* x, int64_t rows, int64_t cols,
+                             ActInterleaved* out);
+
 void gemmScalar(const GemmArgs& args);
 void gemmAvx2(const GemmArgs& args);
+// kQ4_0Interleaved rows with `xi` activations (kernels_avx2_blocks.cpp).
+void gemmAvx2Q4Interleaved(const GemmArgs& args);
 void gemmAvx512(const GemmArgs& args);
 void gemmAvx512Vnni(const GemmArgs& args);
 // f32 rows only, a few tokens (2 to 16) and k a multiple of 16: gemmAvx512's result with each

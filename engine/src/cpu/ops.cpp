@@ -134,9 +134,10 @@ namespace {
 // Quantizes x for `type` on `isa` into xq unless xq already holds it (float types need none).
 void prepareActivations(Isa isa, WeightType type, const float* x, int64_t rows, int64_t cols,
                         QuantizedActivations& xq) {
-    const bool vnni = isa == Isa::Avx512Vnni;
-    const bool ready = xq.type == type && (!isBlockQuantized(type) ||
-                                           (vnni ? !xq.interleaved.empty() : !xq.blocks.empty()));
+    const bool interleaved = readsInterleaved(isa, type);
+    const bool ready =
+        xq.type == type &&
+        (!isBlockQuantized(type) || (interleaved ? !xq.interleaved.empty() : !xq.blocks.empty()));
     if (!ready)
         quantizeActivations(isa, type, x, rows, cols, xq);
 }

@@ -17,15 +17,24 @@ bool interleaveAtLoad() {
     const char* env = std::getenv("GRIFFIN_BLOCK_LAYOUT");
     if (env != nullptr && std::string_view(env) == "gguf")
         return false;
-    return activeIsa() == Isa::Avx512Vnni;
+    return activeIsa() != Isa::Scalar;
 }
+
+namespace {
+
+// The matrices interleaveMatrices rearranges: block types the active kernels read interleaved.
+bool rearranged(const Matrix& m) {
+    return isBlockQuantized(m.type) && readsInterleaved(activeIsa(), m.type) && !m.interleaved &&
+           m.data != nullptr;
+}
+
+}  // namespace
 
 int64_t layoutCopyBytes(ModelWeights& weights, const io::TensorArchive& archive) {
     std::set<const void*> seen;
     int64_t bytes = 0;
     forEachMatrix(weights, [&](Matrix& m) {
-        if (!isBlockQuantized(m.type) || m.interleaved || m.data == nullptr ||
-            !seen.insert(m.data).second)
+        if (!rearranged(m) || !seen.insert(m.data).second)
             return;
         const size_t n = rowBytes(m.type, m.cols) * static_cast<size_t>(m.rows);
         if (archive.writable(static_cast<const std::byte*>(m.data), n) == nullptr)
@@ -49,13 +58,13 @@ Result<LayoutChange> interleaveMatrices(ModelWeights& weights, const io::TensorA
     std::map<const void*, const void*> done;  // original data -> interleaved data
     int64_t totalBytes = 0;
     forEachMatrix(weights, [&](Matrix& m) {
-        if (isBlockQuantized(m.type) && !m.interleaved && m.data != nullptr)
+        if (rearranged(m))
             totalBytes += m.rows * static_cast<int64_t>(rowBytes(m.type, m.cols));
     });
     int64_t doneBytes = 0;
     Status status;
     forEachMatrix(weights, [&](Matrix& m) {
-        if (!status || !isBlockQuantized(m.type) || m.interleaved || m.data == nullptr)
+        if (!status || !rearranged(m))
             return;
         if (stop.stop_requested()) {
             status = makeError(ErrorCode::Cancelled, "loading cancelled");

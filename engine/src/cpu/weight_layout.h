@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // How the CPU backend lays its weights out for the kernels, decided once when a model is loaded
-// for it. On AVX-512 VNNI, q8_0 and q4_0 matrices get the interleaved row layout of quant.h
-// (interleaveRow): each 32-bit lane of a 64-byte load then belongs to one block, so a set of 16
-// blocks needs one scale conversion, one float multiply-add and no shuffles, where GGUF blocks
-// needed them for every 2 (q8_0) or 4 (q4_0) blocks. Other matrices stay as stored.
+// for it. The block types its kernels read interleaved (cpu::readsInterleaved: q8_0 and q4_0 on
+// AVX-512 VNNI, q4_0 on AVX2) get the interleaved row layout of quant.h (interleaveRow): each
+// 32-bit lane of a load then belongs to one block, so a set of 16 blocks needs one or two scale
+// conversions and float multiply-adds and no shuffles, where GGUF blocks needed them for every 2
+// (q8_0) or 4 (q4_0) blocks. Other matrices stay as stored.
 #pragma once
 
 #include <cstdint>
@@ -19,9 +20,10 @@
 
 namespace griffin::cpu {
 
-// Whether a model loaded for the CPU backend now gets interleaved q8_0 / q4_0 rows: the active
-// instruction set is AVX-512 VNNI, and GRIFFIN_BLOCK_LAYOUT is not "gguf" (which keeps the GGUF
-// blocks, for tests; the VNNI kernels then interleave rows as they read them, more slowly).
+// Whether a model loaded for the CPU backend now gets interleaved rows where its kernels read them
+// (see interleaveMatrices): the active instruction set is not scalar, and GRIFFIN_BLOCK_LAYOUT
+// is not "gguf" (which keeps the GGUF blocks, for tests; the kernels then interleave rows as
+// they read them, more slowly).
 bool interleaveAtLoad();
 
 // The bytes interleaveMatrices would copy into its arena for `weights` (the matrices `archive`
@@ -40,7 +42,8 @@ struct LayoutChange {
     int64_t copiedBytes = 0;   // copied into the arena (a file mapping), the originals released
 };
 
-// Rearranges every q8_0 and q4_0 matrix of `weights` into interleaved rows and marks it
+// Rearranges every q8_0 and q4_0 matrix of `weights` that the active kernels read interleaved
+// (cpu::readsInterleaved) into interleaved rows and marks it
 // (Matrix::interleaved):
 // in place where `archive` lets its memory be changed (weights quantized at load, synthetic
 // ones), else as a copy in `arena`, after which the archive releases the original (a GGUF file's
