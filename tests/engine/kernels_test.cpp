@@ -161,6 +161,13 @@ private slots:
                 std::vector<int64_t> cols(std::begin(colsList), std::end(colsList));
                 if (!blocks)
                     cols.insert(cols.end(), std::begin(oddCols), std::end(oddCols));
+                // Decode of long rows (bf16 reads them in pairs from 4096 columns on): 4128 =
+                // 64 x 64 + 32, and 4133 with a masked tail.
+                if (tokens == 1) {
+                    cols.push_back(4128);
+                    if (!blocks)
+                        cols.push_back(4133);
+                }
                 for (int64_t k : cols) {
                     HostMatrix w = randomMatrix(rng, type, rows, k);
                     std::vector<float> x(static_cast<size_t>(tokens * k));

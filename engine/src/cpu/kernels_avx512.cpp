@@ -135,6 +135,14 @@ inline float finishRow(const unsigned char* row, const float* x, int64_t k, int6
 // once per call. That is 2 integer operations per 32 weights where widening them took 4.
 constexpr int64_t kMaxSplitColumns = 16384;  // the split activations live on the stack
 
+// From this many columns on, bf16 decode reads rows two at a time, each split activation vector
+// loaded once for both: the split activations of a long row (30 KB for 7680) and the row's own
+// lines no longer fit a 32 KB L1 together, so every activation load went to L2. On a 2-core
+// Zen 4 VM (EPYC, family 0x19), one thread re-reading 1 MB of rows of 7680 in L2: 44 GB/s in
+// pairs against 32 one at a time; rows of 2560 gain little (69 against 63), so they stay one
+// stream per thread.
+constexpr int64_t kPairedRowsColumns = 4096;
+
 template <bool Prefetch>
 void decodeBf16Rows(const GemmArgs& a) {
     alignas(64) float split[kMaxSplitColumns];
@@ -151,7 +159,65 @@ void decodeBf16Rows(const GemmArgs& a) {
     const __m512i high = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
     const size_t ahead = static_cast<size_t>(a.prefetchBytes);
     const size_t nearAhead = static_cast<size_t>(a.prefetchNearBytes);
-    for (int64_t r = 0; r < a.rows; ++r) {
+    int64_t r = 0;
+    if (a.k >= kPairedRowsColumns) {
+        for (; r + 2 <= a.rows; r += 2) {
+            const unsigned char* p = a.w + static_cast<size_t>(r) * a.rowStride;
+            const unsigned char* q = p + a.rowStride;
+            __m512 p0 = _mm512_setzero_ps(), p1 = p0, p2 = p0, p3 = p0;
+            __m512 q0 = p0, q1 = p0, q2 = p0, q3 = p0;
+            int64_t k = 0;
+            for (; k + 64 <= paired; k += 64) {
+                if constexpr (Prefetch) {
+                    const char* nextP = reinterpret_cast<const char*>(p) + ahead + k * 2;
+                    const char* nextQ = reinterpret_cast<const char*>(q) + ahead + k * 2;
+                    _mm_prefetch(nextP, _MM_HINT_T1);  // into L2 only: see runGemm
+                    _mm_prefetch(nextP + 64, _MM_HINT_T1);
+                    _mm_prefetch(nextQ, _MM_HINT_T1);
+                    _mm_prefetch(nextQ + 64, _MM_HINT_T1);
+                    if (nearAhead != 0) {
+                        const char* soonP = reinterpret_cast<const char*>(p) + nearAhead + k * 2;
+                        const char* soonQ = reinterpret_cast<const char*>(q) + nearAhead + k * 2;
+                        _mm_prefetch(soonP, _MM_HINT_T0);
+                        _mm_prefetch(soonP + 64, _MM_HINT_T0);
+                        _mm_prefetch(soonQ, _MM_HINT_T0);
+                        _mm_prefetch(soonQ + 64, _MM_HINT_T0);
+                    }
+                }
+                const __m512 s0 = _mm512_load_ps(split + k), s1 = _mm512_load_ps(split + k + 16);
+                const __m512 s2 = _mm512_load_ps(split + k + 32);
+                const __m512 s3 = _mm512_load_ps(split + k + 48);
+                __m512i v0 = _mm512_loadu_si512(p + k * 2), v1 = _mm512_loadu_si512(p + k * 2 + 64);
+                __m512i u0 = _mm512_loadu_si512(q + k * 2), u1 = _mm512_loadu_si512(q + k * 2 + 64);
+                inRegister(v0);
+                inRegister(v1);
+                inRegister(u0);
+                inRegister(u1);
+                p0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v0, 16)), s0, p0);
+                p1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v0, high)), s1, p1);
+                p2 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v1, 16)), s2, p2);
+                p3 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v1, high)), s3, p3);
+                q0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(u0, 16)), s0, q0);
+                q1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(u0, high)), s1, q1);
+                q2 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(u1, 16)), s2, q2);
+                q3 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(u1, high)), s3, q3);
+            }
+            if (k < paired) {  // 32 more
+                const __m512 s0 = _mm512_load_ps(split + k), s1 = _mm512_load_ps(split + k + 16);
+                __m512i v = _mm512_loadu_si512(p + k * 2), u = _mm512_loadu_si512(q + k * 2);
+                inRegister(v);
+                inRegister(u);
+                p0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v, 16)), s0, p0);
+                p1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v, high)), s1, p1);
+                q0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(u, 16)), s0, q0);
+                q1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(u, high)), s1, q1);
+                k += 32;
+            }
+            a.y[r] = finishRow<kBf16>(p, a.x, k, a.k, p0, p1, p2, p3);
+            a.y[r + 1] = finishRow<kBf16>(q, a.x, k, a.k, q0, q1, q2, q3);
+        }
+    }
+    for (; r < a.rows; ++r) {
         const unsigned char* row = a.w + static_cast<size_t>(r) * a.rowStride;
         __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         int64_t k = 0;
