@@ -101,7 +101,8 @@ TestMatrix makeMatrix(io::PageArena& arena, WeightType type, int64_t rows, int64
                      static_cast<long long>(rb * rows));
         std::exit(1);
     }
-    const bool interleave = isBlockQuantized(type) && cpu::activeIsa() == cpu::Isa::Avx512Vnni;
+    // The layout the model's loader gives this ISA's kernels (weight_layout.cpp).
+    const bool interleave = cpu::readsInterleaved(cpu::activeIsa(), type);
     std::normal_distribution<float> normal(0.0f, 0.05f);
     std::vector<float> row(static_cast<size_t>(cols));
     TestMatrix m;
