@@ -370,11 +370,32 @@ private slots:
                 x[static_cast<size_t>(cols + 8)] = 127.0f;
                 cpu::QuantizedActivations fast;
                 cpu::quantizeActivations(wanted, type, x.data(), rows, cols, fast);
-                if (!cpu::readsInterleaved(wanted, type)) {  // q8_0 without VNNI: 16-bit blocks
-                    QVERIFY(fast.interleaved.empty());
-                    QCOMPARE(fast.blocks.size(), static_cast<size_t>(rows * cols / 32));
+                QVERIFY(cpu::readsInterleaved(wanted, type));
+                if (cpu::readsInterleaved16(wanted, type)) {  // q8_0 without VNNI: 16 bits
+                    QVERIFY(fast.interleaved.empty() && fast.blocks.empty());
+                    std::vector<cpu::abi::ActInterleaved16> reference16;
+                    cpu::quantizeInterleaved16Reference(x.data(), rows, cols, reference16);
+                    QCOMPARE(fast.interleaved16.size(), reference16.size());
+                    QVERIFY2(
+                        std::memcmp(fast.interleaved16.data(), reference16.data(),
+                                    reference16.size() * sizeof(cpu::abi::ActInterleaved16)) == 0,
+                        qPrintable(QString("16-bit, %1 columns").arg(cols)));
+                    // Block 1's value 5 and its excess, by the definition (BlockAct's rounding).
+                    const auto& set = reference16[0];
+                    if (cols >= 64) {
+                        const float* v = x.data() + 32;
+                        float amax = 0.0f;
+                        for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(v[i]));
+                        QCOMPARE(set.d[1], amax / 32767.0f);
+                        QCOMPARE(static_cast<int>(set.q[64 + 4 + 1]),
+                                 static_cast<int>(std::nearbyint(v[5] * (32767.0f / amax))));
+                        int sum = 0;
+                        for (int i = 0; i < 32; ++i) sum += set.q[64 * (i / 4) + 4 + i % 4];
+                        QCOMPARE(set.corr[1], -128 * sum);
+                    }
                     continue;
                 }
+                QVERIFY(fast.interleaved16.empty() && fast.blocks.empty());
                 std::vector<cpu::abi::ActInterleaved> reference;
                 cpu::quantizeInterleavedReference(type, x.data(), rows, cols, reference);
                 QCOMPARE(fast.interleaved.size(), reference.size());

@@ -198,6 +198,30 @@ const char* isaName(Isa isa) {
     return "?";
 }
 
+void quantizeInterleaved16Reference(const float* x, int64_t rows, int64_t cols,
+                                    std::vector<abi::ActInterleaved16>& out) {
+    const int64_t blocks = cols / kQuantBlock, sets = setsPerRow(cols);
+    out.assign(static_cast<size_t>(rows * sets), abi::ActInterleaved16{});
+    for (int64_t t = 0; t < rows; ++t) {
+        for (int64_t blk = 0; blk < blocks; ++blk) {
+            abi::ActInterleaved16& set =
+                out[static_cast<size_t>(t * sets + blk / abi::kLaneBlocks)];
+            const int64_t b = blk % abi::kLaneBlocks;
+            const float* v = x + t * cols + blk * kQuantBlock;
+            float amax = 0.0f;
+            for (int i = 0; i < kQuantBlock; ++i) amax = std::max(amax, std::fabs(v[i]));
+            // The rounding of quantizeActivations' 16-bit BlockAct.
+            const float inv = amax > 0.0f ? 32767.0f / amax : 0.0f;
+            set.d[b] = amax / 32767.0f;
+            for (int i = 0; i < kQuantBlock; ++i) {
+                const auto q = static_cast<int16_t>(std::lrintf(v[i] * inv));
+                set.q[interleavedByte(b, i)] = q;
+                set.corr[b] -= 128 * q;
+            }
+        }
+    }
+}
+
 Isa supportedIsa() {
     static const Isa isa = detect();
     return isa;
@@ -224,9 +248,11 @@ void setDecodePrefetchNearBytes(int64_t bytes) {
 }
 
 bool readsInterleaved(Isa isa, WeightType type) {
-    if (type == WeightType::Q8_0)
-        return isa == Isa::Avx512Vnni;
-    return type == WeightType::Q4_0 && isa != Isa::Scalar;
+    return isBlockQuantized(type) && isa != Isa::Scalar;
+}
+
+bool readsInterleaved16(Isa isa, WeightType type) {
+    return type == WeightType::Q8_0 && (isa == Isa::Avx2 || isa == Isa::Avx512);
 }
 
 Isa setIsa(Isa wanted) {
@@ -241,9 +267,22 @@ void quantizeActivations(Isa isa, WeightType type, const float* x, int64_t rows,
     out.type = type;
     out.blocks.clear();
     out.interleaved.clear();
+    out.interleaved16.clear();
     if (!isBlockQuantized(type))
         return;
     const int64_t blocks = cols / kQuantBlock;
+    if (readsInterleaved16(isa, type)) {
+#if defined(GRIFFIN_X86_KERNELS)
+        if (supportedIsa() != Isa::Scalar) {
+            out.interleaved16.assign(static_cast<size_t>(rows * setsPerRow(cols)),
+                                     abi::ActInterleaved16{});
+            abi::quantizeInterleaved16Avx2(x, rows, cols, out.interleaved16.data());
+            return;
+        }
+#endif
+        quantizeInterleaved16Reference(x, rows, cols, out.interleaved16);
+        return;
+    }
     if (readsInterleaved(isa, type)) {
         quantizeInterleaved(isa, type, x, rows, cols, out.interleaved);
         return;
@@ -267,6 +306,21 @@ void quantizeActivations(Isa isa, WeightType type, const float* x, int64_t rows,
 
 void dequantizeActivations(const QuantizedActivations& q, int64_t rows, int64_t cols, float* out) {
     const int64_t blocks = cols / kQuantBlock;
+    if (!q.interleaved16.empty()) {
+        const int64_t sets = setsPerRow(cols);
+        for (int64_t t = 0; t < rows; ++t) {
+            for (int64_t blk = 0; blk < blocks; ++blk) {
+                const abi::ActInterleaved16& set =
+                    q.interleaved16[static_cast<size_t>(t * sets + blk / abi::kLaneBlocks)];
+                const int64_t b = blk % abi::kLaneBlocks;
+                for (int i = 0; i < kQuantBlock; ++i) {
+                    out[t * cols + blk * kQuantBlock + i] =
+                        set.d[b] * static_cast<float>(set.q[interleavedByte(b, i)]);
+                }
+            }
+        }
+        return;
+    }
     if (!q.interleaved.empty()) {
         const int64_t sets = setsPerRow(cols);
         for (int64_t t = 0; t < rows; ++t) {
@@ -340,6 +394,8 @@ void runGemm(Isa isa, abi::GemmArgs& args) {
         case Isa::Avx2:
             if (args.type == abi::kQ4_0Interleaved)
                 abi::gemmAvx2Q4Interleaved(args);
+            else if (args.type == abi::kQ8_0Interleaved)
+                abi::gemmAvx2Q8Interleaved(args);
             else
                 abi::gemmAvx2(args);
             return;
@@ -355,8 +411,7 @@ void runGemm(Isa isa, abi::GemmArgs& args) {
 void gemmRows(Isa isa, const Matrix& w, int64_t rowBegin, int64_t rowEnd, const float* x,
               const QuantizedActivations* xq, int64_t tokens, float* y, int64_t ldy) {
     const bool blockType = isBlockQuantized(w.type);
-    if (blockType && xq != nullptr && xq->type == w.type &&
-        xq->interleaved.empty() == w.interleaved) {
+    if (blockType && xq != nullptr && xq->type == w.type && xq->isInterleaved() != w.interleaved) {
         // The VNNI kernels read interleaved rows, the others GGUF blocks: rows in the other
         // layout (a matrix made outside a model, or an instruction set capped after the model was
         // laid out, as tests do) are rearranged here, a few at a time.
@@ -393,7 +448,14 @@ void gemmRows(Isa isa, const Matrix& w, int64_t rowBegin, int64_t rowEnd, const 
         // The activations decide between the VNNI kernels and the 16-bit ones.
         if (xq == nullptr || xq->type != w.type)
             return;
-        if (!xq->interleaved.empty()) {
+        if (!xq->interleaved16.empty()) {
+            // 16-bit interleaved activations: AVX2's q8_0 kernel.
+            if (w.type != WeightType::Q8_0 || supportedIsa() == Isa::Scalar)
+                return;
+            isa = Isa::Avx2;
+            args.xi16 = xq->interleaved16.data();
+            args.type = abi::kQ8_0Interleaved;
+        } else if (!xq->interleaved.empty()) {
             // Interleaved activations are for a kernel that reads interleaved rows: the VNNI one
             // where asked for (or for a scalar caller, where the CPU has it) and the only one
             // for q8_0, else AVX2's (q4_0).

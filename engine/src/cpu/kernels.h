@@ -22,12 +22,16 @@ Isa supportedIsa();
 Isa activeIsa();
 // Caps the instruction set (for tests and benchmarks); returns what is now active.
 Isa setIsa(Isa wanted);
-// Whether `isa`'s kernels for `type` (q8_0 or q4_0) read the interleaved layout with 8-bit
-// interleaved activations rather than GGUF blocks with 16-bit ones: AVX-512 VNNI for both
-// (vpdpbusd), AVX2 and AVX-512 without VNNI for q4_0 (vpmaddubsw). Their q8_0 keeps 16-bit
-// activations: with 8-bit ones the demo model's q8_0 top-1 agreement with f32 fell to 98.75%
-// (floor 99%; 99.69% with 16-bit, 99.06% through VNNI), where q4_0's 4-bit weights dominate.
+// Whether `isa`'s kernels for `type` (q8_0 or q4_0) read the interleaved layout (with interleaved
+// activations) rather than GGUF blocks (with 16-bit BlockAct ones): every instruction set but
+// the scalar one. The activations are 8-bit for AVX-512 VNNI (vpdpbusd, both types) and for
+// q4_0 on AVX2 and AVX-512 without VNNI (vpmaddubsw); q8_0 there keeps 16 bits
+// (readsInterleaved16, vpmaddwd): with 8-bit ones the demo model's q8_0 top-1 agreement with f32
+// fell to 98.75% (floor 99%; 99.69% with 16-bit, 99.06% through VNNI), where q4_0's 4-bit weights
+// dominate.
 bool readsInterleaved(Isa isa, WeightType type);
+// Whether those interleaved activations are the 16-bit ones (q8_0 on AVX2 / AVX-512 without VNNI).
+bool readsInterleaved16(Isa isa, WeightType type);
 
 // How far ahead, in bytes, the decode kernels that stream one row at a time (the AVX-512 float
 // kernels, the interleaved block kernels) prefetch their rows in software; 0: not at all, which
@@ -40,12 +44,16 @@ int64_t decodePrefetchNearBytes();
 void setDecodePrefetchNearBytes(int64_t bytes);
 
 // The q8_0 / q4_0 dot products' other operand: the activations quantized in blocks of 32, to
-// 16 bits (`blocks`) or, for the kernels that read interleaved rows, to 8 bits (`interleaved`,
-// with the excess of `type`'s weights).
+// 16 bits (`blocks`) or, for the kernels that read interleaved rows, interleaved to 8 bits
+// (`interleaved`) or 16 (`interleaved16`), with the excess of `type`'s weights. At most one is
+// filled.
 struct QuantizedActivations {
     WeightType type = WeightType::F32;
     std::vector<abi::BlockAct> blocks;
     std::vector<abi::ActInterleaved> interleaved;
+    std::vector<abi::ActInterleaved16> interleaved16;
+    bool isInterleaved() const { return !interleaved.empty() || !interleaved16.empty(); }
+    bool empty() const { return blocks.empty() && !isInterleaved(); }
 };
 
 // Quantizes x [rows, cols] for a product with `type` weights on `isa`'s kernels (nothing to do
@@ -56,6 +64,10 @@ void quantizeActivations(Isa isa, WeightType type, const float* x, int64_t rows,
 // (quantizeActivations on Avx512Vnni runs an AVX-512 version that must give the same bytes).
 void quantizeInterleavedReference(WeightType type, const float* x, int64_t rows, int64_t cols,
                                   std::vector<abi::ActInterleaved>& out);
+// The portable definition of the 16-bit interleaved activations for q8_0 (the AVX2 version
+// quantizeActivations runs must give the same bytes).
+void quantizeInterleaved16Reference(const float* x, int64_t rows, int64_t cols,
+                                    std::vector<abi::ActInterleaved16>& out);
 // The values the kernels multiply: out [rows, cols] (tests compare against these).
 void dequantizeActivations(const QuantizedActivations& q, int64_t rows, int64_t cols, float* out);
 

@@ -44,10 +44,21 @@ struct alignas(64) ActInterleaved {
     int32_t corr[16];
 };
 
+// The same interleaving with 16-bit values, for q8_0 on CPUs without VNNI
+// (kernels_avx2_blocks.cpp): q[64v + 4b + i] is value 4v + i of block b, d[b] = max|x| / 32767
+// (BlockAct's rounding) and corr[b] = -128 times the sum of its q values. Lanes past the row's last
+// block are zero.
+struct alignas(64) ActInterleaved16 {
+    int16_t q[512];
+    float d[16];
+    int32_t corr[16];
+};
+
 // y[t * ldy + r] = dot(weight row r, activation row t) for r < rows, t < tokens.
 // Weight row r starts at w + r * rowStride and holds k values of `type`. For f32/bf16/f16 the
 // activations are `x` (row t at x + t * k); for q8_0/q4_0 they are `xq` (row t at
-// xq + t * k / 32), or for the VNNI kernels `xi` (row t at xi + t * sets of 16 blocks per row).
+// xq + t * k / 32), or for the VNNI kernels `xi` (row t at xi + t * sets of 16 blocks per row),
+// or for AVX2's q8_0 kernel `xi16` (likewise).
 struct GemmArgs {
     int type;
     const unsigned char* w;
@@ -57,6 +68,7 @@ struct GemmArgs {
     const float* x;
     const BlockAct* xq;
     const ActInterleaved* xi;
+    const ActInterleaved16* xi16 = nullptr;  // kQ8_0Interleaved rows on AVX2 (or null)
     int64_t tokens;
     float* y;
     int64_t ldy;
@@ -107,10 +119,16 @@ void quantizeInterleavedAvx512Vnni(int type, const float* x, int64_t rows, int64
 void quantizeInterleavedAvx2(int type, const float* x, int64_t rows, int64_t cols,
                              ActInterleaved* out);
 
+// 16-bit interleaved activations (ActInterleaved16, zeroed by the caller) exactly as the portable
+// quantizeInterleaved16Reference in kernels.cpp gives them, with AVX2 (kernels_avx2_blocks.cpp).
+void quantizeInterleaved16Avx2(const float* x, int64_t rows, int64_t cols, ActInterleaved16* out);
+
 void gemmScalar(const GemmArgs& args);
 void gemmAvx2(const GemmArgs& args);
 // kQ4_0Interleaved rows with `xi` activations (kernels_avx2_blocks.cpp).
 void gemmAvx2Q4Interleaved(const GemmArgs& args);
+// kQ8_0Interleaved rows with `xi16` activations (kernels_avx2_blocks.cpp).
+void gemmAvx2Q8Interleaved(const GemmArgs& args);
 void gemmAvx512(const GemmArgs& args);
 void gemmAvx512Vnni(const GemmArgs& args);
 // f32 rows only, a few tokens (2 to 16) and k a multiple of 16: gemmAvx512's result with each

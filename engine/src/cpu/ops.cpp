@@ -134,10 +134,11 @@ namespace {
 // Quantizes x for `type` on `isa` into xq unless xq already holds it (float types need none).
 void prepareActivations(Isa isa, WeightType type, const float* x, int64_t rows, int64_t cols,
                         QuantizedActivations& xq) {
-    const bool interleaved = readsInterleaved(isa, type);
     const bool ready =
         xq.type == type &&
-        (!isBlockQuantized(type) || (interleaved ? !xq.interleaved.empty() : !xq.blocks.empty()));
+        (!isBlockQuantized(type) || (readsInterleaved16(isa, type) ? !xq.interleaved16.empty()
+                                     : readsInterleaved(isa, type) ? !xq.interleaved.empty()
+                                                                   : !xq.blocks.empty()));
     if (!ready)
         quantizeActivations(isa, type, x, rows, cols, xq);
 }

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // How the CPU backend lays its weights out for the kernels, decided once when a model is loaded
 // for it. The block types its kernels read interleaved (cpu::readsInterleaved: q8_0 and q4_0 on
-// AVX-512 VNNI, q4_0 on AVX2) get the interleaved row layout of quant.h (interleaveRow): each
-// 32-bit lane of a load then belongs to one block, so a set of 16 blocks needs one or two scale
-// conversions and float multiply-adds and no shuffles, where GGUF blocks needed them for every 2
-// (q8_0) or 4 (q4_0) blocks. Other matrices stay as stored.
+// every instruction set but the scalar one) get the interleaved row layout of quant.h
+// (interleaveRow): each 32-bit lane of a load then belongs to one block, so a set of 16 blocks
+// needs one or two scale conversions and float multiply-adds and no shuffles, where GGUF blocks
+// needed them for every 2 (q8_0) or 4 (q4_0) blocks. Other matrices stay as stored.
 #pragma once
 
 #include <cstdint>
