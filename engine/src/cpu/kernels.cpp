@@ -304,38 +304,32 @@ void quantizeActivations(Isa isa, WeightType type, const float* x, int64_t rows,
     }
 }
 
+namespace {
+
+// dequantizeActivations for interleaved sets (8- or 16-bit).
+template <typename Set>
+void dequantizeSets(const std::vector<Set>& sets, int64_t rows, int64_t cols, float* out) {
+    const int64_t blocks = cols / kQuantBlock, perRow = setsPerRow(cols);
+    for (int64_t t = 0; t < rows; ++t) {
+        for (int64_t blk = 0; blk < blocks; ++blk) {
+            const Set& set = sets[static_cast<size_t>(t * perRow + blk / abi::kLaneBlocks)];
+            const int64_t b = blk % abi::kLaneBlocks;
+            for (int i = 0; i < kQuantBlock; ++i) {
+                out[t * cols + blk * kQuantBlock + i] =
+                    set.d[b] * static_cast<float>(set.q[interleavedByte(b, i)]);
+            }
+        }
+    }
+}
+
+}  // namespace
+
 void dequantizeActivations(const QuantizedActivations& q, int64_t rows, int64_t cols, float* out) {
     const int64_t blocks = cols / kQuantBlock;
-    if (!q.interleaved16.empty()) {
-        const int64_t sets = setsPerRow(cols);
-        for (int64_t t = 0; t < rows; ++t) {
-            for (int64_t blk = 0; blk < blocks; ++blk) {
-                const abi::ActInterleaved16& set =
-                    q.interleaved16[static_cast<size_t>(t * sets + blk / abi::kLaneBlocks)];
-                const int64_t b = blk % abi::kLaneBlocks;
-                for (int i = 0; i < kQuantBlock; ++i) {
-                    out[t * cols + blk * kQuantBlock + i] =
-                        set.d[b] * static_cast<float>(set.q[interleavedByte(b, i)]);
-                }
-            }
-        }
-        return;
-    }
-    if (!q.interleaved.empty()) {
-        const int64_t sets = setsPerRow(cols);
-        for (int64_t t = 0; t < rows; ++t) {
-            for (int64_t blk = 0; blk < blocks; ++blk) {
-                const abi::ActInterleaved& set =
-                    q.interleaved[static_cast<size_t>(t * sets + blk / abi::kLaneBlocks)];
-                const int64_t b = blk % abi::kLaneBlocks;
-                for (int i = 0; i < kQuantBlock; ++i) {
-                    out[t * cols + blk * kQuantBlock + i] =
-                        set.d[b] * static_cast<float>(set.q[interleavedByte(b, i)]);
-                }
-            }
-        }
-        return;
-    }
+    if (!q.interleaved16.empty())
+        return dequantizeSets(q.interleaved16, rows, cols, out);
+    if (!q.interleaved.empty())
+        return dequantizeSets(q.interleaved, rows, cols, out);
     for (int64_t t = 0; t < rows; ++t) {
         for (int64_t b = 0; b < blocks; ++b) {
             const abi::BlockAct& blk = q.blocks[static_cast<size_t>(t * blocks + b)];

@@ -261,17 +261,18 @@ void gemm(const GemmArgs& a) {
     }
 }
 
-}  // namespace
-
-void quantizeInterleavedAvx2(int type, const float* x, int64_t rows, int64_t cols,
-                             ActInterleaved* out) {
+// x [rows, cols] into interleaved activation sets of 8-bit (ActInterleaved, levels 127) or
+// 16-bit (ActInterleaved16, levels 32767) values, with `excess` times each block's sum in corr.
+template <typename Set>
+void quantizeSets(const float* x, int64_t rows, int64_t cols, int32_t excess, Set* out) {
+    constexpr bool kWide = sizeof(out->q[0]) == 2;
+    constexpr float kLevels = kWide ? 32767.0f : 127.0f;
     const int64_t blocks = cols / 32, sets = (blocks + kLaneBlocks - 1) / kLaneBlocks;
     const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
-    const int32_t excess = type == kQ8_0 ? 128 : 8;
     for (int64_t t = 0; t < rows; ++t) {
-        ActInterleaved* row = out + t * sets;
+        Set* row = out + t * sets;
         for (int64_t blk = 0; blk < blocks; ++blk) {
-            ActInterleaved& set = row[blk / kLaneBlocks];
+            Set& set = row[blk / kLaneBlocks];
             const int64_t b = blk % kLaneBlocks;
             const float* v = x + t * cols + blk * 32;
             __m256 part[4], m = _mm256_setzero_ps();
@@ -283,7 +284,7 @@ void quantizeInterleavedAvx2(int type, const float* x, int64_t rows, int64_t col
             __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
             m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
             const float amax = _mm_cvtss_f32(_mm_max_ss(m4, _mm_movehdup_ps(m4)));
-            const __m256 inv = _mm256_set1_ps(amax > 0.0f ? 127.0f / amax : 0.0f);
+            const __m256 inv = _mm256_set1_ps(amax > 0.0f ? kLevels / amax : 0.0f);
             // Round to nearest even (the default rounding mode), as the portable code does.
             __m256i sum = _mm256_setzero_si256();
 #pragma GCC unroll 4
@@ -293,61 +294,36 @@ void quantizeInterleavedAvx2(int type, const float* x, int64_t rows, int64_t col
                 // Values 8i .. 8i+7: groups of 4 (v = 2i, 2i + 1) go to lane b of vectors v.
                 const __m128i q16 =
                     _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-                const __m128i q8 = _mm_packs_epi16(q16, q16);
-                const int32_t lo = _mm_cvtsi128_si32(q8), hi = _mm_extract_epi32(q8, 1);
-                memcpy(set.q + 64 * (2 * i) + 4 * b, &lo, 4);
-                memcpy(set.q + 64 * (2 * i + 1) + 4 * b, &hi, 4);
+                if constexpr (kWide) {
+                    _mm_storel_epi64(reinterpret_cast<__m128i*>(set.q + 64 * (2 * i) + 4 * b), q16);
+                    _mm_storel_epi64(reinterpret_cast<__m128i*>(set.q + 64 * (2 * i + 1) + 4 * b),
+                                     _mm_unpackhi_epi64(q16, q16));
+                } else {
+                    const __m128i q8 = _mm_packs_epi16(q16, q16);
+                    const int32_t lo = _mm_cvtsi128_si32(q8), hi = _mm_extract_epi32(q8, 1);
+                    memcpy(set.q + 64 * (2 * i) + 4 * b, &lo, 4);
+                    memcpy(set.q + 64 * (2 * i + 1) + 4 * b, &hi, 4);
+                }
             }
             __m128i s4 =
                 _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
             s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
             s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
-            set.d[b] = amax / 127.0f;
+            set.d[b] = amax / kLevels;
             set.corr[b] = -excess * _mm_cvtsi128_si32(s4);
         }
     }
 }
 
+}  // namespace
+
+void quantizeInterleavedAvx2(int type, const float* x, int64_t rows, int64_t cols,
+                             ActInterleaved* out) {
+    quantizeSets(x, rows, cols, type == kQ8_0 ? 128 : 8, out);
+}
+
 void quantizeInterleaved16Avx2(const float* x, int64_t rows, int64_t cols, ActInterleaved16* out) {
-    const int64_t blocks = cols / 32, sets = (blocks + kLaneBlocks - 1) / kLaneBlocks;
-    const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
-    for (int64_t t = 0; t < rows; ++t) {
-        ActInterleaved16* row = out + t * sets;
-        for (int64_t blk = 0; blk < blocks; ++blk) {
-            ActInterleaved16& set = row[blk / kLaneBlocks];
-            const int64_t b = blk % kLaneBlocks;
-            const float* v = x + t * cols + blk * 32;
-            __m256 part[4], m = _mm256_setzero_ps();
-#pragma GCC unroll 4
-            for (int i = 0; i < 4; ++i) {
-                part[i] = _mm256_loadu_ps(v + 8 * i);
-                m = _mm256_max_ps(m, _mm256_and_ps(part[i], magnitude));
-            }
-            __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-            m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-            const float amax = _mm_cvtss_f32(_mm_max_ss(m4, _mm_movehdup_ps(m4)));
-            const __m256 inv = _mm256_set1_ps(amax > 0.0f ? 32767.0f / amax : 0.0f);
-            __m256i sum = _mm256_setzero_si256();
-#pragma GCC unroll 4
-            for (int i = 0; i < 4; ++i) {
-                // Round to nearest even (the default rounding mode), as lrintf does.
-                const __m256i q = _mm256_cvtps_epi32(_mm256_mul_ps(part[i], inv));
-                sum = _mm256_add_epi32(sum, q);
-                // Values 8i .. 8i+7: groups of 4 (v = 2i, 2i + 1) go to lane b of vectors v.
-                const __m128i q16 =
-                    _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-                _mm_storel_epi64(reinterpret_cast<__m128i*>(set.q + 64 * (2 * i) + 4 * b), q16);
-                _mm_storel_epi64(reinterpret_cast<__m128i*>(set.q + 64 * (2 * i + 1) + 4 * b),
-                                 _mm_unpackhi_epi64(q16, q16));
-            }
-            __m128i s4 =
-                _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
-            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
-            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
-            set.d[b] = amax / 32767.0f;
-            set.corr[b] = -128 * _mm_cvtsi128_si32(s4);
-        }
-    }
+    quantizeSets(x, rows, cols, 128, out);
 }
 
 void gemmAvx2Q4Interleaved(const GemmArgs& a) {
