@@ -124,10 +124,9 @@ inline float finishRow(const unsigned char* row, const float* x, int64_t k, int6
         _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
 }
 
-// Decode for the float types: one token, rows streamed one at a time (a single stream per
-// thread, which the hardware prefetcher follows best), 64 columns per step into four
-// independent chains, plus a software prefetch into L2 GemmArgs::prefetchBytes on per cache
-// line.
+// Decode for the float types: one token, rows streamed one at a time (one stream per thread, which
+// the hardware prefetcher follows best; bf16's long rows in pairs, below), 64 columns per step
+// into four chains, with a software prefetch GemmArgs::prefetchBytes on into L2.
 //
 // bf16 rows take 32 values per 64-byte load and use each 32-bit lane's two values where they
 // lie: the high one is a float once the low 16 bits are cleared, the low one once shifted up
@@ -135,13 +134,31 @@ inline float finishRow(const unsigned char* row, const float* x, int64_t k, int6
 // once per call. That is 2 integer operations per 32 weights where widening them took 4.
 constexpr int64_t kMaxSplitColumns = 16384;  // the split activations live on the stack
 
-// From this many columns on, bf16 decode reads rows two at a time, each split activation vector
-// loaded once for both: the split activations of a long row (30 KB for 7680) and the row's own
-// lines no longer fit a 32 KB L1 together, so every activation load went to L2. On a 2-core
-// Zen 4 VM (EPYC, family 0x19), one thread re-reading 1 MB of rows of 7680 in L2: 44 GB/s in
-// pairs against 32 one at a time; rows of 2560 gain little (69 against 63), so they stay one
-// stream per thread.
+// From this many columns on, bf16 decode reads rows in pairs, each split activation vector loaded
+// once for both: a long row's (30 KB for 7680) and the row itself overflow a 32 KB L1. 2-core Zen 4
+// VM, one thread re-reading 1 MB of rows in L2: 7680 columns 44 GB/s in pairs against 32 one at a
+// time; 2560 columns 69 against 63, so they stay one stream per thread.
 constexpr int64_t kPairedRowsColumns = 4096;
+
+// The two lines of a bf16 row's 64 columns from k: `ahead` bytes on into L2 only (see runGemm)
+// and, unless nearAhead is 0, `nearAhead` bytes on into L1.
+inline void prefetchBf16(const unsigned char* row, int64_t k, size_t ahead, size_t nearAhead) {
+    const char* at = reinterpret_cast<const char*>(row) + k * 2;
+    _mm_prefetch(at + ahead, _MM_HINT_T1);
+    _mm_prefetch(at + ahead + 64, _MM_HINT_T1);
+    if (nearAhead != 0) {
+        _mm_prefetch(at + nearAhead, _MM_HINT_T0);
+        _mm_prefetch(at + nearAhead + 64, _MM_HINT_T0);
+    }
+}
+
+// 32 bf16 weights v (as pairs in 32-bit lanes) times their split activations: the low halves
+// (even values) with `even` into accEven, the high halves with `odd` into accOdd.
+inline void fmaBf16(__m512i v, __m512 even, __m512 odd, __m512i high, __m512& accEven,
+                    __m512& accOdd) {
+    accEven = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v, 16)), even, accEven);
+    accOdd = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v, high)), odd, accOdd);
+}
 
 template <bool Prefetch>
 void decodeBf16Rows(const GemmArgs& a) {
@@ -169,20 +186,8 @@ void decodeBf16Rows(const GemmArgs& a) {
             int64_t k = 0;
             for (; k + 64 <= paired; k += 64) {
                 if constexpr (Prefetch) {
-                    const char* nextP = reinterpret_cast<const char*>(p) + ahead + k * 2;
-                    const char* nextQ = reinterpret_cast<const char*>(q) + ahead + k * 2;
-                    _mm_prefetch(nextP, _MM_HINT_T1);  // into L2 only: see runGemm
-                    _mm_prefetch(nextP + 64, _MM_HINT_T1);
-                    _mm_prefetch(nextQ, _MM_HINT_T1);
-                    _mm_prefetch(nextQ + 64, _MM_HINT_T1);
-                    if (nearAhead != 0) {
-                        const char* soonP = reinterpret_cast<const char*>(p) + nearAhead + k * 2;
-                        const char* soonQ = reinterpret_cast<const char*>(q) + nearAhead + k * 2;
-                        _mm_prefetch(soonP, _MM_HINT_T0);
-                        _mm_prefetch(soonP + 64, _MM_HINT_T0);
-                        _mm_prefetch(soonQ, _MM_HINT_T0);
-                        _mm_prefetch(soonQ + 64, _MM_HINT_T0);
-                    }
+                    prefetchBf16(p, k, ahead, nearAhead);
+                    prefetchBf16(q, k, ahead, nearAhead);
                 }
                 const __m512 s0 = _mm512_load_ps(split + k), s1 = _mm512_load_ps(split + k + 16);
                 const __m512 s2 = _mm512_load_ps(split + k + 32);
@@ -193,24 +198,18 @@ void decodeBf16Rows(const GemmArgs& a) {
                 inRegister(v1);
                 inRegister(u0);
                 inRegister(u1);
-                p0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v0, 16)), s0, p0);
-                p1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v0, high)), s1, p1);
-                p2 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v1, 16)), s2, p2);
-                p3 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v1, high)), s3, p3);
-                q0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(u0, 16)), s0, q0);
-                q1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(u0, high)), s1, q1);
-                q2 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(u1, 16)), s2, q2);
-                q3 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(u1, high)), s3, q3);
+                fmaBf16(v0, s0, s1, high, p0, p1);
+                fmaBf16(v1, s2, s3, high, p2, p3);
+                fmaBf16(u0, s0, s1, high, q0, q1);
+                fmaBf16(u1, s2, s3, high, q2, q3);
             }
             if (k < paired) {  // 32 more
                 const __m512 s0 = _mm512_load_ps(split + k), s1 = _mm512_load_ps(split + k + 16);
                 __m512i v = _mm512_loadu_si512(p + k * 2), u = _mm512_loadu_si512(q + k * 2);
                 inRegister(v);
                 inRegister(u);
-                p0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v, 16)), s0, p0);
-                p1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v, high)), s1, p1);
-                q0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(u, 16)), s0, q0);
-                q1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(u, high)), s1, q1);
+                fmaBf16(v, s0, s1, high, p0, p1);
+                fmaBf16(u, s0, s1, high, q0, q1);
                 k += 32;
             }
             a.y[r] = finishRow<kBf16>(p, a.x, k, a.k, p0, p1, p2, p3);
@@ -222,36 +221,21 @@ void decodeBf16Rows(const GemmArgs& a) {
         __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         int64_t k = 0;
         for (; k + 64 <= paired; k += 64) {
-            if constexpr (Prefetch) {
-                const char* next = reinterpret_cast<const char*>(row) + ahead + k * 2;
-                _mm_prefetch(next, _MM_HINT_T1);  // into L2 only: see runGemm
-                _mm_prefetch(next + 64, _MM_HINT_T1);
-                if (nearAhead != 0) {
-                    const char* soon = reinterpret_cast<const char*>(row) + nearAhead + k * 2;
-                    _mm_prefetch(soon, _MM_HINT_T0);
-                    _mm_prefetch(soon + 64, _MM_HINT_T0);
-                }
-            }
+            if constexpr (Prefetch)
+                prefetchBf16(row, k, ahead, nearAhead);
             __m512i v0 = _mm512_loadu_si512(row + k * 2);
             __m512i v1 = _mm512_loadu_si512(row + k * 2 + 64);
             inRegister(v0);
             inRegister(v1);
-            acc0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v0, 16)),
-                                   _mm512_load_ps(split + k), acc0);
-            acc1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v0, high)),
-                                   _mm512_load_ps(split + k + 16), acc1);
-            acc2 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v1, 16)),
-                                   _mm512_load_ps(split + k + 32), acc2);
-            acc3 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v1, high)),
-                                   _mm512_load_ps(split + k + 48), acc3);
+            fmaBf16(v0, _mm512_load_ps(split + k), _mm512_load_ps(split + k + 16), high, acc0,
+                    acc1);
+            fmaBf16(v1, _mm512_load_ps(split + k + 32), _mm512_load_ps(split + k + 48), high, acc2,
+                    acc3);
         }
         if (k < paired) {  // 32 more
             __m512i v = _mm512_loadu_si512(row + k * 2);
             inRegister(v);
-            acc0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v, 16)),
-                                   _mm512_load_ps(split + k), acc0);
-            acc1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v, high)),
-                                   _mm512_load_ps(split + k + 16), acc1);
+            fmaBf16(v, _mm512_load_ps(split + k), _mm512_load_ps(split + k + 16), high, acc0, acc1);
             k += 32;
         }
         a.y[r] = finishRow<kBf16>(row, a.x, k, a.k, acc0, acc1, acc2, acc3);
