@@ -131,6 +131,10 @@ void gemmAvx2Q4Interleaved(const GemmArgs& args);
 void gemmAvx2Q8Interleaved(const GemmArgs& args);
 void gemmAvx512(const GemmArgs& args);
 void gemmAvx512Vnni(const GemmArgs& args);
+// gemmAvx512's decode (one token) of bf16 rows of up to kBf16SplitMaxColumns columns
+// (kernels_avx512_bf16.cpp): the activations, split to match the rows' pairs, live on its stack.
+constexpr int64_t kBf16SplitMaxColumns = 16384;
+void decodeBf16Avx512(const GemmArgs& args);
 // f32 rows only, a few tokens (2 to 16) and k a multiple of 16: gemmAvx512's result with each
 // dot product summed in another order, without the panel GEMM's packing of the rows (attention's
 // scores when decoding: one token's 10 or 16 query heads against a few hundred keys).

@@ -125,128 +125,13 @@ inline float finishRow(const unsigned char* row, const float* x, int64_t k, int6
 }
 
 // Decode for the float types: one token, rows streamed one at a time (one stream per thread, which
-// the hardware prefetcher follows best; bf16's long rows in pairs, below), 64 columns per step
-// into four chains, with a software prefetch GemmArgs::prefetchBytes on into L2.
-//
-// bf16 rows take 32 values per 64-byte load and use each 32-bit lane's two values where they
-// lie: the high one is a float once the low 16 bits are cleared, the low one once shifted up
-// 16 bits. The activations are split to match (each 32 values: the even ones, then the odd ones)
-// once per call. That is 2 integer operations per 32 weights where widening them took 4.
-constexpr int64_t kMaxSplitColumns = 16384;  // the split activations live on the stack
-
-// From this many columns on, bf16 decode reads rows in pairs, each split activation vector loaded
-// once for both: a long row's (30 KB for 7680) and the row itself overflow a 32 KB L1. 2-core Zen 4
-// VM, one thread re-reading 1 MB of rows in L2: 7680 columns 44 GB/s in pairs against 32 one at a
-// time; 2560 columns 69 against 63, so they stay one stream per thread.
-constexpr int64_t kPairedRowsColumns = 4096;
-
-// The two lines of a bf16 row's 64 columns from k: `ahead` bytes on into L2 only (see runGemm)
-// and, unless nearAhead is 0, `nearAhead` bytes on into L1.
-inline void prefetchBf16(const unsigned char* row, int64_t k, size_t ahead, size_t nearAhead) {
-    const char* at = reinterpret_cast<const char*>(row) + k * 2;
-    _mm_prefetch(at + ahead, _MM_HINT_T1);
-    _mm_prefetch(at + ahead + 64, _MM_HINT_T1);
-    if (nearAhead != 0) {
-        _mm_prefetch(at + nearAhead, _MM_HINT_T0);
-        _mm_prefetch(at + nearAhead + 64, _MM_HINT_T0);
-    }
-}
-
-// 32 bf16 weights v (as pairs in 32-bit lanes) times their split activations: the low halves
-// (even values) with `even` into accEven, the high halves with `odd` into accOdd.
-inline void fmaBf16(__m512i v, __m512 even, __m512 odd, __m512i high, __m512& accEven,
-                    __m512& accOdd) {
-    accEven = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v, 16)), even, accEven);
-    accOdd = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v, high)), odd, accOdd);
-}
-
-template <bool Prefetch>
-void decodeBf16Rows(const GemmArgs& a) {
-    alignas(64) float split[kMaxSplitColumns];
-    const int64_t paired = a.k / 32 * 32;
-    const __m512i evens =
-        _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    const __m512i odds =
-        _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
-    for (int64_t k = 0; k < paired; k += 32) {
-        const __m512 x0 = _mm512_loadu_ps(a.x + k), x1 = _mm512_loadu_ps(a.x + k + 16);
-        _mm512_store_ps(split + k, _mm512_permutex2var_ps(x0, evens, x1));
-        _mm512_store_ps(split + k + 16, _mm512_permutex2var_ps(x0, odds, x1));
-    }
-    const __m512i high = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
-    const size_t ahead = static_cast<size_t>(a.prefetchBytes);
-    const size_t nearAhead = static_cast<size_t>(a.prefetchNearBytes);
-    int64_t r = 0;
-    if (a.k >= kPairedRowsColumns) {
-        for (; r + 2 <= a.rows; r += 2) {
-            const unsigned char* p = a.w + static_cast<size_t>(r) * a.rowStride;
-            const unsigned char* q = p + a.rowStride;
-            __m512 p0 = _mm512_setzero_ps(), p1 = p0, p2 = p0, p3 = p0;
-            __m512 q0 = p0, q1 = p0, q2 = p0, q3 = p0;
-            int64_t k = 0;
-            for (; k + 64 <= paired; k += 64) {
-                if constexpr (Prefetch) {
-                    prefetchBf16(p, k, ahead, nearAhead);
-                    prefetchBf16(q, k, ahead, nearAhead);
-                }
-                const __m512 s0 = _mm512_load_ps(split + k), s1 = _mm512_load_ps(split + k + 16);
-                const __m512 s2 = _mm512_load_ps(split + k + 32);
-                const __m512 s3 = _mm512_load_ps(split + k + 48);
-                __m512i v0 = _mm512_loadu_si512(p + k * 2), v1 = _mm512_loadu_si512(p + k * 2 + 64);
-                __m512i u0 = _mm512_loadu_si512(q + k * 2), u1 = _mm512_loadu_si512(q + k * 2 + 64);
-                inRegister(v0);
-                inRegister(v1);
-                inRegister(u0);
-                inRegister(u1);
-                fmaBf16(v0, s0, s1, high, p0, p1);
-                fmaBf16(v1, s2, s3, high, p2, p3);
-                fmaBf16(u0, s0, s1, high, q0, q1);
-                fmaBf16(u1, s2, s3, high, q2, q3);
-            }
-            if (k < paired) {  // 32 more
-                const __m512 s0 = _mm512_load_ps(split + k), s1 = _mm512_load_ps(split + k + 16);
-                __m512i v = _mm512_loadu_si512(p + k * 2), u = _mm512_loadu_si512(q + k * 2);
-                inRegister(v);
-                inRegister(u);
-                fmaBf16(v, s0, s1, high, p0, p1);
-                fmaBf16(u, s0, s1, high, q0, q1);
-                k += 32;
-            }
-            a.y[r] = finishRow<kBf16>(p, a.x, k, a.k, p0, p1, p2, p3);
-            a.y[r + 1] = finishRow<kBf16>(q, a.x, k, a.k, q0, q1, q2, q3);
-        }
-    }
-    for (; r < a.rows; ++r) {
-        const unsigned char* row = a.w + static_cast<size_t>(r) * a.rowStride;
-        __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        int64_t k = 0;
-        for (; k + 64 <= paired; k += 64) {
-            if constexpr (Prefetch)
-                prefetchBf16(row, k, ahead, nearAhead);
-            __m512i v0 = _mm512_loadu_si512(row + k * 2);
-            __m512i v1 = _mm512_loadu_si512(row + k * 2 + 64);
-            inRegister(v0);
-            inRegister(v1);
-            fmaBf16(v0, _mm512_load_ps(split + k), _mm512_load_ps(split + k + 16), high, acc0,
-                    acc1);
-            fmaBf16(v1, _mm512_load_ps(split + k + 32), _mm512_load_ps(split + k + 48), high, acc2,
-                    acc3);
-        }
-        if (k < paired) {  // 32 more
-            __m512i v = _mm512_loadu_si512(row + k * 2);
-            inRegister(v);
-            fmaBf16(v, _mm512_load_ps(split + k), _mm512_load_ps(split + k + 16), high, acc0, acc1);
-            k += 32;
-        }
-        a.y[r] = finishRow<kBf16>(row, a.x, k, a.k, acc0, acc1, acc2, acc3);
-    }
-}
-
+// the hardware prefetcher follows best; bf16 has its own, in kernels_avx512_bf16.cpp), 64
+// columns per step into four chains, with a software prefetch GemmArgs::prefetchBytes on into L2.
 template <int Type, bool Prefetch>
 void decodeFloatRows(const GemmArgs& a) {
     if constexpr (Type == kBf16) {
-        if (a.k <= kMaxSplitColumns)
-            return decodeBf16Rows<Prefetch>(a);
+        if (a.k <= kBf16SplitMaxColumns)
+            return decodeBf16Avx512(a);  // kernels_avx512_bf16.cpp
     }
     constexpr int64_t kBytes = Type == kF32 ? 4 : 2;
     const size_t ahead = static_cast<size_t>(a.prefetchBytes);
