@@ -130,7 +130,8 @@ void quantizeInterleaved(Isa isa, WeightType type, const float* x, int64_t rows,
 // process (medians of 12-15 rounds) ran bf16 1.24-1.34x as fast at 8 KiB as with none (4 KiB
 // 1.14x, 12 KiB 1.21x), q4_0 and q8_0 within 0.98-1.00x. Other AMD families keep none (not
 // measured).
-int64_t defaultDecodePrefetchBytes() {
+// An AMD CPU's family (cpuid 1), or 0 on any other CPU.
+unsigned amdFamily() {
 #if defined(GRIFFIN_X86_KERNELS)
     __builtin_cpu_init();
     if (__builtin_cpu_is("amd")) {
@@ -138,10 +139,23 @@ int64_t defaultDecodePrefetchBytes() {
         if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0)
             return 0;
         const unsigned base = (eax >> 8) & 0xF;
-        const unsigned family = base == 0xF ? base + ((eax >> 20) & 0xFF) : base;
-        return family == 0x19 && __builtin_cpu_supports("avx512f") ? 8 * 1024 : 0;
+        return base == 0xF ? base + ((eax >> 20) & 0xFF) : base;
     }
 #endif
+    return 0;
+}
+
+bool isZen4() {
+#if defined(GRIFFIN_X86_KERNELS)
+    return amdFamily() == 0x19 && __builtin_cpu_supports("avx512f");
+#else
+    return false;
+#endif
+}
+
+int64_t defaultDecodePrefetchBytes() {
+    if (amdFamily() != 0)
+        return isZen4() ? 8 * 1024 : 0;
     return 3 * 1024;
 }
 
@@ -166,9 +180,13 @@ std::atomic<int64_t>& decodePrefetchSlot() {
 // (kernel_bench, rows of 2560, ratio to the best read probe, 7 rounds): at 3 KB into L2,
 // 768 bytes into L1 raised q4_0 from 0.83 to 0.87, q8_0 0.85 to 0.89, bf16 0.84 to 0.91;
 // 2B-model decode steps alternated in one process: q4_0 0.78 to 0.80, bf16 0.82 to 0.87.
-// Further into L2 (4 or 6 KB) read slower with or without it.
+// Further into L2 (4 or 6 KB) read slower with or without it. Zen 4 takes none: on the 2-core
+// EPYC VM, with 8 KiB into L2, 2B-model decode steps alternated in one process (medians of 30-60
+// rounds, both orders) ran 1-3% faster without it for bf16, q4_0 and q8_0; bf16 rows of 2560
+// streamed alone read 0.90 / 1.00 of a read probe without it (the rounds with the faster / slower
+// probe) against 0.84 / 0.98 with it.
 int64_t defaultDecodePrefetchNearBytes() {
-    return 768;
+    return isZen4() ? 0 : 768;
 }
 
 std::atomic<int64_t>& decodePrefetchNearSlot() {
