@@ -163,6 +163,10 @@ struct ColsResult {
     Quartiles bestProbe{}, bestRatio{};
     int64_t prefetchAheadBytes = 0;  // the distances of the probe's best prefetching pass
     int64_t prefetchNearBytes = 0;
+    // The rounds split at the plain probe's median: a shared machine's bandwidth can switch
+    // between a slow and a fast phase, and a kernel that keeps up in one may not in the other.
+    // Median plain probe and stream-to-probe ratio of the faster half and of the slower half.
+    double fasterProbe = 0, fasterRatio = 0, slowerProbe = 0, slowerRatio = 0;
 };
 struct ChainResult {
     int64_t cols = 0, rows = 0;
@@ -287,6 +291,20 @@ int main(int argc, char** argv) {
         r.ratio = quartiles(ratio);
         r.bestProbe = quartiles(bp);
         r.bestRatio = quartiles(bratio);
+        {
+            std::vector<double> fasterProbes, fasterRatios, slowerProbes, slowerRatios;
+            for (size_t i = 0; i < p.size(); ++i) {
+                const bool faster = p[i] >= r.probe.median;
+                (faster ? fasterProbes : slowerProbes).push_back(p[i]);
+                (faster ? fasterRatios : slowerRatios).push_back(ratio[i]);
+            }
+            r.fasterProbe = quartiles(fasterProbes).median;  // never empty: holds the median
+            r.fasterRatio = quartiles(fasterRatios).median;
+            if (!slowerProbes.empty()) {  // one round, or every probe equal
+                r.slowerProbe = quartiles(slowerProbes).median;
+                r.slowerRatio = quartiles(slowerRatios).median;
+            }
+        }
         colsResults.push_back(r);
         if (!o.json) {
             std::printf(
@@ -301,6 +319,11 @@ int main(int argc, char** argv) {
                 static_cast<long long>(r.prefetchAheadBytes),
                 static_cast<long long>(r.prefetchNearBytes), r.bestRatio.median, r.bestRatio.q1,
                 r.bestRatio.q3);
+            std::printf(
+                "%s cols %-6lld rounds with the faster half of the plain probes (%.1f "
+                "GB/s): ratio %.3f; the slower half (%.1f GB/s): ratio %.3f\n",
+                weightTypeName(o.type), static_cast<long long>(cols), r.fasterProbe, r.fasterRatio,
+                r.slowerProbe, r.slowerRatio);
             std::fflush(stdout);
         }
 
@@ -360,10 +383,13 @@ int main(int argc, char** argv) {
                 "%s{\"cols\": %lld, \"in_cache_gbps\": %.2f, \"stream_gbps\": %.2f, "
                 "\"plain_probe_gbps\": %.2f, \"ratio\": %.4f, \"ratio_q1\": %.4f, "
                 "\"ratio_q3\": %.4f, \"best_probe_gbps\": %.2f, \"best_ratio\": %.4f, "
-                "\"best_ratio_q1\": %.4f, \"best_ratio_q3\": %.4f}",
+                "\"best_ratio_q1\": %.4f, \"best_ratio_q3\": %.4f, \"faster_probes_gbps\": %.2f, "
+                "\"ratio_faster_probes\": %.4f, \"slower_probes_gbps\": %.2f, "
+                "\"ratio_slower_probes\": %.4f}",
                 i ? ", " : "", static_cast<long long>(r.cols), r.inCache / 1e9, r.stream.median,
                 r.probe.median, r.ratio.median, r.ratio.q1, r.ratio.q3, r.bestProbe.median,
-                r.bestRatio.median, r.bestRatio.q1, r.bestRatio.q3);
+                r.bestRatio.median, r.bestRatio.q1, r.bestRatio.q3, r.fasterProbe, r.fasterRatio,
+                r.slowerProbe, r.slowerRatio);
         }
         std::printf("], \"product_chains\": [");
         for (size_t i = 0; i < chainResults.size(); ++i) {
