@@ -7,6 +7,7 @@
 
 #include "cpu/thread_pool.h"
 #include "quant.h"
+#include "weights.h"
 
 namespace griffin {
 namespace {
@@ -80,6 +81,7 @@ Result<std::unique_ptr<io::MemoryArchive>> makeSyntheticArchive(const ModelConfi
     const int64_t d = c.width, m = c.mlpWidth, l = c.lruWidth, h = c.numHeads;
     const int64_t bw = c.lruBlockWidth(), q = c.numHeads * c.headDim, kv = c.numKvHeads * c.headDim;
     const auto inv = [](int64_t fanIn) { return 1.0f / std::sqrt(static_cast<float>(fanIn)); };
+    const WeightType gateType = gateTypeFor(type, WeightType::F32);
     b.matrix("model.embed_tokens.weight", {c.vocabSize, d}, c.vocabSize, d, 1.0f, type);
     b.vec("model.final_norm.weight", {d}, 0.1f);
     for (int64_t i = 0; i < c.numLayers; ++i) {
@@ -104,12 +106,11 @@ Result<std::unique_ptr<io::MemoryArchive>> makeSyntheticArchive(const ModelConfi
             b.vec(t + "linear_out.bias", {d}, 0.01f);
             b.vec(t + "conv_1d.weight", {l, 1, c.convWidth}, 0.5f);
             b.vec(t + "conv_1d.bias", {l}, 0.01f);
-            // The gates stay f32, as `griffin quantize` keeps them.
-            b.matrix(t + "rg_lru.input_gate_weight", {h, bw, bw}, h * bw, bw, inv(bw),
-                     WeightType::F32);
+            // The gates in the type `griffin quantize` gives them.
+            b.matrix(t + "rg_lru.input_gate_weight", {h, bw, bw}, h * bw, bw, inv(bw), gateType);
             b.vec(t + "rg_lru.input_gate_bias", {h, bw}, 0.01f);
             b.matrix(t + "rg_lru.recurrent_gate_weight", {h, bw, bw}, h * bw, bw, inv(bw),
-                     WeightType::F32);
+                     gateType);
             b.vec(t + "rg_lru.recurrent_gate_bias", {h, bw}, 0.01f);
             b.vec(t + "rg_lru.recurrent_param", {l}, 1.0f, -4.0f);
         } else {

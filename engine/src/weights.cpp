@@ -250,6 +250,17 @@ bool isQuantizableMatrix(const std::string& name) {
     return false;
 }
 
+bool isGateMatrix(const std::string& name) {
+    return name.ends_with("rg_lru.input_gate_weight") ||
+           name.ends_with("rg_lru.recurrent_gate_weight");
+}
+
+WeightType gateTypeFor(WeightType matrices, WeightType stored) {
+    if (matrices == WeightType::F32 || stored == WeightType::BF16 || stored == WeightType::F16)
+        return stored;
+    return matrices == WeightType::F16 ? WeightType::F16 : WeightType::BF16;
+}
+
 Result<std::unique_ptr<io::MemoryArchive>> convertMatrices(
     std::shared_ptr<const io::TensorArchive> source, WeightType type, int threads,
     const std::function<void(double)>& progress, std::stop_token stop) {
@@ -257,19 +268,21 @@ Result<std::unique_ptr<io::MemoryArchive>> convertMatrices(
     std::vector<std::pair<const io::TensorInfo*, io::TensorInfo>> jobs;
     int64_t totalValues = 0;
     for (const auto& [name, t] : source->tensors()) {
-        if (!isQuantizableMatrix(name) || t.shape.size() != 2 || t.type == type) {
+        const bool gate = isGateMatrix(name) && t.shape.size() == 3;
+        const WeightType wanted = gate ? gateTypeFor(type, t.type) : type;
+        if ((!gate && (!isQuantizableMatrix(name) || t.shape.size() != 2)) || t.type == wanted) {
             out->addView(t);
             continue;
         }
-        const int64_t cols = t.shape[1];
-        WeightType target = type;
+        const int64_t cols = t.shape.back();
+        WeightType target = wanted;
         if (rowBytes(target, cols) == 0)
             target = t.type == WeightType::BF16 ? WeightType::BF16 : WeightType::F16;
-        if (rowBytes(t.type, cols) == 0 || t.bytes != rowBytes(t.type, cols) * t.shape[0]) {
+        if (rowBytes(t.type, cols) == 0 || t.bytes != rowBytes(t.type, cols) * (t.numel() / cols)) {
             return makeError(ErrorCode::Corrupt, t.file.string() + ": tensor '" + name +
                                                      "' has the wrong size for its shape");
         }
-        const size_t bytes = rowBytes(target, cols) * static_cast<size_t>(t.shape[0]);
+        const size_t bytes = rowBytes(target, cols) * static_cast<size_t>(t.numel() / cols);
         std::byte* dst = out->add(name, target, t.shape, bytes, t.file);
         jobs.push_back({&t, *out->find(name)});
         (void)dst;
@@ -280,9 +293,9 @@ Result<std::unique_ptr<io::MemoryArchive>> convertMatrices(
     for (const auto& [src, dst] : jobs) {
         if (stop.stop_requested())
             return makeError(ErrorCode::Cancelled, "converting the weights was cancelled");
-        const int64_t cols = src->shape[1];
+        const int64_t cols = src->shape.back();
         const size_t inRow = rowBytes(src->type, cols), outRow = rowBytes(dst.type, cols);
-        pool.parallelFor(src->shape[0], 64, [&](int64_t begin, int64_t end) {
+        pool.parallelFor(src->numel() / cols, 64, [&](int64_t begin, int64_t end) {
             std::vector<float> row(static_cast<size_t>(cols));
             for (int64_t r = begin; r < end; ++r) {
                 dequantizeRow(src->type, src->data + static_cast<size_t>(r) * inRow, cols,

@@ -77,9 +77,18 @@ Result<ModelWeights> bindWeights(const ModelConfig& config, const io::TensorArch
 // parameters).
 bool isQuantizableMatrix(const std::string& name);
 
+// True for the RG-LRU gates ([H, bw, bw] block-diagonal matrices).
+bool isGateMatrix(const std::string& name);
+
+// The type the gates take where the other matrices become `matrices`: a 16-bit float type, not
+// a block type (they are 5.5 % of the 2B model's parameters and set how fast the state forgets).
+// f32 gates become bf16 (f16 for f16 models); 16-bit gates and f32 models keep theirs.
+WeightType gateTypeFor(WeightType matrices, WeightType stored);
+
 // The tensors of `source` with every quantizable matrix converted to `type` (a matrix whose
-// row length is not a multiple of 32 gets f16 instead of a block type, or keeps bf16). The other
-// tensors are shared with `source`, which the result keeps alive. Runs on `threads` threads.
+// row length is not a multiple of 32 gets f16 instead of a block type, or keeps bf16), and the
+// gates to gateTypeFor(type, theirs). The other tensors are shared with `source`, which the
+// result keeps alive. Runs on `threads` threads.
 Result<std::unique_ptr<io::MemoryArchive>> convertMatrices(
     std::shared_ptr<const io::TensorArchive> source, WeightType type, int threads,
     const std::function<void(double)>& progress, std::stop_token stop);

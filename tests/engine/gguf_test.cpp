@@ -14,6 +14,7 @@
 #include "io/gguf.h"
 #include "io/safetensors.h"
 #include "model_runs.h"
+#include "quant.h"
 #include "test_files.h"
 #include "weights.h"
 
@@ -114,6 +115,40 @@ private slots:
             QCOMPARE(got->bytes, want.bytes);
             QVERIFY2(std::memcmp(got->data, want.data, want.bytes) == 0, name.c_str());
         }
+
+        // The f32 gates in 16 bits (f16 in an f16 file, else bf16), each value rounded once;
+        // an f32 file keeps them f32.
+        auto folder = io::SafetensorsArchive::open(dir.path() / "model");
+        QVERIFY(folder);
+        const WeightType gateType = type == WeightType::F32   ? WeightType::F32
+                                    : type == WeightType::F16 ? WeightType::F16
+                                                              : WeightType::BF16;
+        int gates = 0;
+        for (const auto& [name, src] : (*folder)->tensors()) {
+            if (!isGateMatrix(name))
+                continue;
+            ++gates;
+            const io::TensorInfo* got = (*archive)->find(name);
+            QVERIFY2(got != nullptr, name.c_str());
+            QCOMPARE(src.type, WeightType::F32);
+            QCOMPARE(got->type, gateType);
+            QCOMPARE(got->bytes, rowBytes(gateType, src.numel()));
+            const int64_t n = src.numel();
+            std::vector<float> in(static_cast<size_t>(n)), out(in.size()), rounded(in.size());
+            std::vector<std::byte> once(rowBytes(gateType, n));
+            dequantizeRow(src.type, src.data, n, in.data());
+            quantizeRow(gateType, in.data(), n, once.data());
+            dequantizeRow(gateType, once.data(), n, rounded.data());
+            dequantizeRow(got->type, got->data, n, out.data());
+            QVERIFY2(out == rounded, name.c_str());
+            if (type != WeightType::F32)
+                QVERIFY2(out != in, name.c_str());  // rounding changed some value
+        }
+        int recurrent = 0;
+        for (int64_t i = 0; i < original->numLayers; ++i)
+            recurrent += original->layerType(i) == BlockType::Recurrent;
+        QVERIFY(recurrent > 0);
+        QCOMPARE(gates, 2 * recurrent);
 
         // The tokenizer: the SentencePiece file verbatim, plus the llama-style lists.
         auto blob = (*archive)->tokenizerBytes();
