@@ -317,6 +317,9 @@ int runBench(int argc, char** argv) {
         prefillResults.push_back(r);
     }
 
+    std::cerr << (info.backend == BackendKind::Cpu ? "bench: tuning the decode prefetch...\n" : "");
+    if (auto tuned = settleDecodeTuning(m, static_cast<int32_t>(info.config.bosId)); !tuned)
+        return fail("bench", tuned.error().message);
     // Contexts in increasing order, each reached from the previous one.
     std::vector<DecodeResult> decodeResults;
     std::optional<OpProfileResult> opProfile;
@@ -352,10 +355,9 @@ int runBench(int argc, char** argv) {
         // context's speed is also rated against read probes taken right next to it.
         const std::optional<MachineProbe> adjacentBefore =
             probeInChild(static_cast<int>(*threads), *probeMib << 20, true);
-        // The first step is not timed: it pages in and warms the caches, and it takes the cost
-        // of the probe's fork (this process's pages were shared with the child: on a 2-core
-        // Zen 5 VM with the 2B q4_0 model, the first step after the run's first fork took
-        // 300 ms, after later ones 50, against 40 for the steps after it).
+        // The first step is not timed: it pages in, warms the caches and takes the cost of the
+        // probe's fork (pages shared with the child: on a 2-core Zen 5 VM, 2B q4_0, the first step
+        // after the first fork took 300 ms, after later ones 50, against 40 for the next ones).
         if (auto warm = m.step(work, token); !warm)
             return fail("bench", warm.error().message);
         const BackendCounters before = m.backendCounters();
@@ -505,8 +507,10 @@ int runBench(int argc, char** argv) {
     j["threads"] = probe.threads;
     j["cpu_kernels"] = probe.isa;
     if (info.backend == BackendKind::Cpu) {
-        j["decode_prefetch_bytes"] = cpuDecodePrefetchBytes();
-        j["decode_prefetch_near_bytes"] = cpuDecodePrefetchNearBytes();
+        const BackendCounters bc = m.backendCounters();
+        j["decode_prefetch_bytes"] = bc.decodePrefetchBytes;
+        j["decode_prefetch_near_bytes"] = bc.decodePrefetchNearBytes;
+        j["decode_prefetch_tuning_rounds"] = bc.decodePrefetchTuningRounds;
     }
     j["measured_read_gbps"] = probe.readBytesPerSecond / 1e9;
     j["measured_fma_gflops"] = probe.fmaFlopsPerSecond / 1e9;
@@ -609,12 +613,15 @@ int runBench(int argc, char** argv) {
                   static_cast<long long>(after.prefetchAheadBytes), nearText);
     std::cout << line;
     if (info.backend == BackendKind::Cpu) {
+        const BackendCounters bc = m.backendCounters();
         std::snprintf(line, sizeof line,
                       "            (decode kernels prefetch %lld bytes ahead into L2 and %lld into "
-                      "L1 in software; GRIFFIN_DECODE_PREFETCH and GRIFFIN_DECODE_PREFETCH_NEAR "
-                      "set them)\n",
-                      static_cast<long long>(cpuDecodePrefetchBytes()),
-                      static_cast<long long>(cpuDecodePrefetchNearBytes()));
+                      "L1 in software, %s%lld rounds of decode steps; GRIFFIN_DECODE_PREFETCH "
+                      "and GRIFFIN_DECODE_PREFETCH_NEAR fix them)\n",
+                      static_cast<long long>(bc.decodePrefetchBytes),
+                      static_cast<long long>(bc.decodePrefetchNearBytes),
+                      bc.decodePrefetchTuningRounds < 0 ? "fixed, not tuned over " : "tuned over ",
+                      static_cast<long long>(std::max<int64_t>(bc.decodePrefetchTuningRounds, 0)));
         std::cout << line;
     }
     std::snprintf(line, sizeof line,

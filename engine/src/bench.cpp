@@ -11,6 +11,7 @@
 #include <new>
 #include <vector>
 
+#include "cpu/decode_tuner.h"
 #include "cpu/kernels.h"
 #include "cpu/thread_pool.h"
 #include "io/page_arena.h"
@@ -86,12 +87,22 @@ std::string cpuKernelIsa() {
     return cpu::isaName(cpu::activeIsa());
 }
 
-int64_t cpuDecodePrefetchBytes() {
-    return cpu::decodePrefetchBytes();
-}
-
-int64_t cpuDecodePrefetchNearBytes() {
-    return cpu::decodePrefetchBytes() > 0 ? cpu::decodePrefetchNearBytes() : 0;
+Result<int64_t> settleDecodeTuning(Model& model, int32_t token) {
+    State state = model.newState();
+    int64_t steps = 0;
+    for (; steps < 64; ++steps) {
+        const int64_t rounds = model.backendCounters().decodePrefetchTuningRounds;
+        if (rounds < 0 || rounds >= cpu::DecodeTuner::kFirstRounds)
+            break;
+        auto logits = model.step(state, token);
+        if (!logits)
+            return logits.error();
+        const auto vocab = std::min<size_t>(logits->size(), model.info().config.vocabSize);
+        token = static_cast<int32_t>(
+            std::max_element(logits->begin(), logits->begin() + static_cast<ptrdiff_t>(vocab)) -
+            logits->begin());
+    }
+    return steps;
 }
 
 MachineProbe probeMachine(int threads, int64_t bufferBytes, int repeats, bool readOnly) {

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "griffin/model.h"
+
 namespace griffin {
 
 struct MachineProbe {
@@ -31,9 +33,11 @@ MachineProbe probeMachine(int threads, int64_t bufferBytes = int64_t{1} << 30, i
 
 // The instruction set the CPU kernels use now ("avx512", "avx2", "scalar").
 std::string cpuKernelIsa();
-// How far ahead the CPU decode kernels prefetch weight rows in software (0: not at all).
-int64_t cpuDecodePrefetchBytes();
-// With that, how far ahead they also prefetch each line into L1 (0: not at all).
-int64_t cpuDecodePrefetchNearBytes();
+
+// Decode steps on a fresh state of `model` (feeding `token`, then each step's greedy choice)
+// until its CPU backend has made the first choice of the decode prefetch by timing its own steps
+// (cpu/decode_tuner.h), so that what a benchmark times next runs that choice; at most 64 steps.
+// Returns the steps taken: 0 on GPU backends and where the environment fixes the prefetch.
+Result<int64_t> settleDecodeTuning(Model& model, int32_t token);
 
 }  // namespace griffin

@@ -147,6 +147,12 @@ struct BackendCounters {
     // backends with timestamp support, wall time per stage on the CPU), slowest first; empty
     // otherwise.
     std::vector<OpProfile> opProfile;
+    // The CPU decode kernels' software prefetch (bytes ahead into L2, and into L1): what this
+    // model's decode steps chose from timing themselves after decodePrefetchTuningRounds rounds
+    // (cpu/decode_tuner.h), or what the environment fixed (rounds -1). -1 on GPU backends.
+    int64_t decodePrefetchBytes = -1;
+    int64_t decodePrefetchNearBytes = -1;
+    int64_t decodePrefetchTuningRounds = -1;
 };
 
 // A greedy choice: the most likely token (lowest id on ties) and its softmax probability.

@@ -9,6 +9,7 @@
 #include "cpu/attention.h"
 #include "cpu/kernels.h"
 #include "cpu/ops.h"
+#include "log.h"
 
 namespace griffin::cpu {
 namespace {
@@ -94,8 +95,15 @@ Status CpuBackend::forward(State& state, std::span<const int32_t> tokens, bool a
     const ModelConfig& c = m_config;
     const int64_t T = static_cast<int64_t>(tokens.size()), D = c.width;
     const int64_t firstPos = state.position();
+    // Decode steps (one token, logits wanted) tune the kernels' prefetch for this model.
+    const bool tuning = T == 1 && logits != nullptr && !decodePrefetchFixed();
+    const Clock::time_point stepStart = Clock::now();
+    if (tuning) {
+        const PrefetchSetting setting = m_tuner.next();
+        useDecodePrefetch(setting.ahead, setting.nearAhead);
+    }
     if (m_profiling)
-        m_stageStart = Clock::now();
+        m_stageStart = stepStart;
 
     // Embedding lookup times bf16(sqrt(D)).
     m_passScratch.rewind();
@@ -149,7 +157,34 @@ Status CpuBackend::forward(State& state, std::span<const int32_t> tokens, bool a
     m_passScratch.releaseIfOver(kKeptScratchBytes);
     m_blockScratch.releaseIfOver(kKeptScratchBytes);
     endStage("other");
+    if (tuning) {
+        const PrefetchSetting was = m_tuner.chosen();
+        const int64_t rounds = m_tuner.rounds();
+        m_tuner.report(std::chrono::duration<double>(Clock::now() - stepStart).count());
+        if (m_tuner.rounds() != rounds)
+            logPrefetchRound(was);
+    }
     return {};
+}
+
+void CpuBackend::logPrefetchRound(const PrefetchSetting& was) const {
+    const auto log = logger(Component::Cpu);
+    const PrefetchSetting now = m_tuner.chosen();
+    const auto level = now == was ? spdlog::level::debug : spdlog::level::info;
+    if (!log->should_log(level))
+        return;
+    std::string scores;
+    const std::vector<double> score = m_tuner.scores();
+    for (size_t c = 0; c < score.size(); ++c) {
+        const PrefetchSetting& s = m_tuner.candidates()[c];
+        scores +=
+            fmt::format("{}{}/{}: {:.3f}", c == 0 ? "" : ", ", s.ahead, s.nearAhead, score[c]);
+    }
+    log->log(level,
+             "decode prefetch after {} rounds: {}/{} bytes ahead into L2/L1{} (median step time "
+             "over its round's mean: {})",
+             m_tuner.rounds(), now.ahead, now.nearAhead,
+             now == was ? "" : fmt::format(", was {}/{}", was.ahead, was.nearAhead), scores);
 }
 
 bool CpuBackend::setProfiling(bool on) {
@@ -161,6 +196,13 @@ bool CpuBackend::setProfiling(bool on) {
 BackendCounters CpuBackend::counters() const {
     BackendCounters counters;
     counters.opProfile = m_stages;
+    const bool fixed = decodePrefetchFixed();
+    const PrefetchSetting setting =
+        fixed ? PrefetchSetting{decodePrefetchBytes(), decodePrefetchNearBytes()}
+              : m_tuner.chosen();
+    counters.decodePrefetchBytes = setting.ahead;
+    counters.decodePrefetchNearBytes = setting.ahead != 0 ? setting.nearAhead : 0;
+    counters.decodePrefetchTuningRounds = fixed ? -1 : m_tuner.rounds();
     std::stable_sort(counters.opProfile.begin(), counters.opProfile.end(),
                      [](const OpProfile& a, const OpProfile& b) { return a.seconds > b.seconds; });
     return counters;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "backend.h"
+#include "cpu/decode_tuner.h"
 #include "cpu/thread_pool.h"
 #include "io/page_arena.h"
 #include "weights.h"
@@ -32,6 +33,9 @@ private:
     using Clock = std::chrono::steady_clock;
     // Ends the stage that began at the previous endStage (or forward's start) when profiling.
     void endStage(const char* op);
+    // Logs the decode prefetch tuning's scores after a round: at info level where its choice
+    // changed from `was`, else at debug level.
+    void logPrefetchRound(const PrefetchSetting& was) const;
     // Each block reads u [T, D] (normalised input) and writes its output [T, D] to `out`.
     // The RG-LRU gates of one layer, [gate][head][output][input]: the input gate's heads, then
     // the recurrent gate's, each head's block an ordinary matrix for the kernels (rows =
@@ -74,6 +78,7 @@ private:
     std::vector<std::vector<std::byte>> m_gateFallback;  // where no huge-page memory was mapped
     Scratch m_passScratch;                               // for a whole forward pass
     Scratch m_blockScratch;                              // rewound by each block
+    DecodeTuner m_tuner{decodePrefetchCandidates()};
     bool m_profiling = false;
     std::vector<OpProfile> m_stages;  // in the order first seen
     Clock::time_point m_stageStart;

@@ -153,23 +153,12 @@ bool isZen4() {
 #endif
 }
 
+}  // namespace
+
 int64_t defaultDecodePrefetchBytes() {
     if (amdFamily() != 0)
         return isZen4() ? 8 * 1024 : 0;
     return 3 * 1024;
-}
-
-// A prefetch distance: the environment variable `name` where set, else `fallback`; within
-// [0, 1 MiB] either way (as the setters clamp it).
-int64_t prefetchBytesFromEnvironment(const char* name, int64_t fallback) {
-    const char* env = std::getenv(name);
-    return std::clamp<int64_t>(env != nullptr ? std::atoll(env) : fallback, 0, int64_t{1} << 20);
-}
-
-std::atomic<int64_t>& decodePrefetchSlot() {
-    static std::atomic<int64_t> slot{
-        prefetchBytesFromEnvironment("GRIFFIN_DECODE_PREFETCH", defaultDecodePrefetchBytes())};
-    return slot;
 }
 
 // The second, near prefetch (into L1) of the row-by-row decode kernels where
@@ -187,6 +176,33 @@ std::atomic<int64_t>& decodePrefetchSlot() {
 // probe) against 0.84 / 0.98 with it.
 int64_t defaultDecodePrefetchNearBytes() {
     return isZen4() ? 0 : 768;
+}
+
+namespace {
+
+// A prefetch distance: the environment variable `name` where set, else `fallback`; within
+// [0, 1 MiB] either way (as the setters clamp it).
+int64_t prefetchBytesFromEnvironment(const char* name, int64_t fallback) {
+    const char* env = std::getenv(name);
+    return std::clamp<int64_t>(env != nullptr ? std::atoll(env) : fallback, 0, int64_t{1} << 20);
+}
+
+std::atomic<int64_t>& decodePrefetchSlot() {
+    static std::atomic<int64_t> slot{
+        prefetchBytesFromEnvironment("GRIFFIN_DECODE_PREFETCH", defaultDecodePrefetchBytes())};
+    return slot;
+}
+
+// Whether the environment fixes the decode prefetch (GRIFFIN_DECODE_PREFETCH or
+// GRIFFIN_DECODE_PREFETCH_NEAR set, or GRIFFIN_DECODE_TUNE=0); the setters fix it as well.
+std::atomic<bool>& decodePrefetchFixedSlot() {
+    static std::atomic<bool> slot{[] {
+        const char* tune = std::getenv("GRIFFIN_DECODE_TUNE");
+        return std::getenv("GRIFFIN_DECODE_PREFETCH") != nullptr ||
+               std::getenv("GRIFFIN_DECODE_PREFETCH_NEAR") != nullptr ||
+               (tune != nullptr && std::string_view(tune) == "0");
+    }()};
+    return slot;
 }
 
 std::atomic<int64_t>& decodePrefetchNearSlot() {
@@ -254,6 +270,7 @@ int64_t decodePrefetchBytes() {
 }
 
 void setDecodePrefetchBytes(int64_t bytes) {
+    decodePrefetchFixedSlot().store(true);
     decodePrefetchSlot().store(std::clamp<int64_t>(bytes, 0, int64_t{1} << 20));
 }
 
@@ -262,7 +279,19 @@ int64_t decodePrefetchNearBytes() {
 }
 
 void setDecodePrefetchNearBytes(int64_t bytes) {
+    decodePrefetchFixedSlot().store(true);
     decodePrefetchNearSlot().store(std::clamp<int64_t>(bytes, 0, int64_t{1} << 20));
+}
+
+bool decodePrefetchFixed() {
+    return decodePrefetchFixedSlot().load(std::memory_order_relaxed);
+}
+
+void useDecodePrefetch(int64_t bytes, int64_t nearBytes) {
+    decodePrefetchSlot().store(std::clamp<int64_t>(bytes, 0, int64_t{1} << 20),
+                               std::memory_order_relaxed);
+    decodePrefetchNearSlot().store(std::clamp<int64_t>(nearBytes, 0, int64_t{1} << 20),
+                                   std::memory_order_relaxed);
 }
 
 bool readsInterleaved(Isa isa, WeightType type) {

@@ -42,6 +42,15 @@ void setDecodePrefetchBytes(int64_t bytes);
 // bytes ahead (0: not at all); GRIFFIN_DECODE_PREFETCH_NEAR=BYTES sets it at start.
 int64_t decodePrefetchNearBytes();
 void setDecodePrefetchNearBytes(int64_t bytes);
+// The setters and those variables (or GRIFFIN_DECODE_TUNE=0) fix the distances; otherwise each
+// CPU backend tunes them for its model (cpu/decode_tuner.h) and sets them for each decode step
+// with useDecodePrefetch.
+bool decodePrefetchFixed();
+void useDecodePrefetch(int64_t bytes, int64_t nearBytes);
+// This CPU's distances where nothing else sets them: the ones measured best on the CPUs tried
+// (see kernels.cpp), and the tuner's first candidate.
+int64_t defaultDecodePrefetchBytes();
+int64_t defaultDecodePrefetchNearBytes();
 
 // The q8_0 / q4_0 dot products' other operand: the activations quantized in blocks of 32, to
 // 16 bits (`blocks`) or, for the kernels that read interleaved rows, interleaved to 8 bits
