@@ -183,8 +183,7 @@ struct DecodeResult {
     int64_t stateBytes = 0;
     // GPU backends: compute dispatches per token, and whole-state copies between host and
     // device during the timed steps (0 when the state stays on the device).
-    uint32_t dispatchesPerToken = 0;
-    uint32_t barriersPerToken = 0;
+    uint32_t dispatchesPerToken = 0, barriersPerToken = 0;
     uint64_t stateTransfers = 0;
     double hostRecordUs = 0;  // host time recording each token's command buffer
     double deviceWaitUs = 0;  // submit to completion per token
@@ -498,6 +497,7 @@ int runBench(int argc, char** argv) {
                                     : d.runBandwidthRatio;
     }
 
+    const BackendCounters bc = m.backendCounters();  // the decode prefetch in use
     nlohmann::ordered_json j;
     j["model"] = source;
     j["weight_types"] = info.weightTypes;
@@ -507,7 +507,6 @@ int runBench(int argc, char** argv) {
     j["threads"] = probe.threads;
     j["cpu_kernels"] = probe.isa;
     if (info.backend == BackendKind::Cpu) {
-        const BackendCounters bc = m.backendCounters();
         j["decode_prefetch_bytes"] = bc.decodePrefetchBytes;
         j["decode_prefetch_near_bytes"] = bc.decodePrefetchNearBytes;
         j["decode_prefetch_tuning_rounds"] = bc.decodePrefetchTuningRounds;
@@ -613,15 +612,16 @@ int runBench(int argc, char** argv) {
                   static_cast<long long>(after.prefetchAheadBytes), nearText);
     std::cout << line;
     if (info.backend == BackendKind::Cpu) {
-        const BackendCounters bc = m.backendCounters();
+        const std::string how = bc.decodePrefetchTuningRounds < 0
+                                    ? "fixed by GRIFFIN_DECODE_PREFETCH(_NEAR) or _TUNE=0"
+                                    : "tuned over " +
+                                          std::to_string(bc.decodePrefetchTuningRounds) +
+                                          " rounds of decode steps";
         std::snprintf(line, sizeof line,
                       "            (decode kernels prefetch %lld bytes ahead into L2 and %lld into "
-                      "L1 in software, %s%lld rounds of decode steps; GRIFFIN_DECODE_PREFETCH "
-                      "and GRIFFIN_DECODE_PREFETCH_NEAR fix them)\n",
+                      "L1 in software, %s)\n",
                       static_cast<long long>(bc.decodePrefetchBytes),
-                      static_cast<long long>(bc.decodePrefetchNearBytes),
-                      bc.decodePrefetchTuningRounds < 0 ? "fixed, not tuned over " : "tuned over ",
-                      static_cast<long long>(std::max<int64_t>(bc.decodePrefetchTuningRounds, 0)));
+                      static_cast<long long>(bc.decodePrefetchNearBytes), how.c_str());
         std::cout << line;
     }
     std::snprintf(line, sizeof line,
