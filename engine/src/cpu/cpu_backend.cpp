@@ -9,7 +9,6 @@
 #include "cpu/attention.h"
 #include "cpu/kernels.h"
 #include "cpu/ops.h"
-#include "log.h"
 
 namespace griffin::cpu {
 namespace {
@@ -157,34 +156,9 @@ Status CpuBackend::forward(State& state, std::span<const int32_t> tokens, bool a
     m_passScratch.releaseIfOver(kKeptScratchBytes);
     m_blockScratch.releaseIfOver(kKeptScratchBytes);
     endStage("other");
-    if (tuning) {
-        const PrefetchSetting was = m_tuner.chosen();
-        const int64_t rounds = m_tuner.rounds();
+    if (tuning)
         m_tuner.report(std::chrono::duration<double>(Clock::now() - stepStart).count());
-        if (m_tuner.rounds() != rounds)
-            logPrefetchRound(was);
-    }
     return {};
-}
-
-void CpuBackend::logPrefetchRound(const PrefetchSetting& was) const {
-    const auto log = logger(Component::Cpu);
-    const PrefetchSetting now = m_tuner.chosen();
-    const auto level = now == was ? spdlog::level::debug : spdlog::level::info;
-    if (!log->should_log(level))
-        return;
-    std::string scores;
-    const std::vector<double> score = m_tuner.scores();
-    for (size_t c = 0; c < score.size(); ++c) {
-        const PrefetchSetting& s = m_tuner.candidates()[c];
-        scores +=
-            fmt::format("{}{}/{}: {:.3f}", c == 0 ? "" : ", ", s.ahead, s.nearAhead, score[c]);
-    }
-    log->log(level,
-             "decode prefetch after {} rounds: {}/{} bytes ahead into L2/L1{} (median step time "
-             "over its round's mean: {})",
-             m_tuner.rounds(), now.ahead, now.nearAhead,
-             now == was ? "" : fmt::format(", was {}/{}", was.ahead, was.nearAhead), scores);
 }
 
 bool CpuBackend::setProfiling(bool on) {

@@ -33,9 +33,6 @@ private:
     using Clock = std::chrono::steady_clock;
     // Ends the stage that began at the previous endStage (or forward's start) when profiling.
     void endStage(const char* op);
-    // Logs the decode prefetch tuning's scores after a round: at info level where its choice
-    // changed from `was`, else at debug level.
-    void logPrefetchRound(const PrefetchSetting& was) const;
     // Each block reads u [T, D] (normalised input) and writes its output [T, D] to `out`.
     // The RG-LRU gates of one layer, [gate][head][output][input]: the input gate's heads, then
     // the recurrent gate's, each head's block an ordinary matrix for the kernels (rows =

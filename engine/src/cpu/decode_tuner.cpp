@@ -2,8 +2,10 @@
 #include "cpu/decode_tuner.h"
 
 #include <algorithm>
+#include <string>
 
 #include "cpu/kernels.h"
+#include "log.h"
 
 namespace griffin::cpu {
 
@@ -57,8 +59,33 @@ void DecodeTuner::report(double seconds) {
         return;
     }
     m_roundTimes[which] = seconds;
-    if (++m_position == m_candidates.size())
+    if (++m_position == m_candidates.size()) {
+        const PrefetchSetting was = chosen();
         finishRound();
+        logRound(was);
+    }
+}
+
+// Not in cpu_backend.cpp: GCC 12 at -O3 with the sanitizers warns (-Wstringop-overflow) inside
+// fmt's parsing of a format spec.
+void DecodeTuner::logRound(const PrefetchSetting& was) const {
+    const auto log = logger(Component::Cpu);
+    const PrefetchSetting now = chosen();
+    const auto level = now == was ? spdlog::level::trace : spdlog::level::info;
+    if (!log->should_log(level))
+        return;
+    std::string scores;
+    const std::vector<double> score = this->scores();
+    for (size_t c = 0; c < score.size(); ++c) {
+        const PrefetchSetting& s = m_candidates[c];
+        scores +=
+            fmt::format("{}{}/{}: {:.3f}", c == 0 ? "" : ", ", s.ahead, s.nearAhead, score[c]);
+    }
+    log->log(level,
+             "decode prefetch after {} rounds: {}/{} bytes ahead into L2/L1{} (median step time "
+             "over its round's mean: {})",
+             m_rounds, now.ahead, now.nearAhead,
+             now == was ? "" : fmt::format(", was {}/{}", was.ahead, was.nearAhead), scores);
 }
 
 void DecodeTuner::finishRound() {

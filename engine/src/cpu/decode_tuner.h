@@ -12,10 +12,11 @@
 // round to round) and score each step by its time over the round's mean, which cancels the
 // drift of a shared machine between rounds. After kFirstRounds rounds the candidate with the
 // lowest median score over the last kKeptRounds rounds is used, once it beats the one in use by
-// more than kMargin (so noise does not make it switch back and forth). The prefetch distances
-// never change a result (the kernels' tests check it), so tuning is only about time. The
-// setting in use is process-wide (the kernels read it from cpu/kernels.h): two models decoding at
-// the same moment on different threads may time a step under the other's setting now and then.
+// more than kMargin (so noise does not make it switch back and forth); each change is logged.
+// The prefetch distances never change a result (the kernels' tests check it), so tuning is only
+// about time. The setting in use is process-wide (the kernels read it from cpu/kernels.h): two
+// models decoding at the same moment on different threads may time a step under the other's
+// setting now and then.
 #pragma once
 
 #include <cstddef>
@@ -61,6 +62,9 @@ public:
 
 private:
     void finishRound();
+    // Logs the scores after a round: at info level where the choice changed from `was`, else at
+    // trace level (a line every kStepsBetweenRounds steps).
+    void logRound(const PrefetchSetting& was) const;
 
     std::vector<PrefetchSetting> m_candidates;
     size_t m_current = 0;
