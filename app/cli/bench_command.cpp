@@ -4,7 +4,9 @@
 // per token x tokens/s) over the measured streaming-read bandwidth; prefill is a GEMM, measured
 // against the FMA peak. Contexts are reached by real prefill where affordable, otherwise by a
 // synthetic state (attention ring and recurrences filled as if `context` tokens had been read),
-// which costs a step exactly what a real state does: Griffin's state has a fixed size.
+// which costs a step exactly what a real state does: Griffin's state has a fixed size. On the
+// CPU each context's steps are also taken in turns with read passes (cli/bench_probe.h), which
+// rates them against the machine as it is at that moment.
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -18,10 +20,9 @@
 
 #include <nlohmann/json.hpp>
 #include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "cli/args.h"
+#include "cli/bench_probe.h"
 #include "cli/commands.h"
 #include "cli/session.h"
 #include "griffin/bench.h"
@@ -35,49 +36,6 @@ using Clock = std::chrono::steady_clock;
 
 double secondsSince(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// Runs probeMachine in a child process, so that its buffer does not count in this process's
-// peak RSS; empty when the child could not be run.
-std::optional<MachineProbe> probeInChild(int threads, int64_t bytes, bool readOnly = false) {
-    int fds[2];
-    if (pipe(fds) != 0)
-        return std::nullopt;
-    const pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return std::nullopt;
-    }
-    if (pid == 0) {
-        close(fds[0]);
-        const MachineProbe p = probeMachine(threads, bytes, 5, readOnly);
-        const double values[6] = {p.readBytesPerSecond,
-                                  p.fmaFlopsPerSecond,
-                                  p.plainReadBytesPerSecond,
-                                  p.prefetchReadBytesPerSecond,
-                                  static_cast<double>(p.prefetchAheadBytes),
-                                  static_cast<double>(p.prefetchNearBytes)};
-        const bool ok = write(fds[1], values, sizeof values) == static_cast<ssize_t>(sizeof values);
-        _exit(ok ? 0 : 1);
-    }
-    close(fds[1]);
-    double values[6] = {0, 0, 0, 0, 0, 0};
-    const bool got = read(fds[0], values, sizeof values) == static_cast<ssize_t>(sizeof values);
-    close(fds[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (!got || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || values[0] <= 0 ||
-        (!readOnly && values[1] <= 0))
-        return std::nullopt;
-    MachineProbe p;
-    p.readBytesPerSecond = values[0];
-    p.fmaFlopsPerSecond = values[1];
-    p.plainReadBytesPerSecond = values[2];
-    p.prefetchReadBytesPerSecond = values[3];
-    p.prefetchAheadBytes = static_cast<int64_t>(values[4]);
-    p.prefetchNearBytes = static_cast<int64_t>(values[5]);
-    return p;
 }
 
 int64_t peakRssBytes() {
@@ -180,6 +138,7 @@ struct DecodeResult {
     // Read probes right before and right after this context's timed steps (0: not taken), and
     // the ratio to the run's mean probe. bandwidthRatio uses the adjacent ones when both ran.
     double readBefore = 0, readAfter = 0, runBandwidthRatio = 0;
+    std::optional<PairedSteps> paired;  // CPU: steps taken in turns with read passes
     int64_t stateBytes = 0;
     // GPU backends: compute dispatches per token, and whole-state copies between host and
     // device during the timed steps (0 when the state stays on the device).
@@ -373,6 +332,17 @@ int runBench(int argc, char** argv) {
         const std::optional<MachineProbe> adjacentAfter =
             probeInChild(static_cast<int>(*threads), *probeMib << 20, true);
         DecodeResult d;
+        if (info.backend == BackendKind::Cpu) {
+            // The same number of steps again, each followed by a read pass in a child process,
+            // in the way the probe reads (plain, and prefetching as its best pass did).
+            std::cerr << "bench: decode " << steps << " tokens at context " << context
+                      << " in turns with read passes...\n";
+            ReadPartner partner(static_cast<int>(*threads), *probeMib << 20);
+            State paired = work.clone();
+            const int64_t ahead = adjacentBefore ? adjacentBefore->prefetchAheadBytes : 0;
+            const int64_t nearAhead = adjacentBefore ? adjacentBefore->prefetchNearBytes : 0;
+            d.paired = pairStepsWithReads(m, paired, token, steps, partner, ahead, nearAhead);
+        }
         d.context = context;
         d.readBefore = adjacentBefore ? adjacentBefore->readBytesPerSecond : 0.0;
         d.readAfter = adjacentAfter ? adjacentAfter->readBytesPerSecond : 0.0;
@@ -559,6 +529,12 @@ int runBench(int argc, char** argv) {
             j["decode"].back()["device_wait_us_per_token"] = d.deviceWaitUs;
             j["decode"].back()["greedy_tokens_per_s"] = d.greedyTokensPerSecond;
         }
+        if (d.paired) {
+            j["decode"].back()["paired_bandwidth_ratio"] = d.paired->medianRatio;
+            j["decode"].back()["paired_ratio_quartiles"] = {d.paired->q1, d.paired->q3};
+            j["decode"].back()["paired_step_gbps"] = d.paired->stepGbps;
+            j["decode"].back()["paired_read_gbps"] = d.paired->readGbps;
+        }
         if (d.interleavedTokensPerSecond > 0) {
             j["decode"].back()["interleaved_tokens_per_s"] = d.interleavedTokensPerSecond;
             j["decode"].back()["interleaved_ratio_to_first_context"] = d.interleavedRatio;
@@ -648,6 +624,14 @@ int runBench(int argc, char** argv) {
                           "                read probes next to it: %.1f / %.1f GB/s (%.2f of the "
                           "run's before / after mean)\n",
                           d.readBefore / 1e9, d.readAfter / 1e9, d.runBandwidthRatio);
+            std::cout << line;
+        }
+        if (d.paired && !d.paired->stepGbps.empty()) {
+            std::snprintf(line, sizeof line,
+                          "                in turns with read passes: %.2f of the read right "
+                          "after each step (median of %zu, quartiles %.2f-%.2f)\n",
+                          d.paired->medianRatio, d.paired->stepGbps.size(), d.paired->q1,
+                          d.paired->q3);
             std::cout << line;
         }
         if (d.interleavedTokensPerSecond > 0) {

@@ -105,56 +105,90 @@ Result<int64_t> settleDecodeTuning(Model& model, int32_t token) {
     return steps;
 }
 
-MachineProbe probeMachine(int threads, int64_t bufferBytes, int repeats, bool readOnly) {
-    cpu::ThreadPool pool(threads);
-    const cpu::Isa isa = cpu::activeIsa();
-    MachineProbe probe;
-    probe.threads = pool.size();
-    probe.isa = cpu::isaName(isa);
-    const int64_t n = std::max<int64_t>(bufferBytes / 4 / 1024, 1) * 1024;
-    probe.probeBytes = n * 4;
+struct ReadPasses::Impl {
+    explicit Impl(int threads) : pool(threads) {}
+    cpu::ThreadPool pool;
+    cpu::Isa isa = cpu::activeIsa();
+    int64_t n = 0;  // floats
     // In the same kind of memory as the weights (io::MemoryArchive): huge pages where given.
     io::PageArena arena;
-    auto* raw = reinterpret_cast<float*>(arena.allocate(static_cast<size_t>(n) * 4));
-    std::unique_ptr<float, decltype(&std::free)> fallback(nullptr, &std::free);
-    if (raw == nullptr) {
-        raw = static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>(n) * 4));
-        fallback.reset(raw);
+    std::unique_ptr<float, decltype(&std::free)> fallback{nullptr, &std::free};
+    float* data = nullptr;
+    std::atomic<double> sink{0.0};  // keeps the reads from being optimised away
+};
+
+ReadPasses::ReadPasses(int threads, int64_t bufferBytes) : m_impl(std::make_unique<Impl>(threads)) {
+    Impl& m = *m_impl;
+    m.n = std::max<int64_t>(bufferBytes / 4 / 1024, 1) * 1024;
+    m.data = reinterpret_cast<float*>(m.arena.allocate(static_cast<size_t>(m.n) * 4));
+    if (m.data == nullptr) {
+        m.data = static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>(m.n) * 4));
+        m.fallback.reset(m.data);
     }
-    if (raw == nullptr)
+    if (m.data == nullptr)
         throw std::bad_alloc();
     // First touch on the threads that read it (NUMA placement), with non-zero data.
-    pool.parallelFor(n / 1024, 1, [&](int64_t begin, int64_t end) {
+    float* raw = m.data;
+    m.pool.parallelFor(m.n / 1024, 1, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin * 1024; i < end * 1024; ++i)
             raw[i] = 1.0f / static_cast<float>(i % 97 + 1);
     });
-    std::atomic<double> sink{0.0};  // keeps the reads from being optimised away
-    // Plain passes and those of each prefetch distance take turns; each kind keeps its best.
-    constexpr int kKinds = 1 + static_cast<int>(std::size(kProbeDistances));
-    double best[kKinds] = {};
-    for (int r = 0; r < kKinds * repeats; ++r) {
-        const int kind = r % kKinds;
-        const ProbeDistance ahead = kind == 0 ? ProbeDistance{0, 0} : kProbeDistances[kind - 1];
-        const auto start = Clock::now();
-        pool.parallelFor(n / 1024, 1, [&](int64_t begin, int64_t end) {
-            sink.fetch_add(readShare(isa, raw + begin * 1024, (end - begin) * 1024, ahead),
-                           std::memory_order_relaxed);
-        });
-        const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-        best[kind] = std::max(best[kind], static_cast<double>(probe.probeBytes) / seconds);
-    }
-    probe.plainReadBytesPerSecond = best[0];
-    for (int kind = 1; kind < kKinds; ++kind) {
-        if (best[kind] > probe.prefetchReadBytesPerSecond) {
-            probe.prefetchReadBytesPerSecond = best[kind];
-            probe.prefetchAheadBytes = kProbeDistances[kind - 1].ahead;
-            probe.prefetchNearBytes = kProbeDistances[kind - 1].nearAhead;
+}
+
+ReadPasses::~ReadPasses() = default;
+
+int ReadPasses::threads() const {
+    return m_impl->pool.size();
+}
+
+int64_t ReadPasses::bytes() const {
+    return m_impl->n * 4;
+}
+
+double ReadPasses::pass(int64_t aheadBytes, int64_t nearBytes) {
+    Impl& m = *m_impl;
+    const ProbeDistance ahead{aheadBytes, aheadBytes != 0 ? nearBytes : 0};
+    const auto start = Clock::now();
+    m.pool.parallelFor(m.n / 1024, 1, [&](int64_t begin, int64_t end) {
+        m.sink.fetch_add(readShare(m.isa, m.data + begin * 1024, (end - begin) * 1024, ahead),
+                         std::memory_order_relaxed);
+    });
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return static_cast<double>(bytes()) / seconds;
+}
+
+MachineProbe probeMachine(int threads, int64_t bufferBytes, int repeats, bool readOnly) {
+    MachineProbe probe;
+    {
+        ReadPasses reads(threads, bufferBytes);
+        probe.threads = reads.threads();
+        probe.probeBytes = reads.bytes();
+        // Plain passes and those of each prefetch distance take turns; each kind keeps its best.
+        constexpr int kKinds = 1 + static_cast<int>(std::size(kProbeDistances));
+        double best[kKinds] = {};
+        for (int r = 0; r < kKinds * repeats; ++r) {
+            const int kind = r % kKinds;
+            const ProbeDistance ahead = kind == 0 ? ProbeDistance{0, 0} : kProbeDistances[kind - 1];
+            best[kind] = std::max(best[kind], reads.pass(ahead.ahead, ahead.nearAhead));
+        }
+        probe.plainReadBytesPerSecond = best[0];
+        for (int kind = 1; kind < kKinds; ++kind) {
+            if (best[kind] > probe.prefetchReadBytesPerSecond) {
+                probe.prefetchReadBytesPerSecond = best[kind];
+                probe.prefetchAheadBytes = kProbeDistances[kind - 1].ahead;
+                probe.prefetchNearBytes = kProbeDistances[kind - 1].nearAhead;
+            }
         }
     }
-    probe.readBytesPerSecond = std::max(best[0], probe.prefetchReadBytesPerSecond);
+    const cpu::Isa isa = cpu::activeIsa();
+    probe.isa = cpu::isaName(isa);
+    probe.readBytesPerSecond =
+        std::max(probe.plainReadBytesPerSecond, probe.prefetchReadBytesPerSecond);
     if (readOnly)
         return probe;
 
+    cpu::ThreadPool pool(threads);
+    std::atomic<double> sink{0.0};
     // FMA: each share runs the same iteration count; flops over the wall time of the slowest.
     const int64_t iterations = 20'000'000;
     double bestFlops = 0.0;

@@ -227,6 +227,25 @@ private slots:
             QVERIFY(std::abs(d.at("bandwidth_ratio_to_run_probes").get<double>() -
                              achieved / j.at("measured_read_gbps").get<double>()) <
                     1e-6 * d.at("bandwidth_ratio_to_run_probes").get<double>());
+            // And step by step against a read pass right after each step: one pair per decode
+            // token, the headline of them their median ratio.
+            const auto steps = d.at("paired_step_gbps").get<std::vector<double>>();
+            const auto reads = d.at("paired_read_gbps").get<std::vector<double>>();
+            QCOMPARE(steps.size(), size_t{4});
+            QCOMPARE(reads.size(), steps.size());
+            std::vector<double> ratios;
+            for (size_t i = 0; i < steps.size(); ++i) {
+                QVERIFY(steps[i] > 0 && reads[i] > 0);
+                ratios.push_back(steps[i] / reads[i]);
+            }
+            std::sort(ratios.begin(), ratios.end());
+            const double median = (ratios[1] + ratios[2]) / 2;
+            QVERIFY(std::abs(d.at("paired_bandwidth_ratio").get<double>() - median) <
+                    1e-9 * median);
+            const auto quartiles = d.at("paired_ratio_quartiles").get<std::vector<double>>();
+            QCOMPARE(quartiles.size(), size_t{2});
+            QVERIFY(ratios[0] <= quartiles[0] && quartiles[0] <= median);
+            QVERIFY(median <= quartiles[1] && quartiles[1] <= ratios[3]);
             // The contexts are timed again in turns; the ratio is to the first context's.
             const double turns = d.at("interleaved_tokens_per_s").get<double>();
             QVERIFY(turns > 0);
@@ -243,6 +262,7 @@ private slots:
         const auto single = nlohmann::json::parse(s.out.toStdString()).at("decode")[0];
         QCOMPARE(single.at("how_reached").get<std::string>(), std::string("synthetic state"));
         QVERIFY(!single.contains("interleaved_tokens_per_s"));  // one context: nothing to compare
+        QCOMPARE(single.at("paired_step_gbps").size(), size_t{2});
         // Bad input is an error, not a crash.
         QVERIFY(runGriffin({"bench", "--synthetic", "7b"}).exitCode != 0);
         QVERIFY(runGriffin({"bench", "--model", tinyModel(), "--type", "q3"}).exitCode != 0);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "griffin/model.h"
@@ -30,6 +31,31 @@ struct MachineProbe {
 // `readOnly` (then fmaFlopsPerSecond stays 0).
 MachineProbe probeMachine(int threads, int64_t bufferBytes = int64_t{1} << 30, int repeats = 5,
                           bool readOnly = false);
+
+// Streaming read passes over a buffer of its own, one at a time, as probeMachine's: for
+// measurements that take turns with other work, such as decode steps (`griffin bench` rates each
+// step against the pass right after it, so that both meet the machine in the same state).
+class ReadPasses {
+public:
+    // A `bufferBytes` buffer (rounded up to 4 KiB) read by `threads` threads (0 = one per
+    // hardware thread), written once by the threads that read it. Throws std::bad_alloc when
+    // the buffer cannot be had.
+    ReadPasses(int threads, int64_t bufferBytes);
+    ~ReadPasses();
+    ReadPasses(const ReadPasses&) = delete;
+    ReadPasses& operator=(const ReadPasses&) = delete;
+
+    int threads() const;
+    int64_t bytes() const;
+    // Reads the whole buffer once; bytes per second. aheadBytes 0: plain loads (the hardware
+    // prefetcher alone), else also prefetching that far ahead into L2 and, with nearBytes, that
+    // far into L1 (MachineProbe::prefetchAheadBytes / prefetchNearBytes).
+    double pass(int64_t aheadBytes = 0, int64_t nearBytes = 0);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
 
 // The instruction set the CPU kernels use now ("avx512", "avx2", "scalar").
 std::string cpuKernelIsa();
