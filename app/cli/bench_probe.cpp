@@ -13,48 +13,35 @@
 namespace griffin::cli {
 namespace {
 
-// Reads or writes exactly n bytes, retrying after signals; false at end of file or on error.
-bool readAll(int fd, void* data, size_t n) {
-    auto* p = static_cast<char*>(data);
+// Calls io(p, k) (a read, write or send of at most k bytes at p) until n bytes have moved,
+// again after a signal; false at the end of the file or on an error.
+template <typename Byte, typename Io>
+bool moveAll(Byte* p, size_t n, Io io) {
     while (n > 0) {
-        const ssize_t got = read(fd, p, n);
-        if (got < 0 && errno == EINTR)
+        const ssize_t moved = io(p, n);
+        if (moved < 0 && errno == EINTR)
             continue;
-        if (got <= 0)
+        if (moved <= 0)
             return false;
-        p += got;
-        n -= static_cast<size_t>(got);
+        p += moved;
+        n -= static_cast<size_t>(moved);
     }
     return true;
+}
+
+bool readAll(int fd, void* data, size_t n) {
+    return moveAll(static_cast<char*>(data), n, [fd](char* p, size_t k) { return read(fd, p, k); });
 }
 
 bool writeAll(int fd, const void* data, size_t n) {
-    const auto* p = static_cast<const char*>(data);
-    while (n > 0) {
-        const ssize_t put = write(fd, p, n);
-        if (put < 0 && errno == EINTR)
-            continue;
-        if (put <= 0)
-            return false;
-        p += put;
-        n -= static_cast<size_t>(put);
-    }
-    return true;
+    return moveAll(static_cast<const char*>(data), n,
+                   [fd](const char* p, size_t k) { return write(fd, p, k); });
 }
 
-// writeAll on a socket, without SIGPIPE when the other end is gone (an error instead).
+// To a socket, without SIGPIPE when the other end is gone (an error instead).
 bool sendAll(int fd, const void* data, size_t n) {
-    const auto* p = static_cast<const char*>(data);
-    while (n > 0) {
-        const ssize_t put = send(fd, p, n, MSG_NOSIGNAL);
-        if (put < 0 && errno == EINTR)
-            continue;
-        if (put <= 0)
-            return false;
-        p += put;
-        n -= static_cast<size_t>(put);
-    }
-    return true;
+    return moveAll(static_cast<const char*>(data), n,
+                   [fd](const char* p, size_t k) { return send(fd, p, k, MSG_NOSIGNAL); });
 }
 
 }  // namespace
