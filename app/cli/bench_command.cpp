@@ -23,6 +23,7 @@
 
 #include "cli/args.h"
 #include "cli/bench_probe.h"
+#include "cli/bench_turns.h"
 #include "cli/commands.h"
 #include "cli/session.h"
 #include "griffin/bench.h"
@@ -31,6 +32,10 @@
 
 namespace griffin::cli {
 namespace {
+
+// The flatness rounds (takeTurns): at most this many, or fewer once they took this long.
+constexpr int64_t kMaxTurnRounds = 64;
+constexpr double kTurnBudgetSeconds = 30.0;
 
 using Clock = std::chrono::steady_clock;
 
@@ -149,9 +154,12 @@ struct DecodeResult {
     // GPU backends: greedy steps (Model::stepGreedy, the argmax on the device), as the chat
     // decodes at temperature 0.
     double greedyTokensPerSecond = 0;
-    // CPU, two or more contexts: the same number of steps again, taken in turns with the other
-    // contexts (0: not measured), and its ratio to the first context's.
+    // CPU, two or more contexts: steps again, taken in turns with the other contexts (0: not
+    // measured), and its ratio to the first context's; per round, the first context's step
+    // time over this context's, and their spread.
     double interleavedTokensPerSecond = 0, interleavedRatio = 0;
+    std::vector<double> turnRatios;
+    Spread turnSpread;
 };
 
 // Device time per op over some profiled decode steps (GPU backends).
@@ -413,40 +421,27 @@ int runBench(int argc, char** argv) {
     }
 
     // Flatness across contexts. Contexts timed one after another each meet the machine as it is
-    // then: on a shared VM two runs of one context a minute apart differed by 13%. So the same
-    // steps again, one step per context in turn (rounds of a few steps still drifted by 6%
-    // between two runs), compare them under the same conditions. CPU only: on a GPU backend
-    // switching states would copy them.
+    // then: on a shared VM two runs of one context a minute apart differed by 13%. So steps
+    // again, one step per context in turn (rounds of a few steps still drifted by 6% between
+    // two runs), compare them under the same conditions; and more rounds than the decode steps
+    // where they are cheap: with 16 rounds the 2B q4_0 ratio of context 32k to 1k read 0.955
+    // in one run, with 64 in the next 1.007. CPU only: on a GPU backend switching states would
+    // copy them.
+    int64_t turnRounds = 0;
     if (contextStates.size() > 1) {
-        std::cerr << "bench: decode " << steps << " tokens per context again, in turns...\n";
-        const int64_t rounds = steps;
-        std::vector<double> seconds(contextStates.size(), 0.0);
-        std::vector<int64_t> taken(contextStates.size(), 0);
-        // Round 0 is not timed: one step per context after the last probe's fork (see the
-        // untimed first step above), which would otherwise fall on the first context alone.
-        for (int64_t round = -1; round < rounds; ++round) {
-            const int64_t n = round < 0 ? 1 : steps * (round + 1) / rounds - steps * round / rounds;
-            for (size_t c = 0; c < contextStates.size(); ++c) {
-                const auto start = Clock::now();
-                for (int64_t i = 0; i < n; ++i) {
-                    auto logits = m.step(contextStates[c], contextTokens[c]);
-                    if (!logits)
-                        return fail("bench", logits.error().message);
-                    contextTokens[c] = static_cast<int32_t>(
-                        std::max_element(logits->begin(), logits->begin() + info.config.vocabSize) -
-                        logits->begin());
-                }
-                if (round >= 0) {
-                    seconds[c] += secondsSince(start);
-                    taken[c] += n;
-                }
-            }
-        }
+        std::cerr << "bench: decode one token per context in turns, " << steps
+                  << " rounds or more...\n";
+        auto turns =
+            takeTurns(m, contextStates, contextTokens, steps, kMaxTurnRounds, kTurnBudgetSeconds);
+        if (!turns)
+            return fail("bench", turns.error().message);
+        turnRounds = turns->rounds;
         for (size_t c = 0; c < contextStates.size(); ++c) {
-            decodeResults[c].interleavedTokensPerSecond =
-                static_cast<double>(taken[c]) / seconds[c];
-            decodeResults[c].interleavedRatio = decodeResults[c].interleavedTokensPerSecond /
-                                                decodeResults[0].interleavedTokensPerSecond;
+            DecodeResult& d = decodeResults[c];
+            d.interleavedTokensPerSecond = turns->tokensPerSecond[c];
+            d.interleavedRatio = d.interleavedTokensPerSecond / turns->tokensPerSecond[0];
+            d.turnRatios = std::move(turns->roundRatios[c]);
+            d.turnSpread = turns->ratioSpread[c];
         }
     }
 
@@ -538,6 +533,10 @@ int runBench(int argc, char** argv) {
         if (d.interleavedTokensPerSecond > 0) {
             j["decode"].back()["interleaved_tokens_per_s"] = d.interleavedTokensPerSecond;
             j["decode"].back()["interleaved_ratio_to_first_context"] = d.interleavedRatio;
+            j["decode"].back()["interleaved_rounds"] = turnRounds;
+            j["decode"].back()["interleaved_round_ratios"] = d.turnRatios;
+            j["decode"].back()["interleaved_ratio_median"] = d.turnSpread.median;
+            j["decode"].back()["interleaved_ratio_quartiles"] = {d.turnSpread.q1, d.turnSpread.q3};
         }
     }
     if (opProfile) {
@@ -637,9 +636,11 @@ int runBench(int argc, char** argv) {
         if (d.interleavedTokensPerSecond > 0) {
             std::snprintf(line, sizeof line,
                           "                in turns with the other contexts: %.2f tok/s, %.3f of "
-                          "context %lld\n",
+                          "context %lld (per round: median %.3f, quartiles %.3f-%.3f, %lld "
+                          "rounds)\n",
                           d.interleavedTokensPerSecond, d.interleavedRatio,
-                          static_cast<long long>(decodeResults[0].context));
+                          static_cast<long long>(decodeResults[0].context), d.turnSpread.median,
+                          d.turnSpread.q1, d.turnSpread.q3, static_cast<long long>(turnRounds));
             std::cout << line;
         }
         if (info.backend != BackendKind::Cpu) {

@@ -5,10 +5,13 @@
 #include <cerrno>
 #include <chrono>
 #include <new>
+#include <utility>
 
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "cli/bench_turns.h"
 
 namespace griffin::cli {
 namespace {
@@ -185,18 +188,10 @@ std::optional<PairedSteps> pairStepsWithReads(Model& model, State& state, int32_
         out.readGbps.push_back(*read / 1e9);
         ratios.push_back(out.stepGbps.back() / out.readGbps.back());
     }
-    if (ratios.empty())
-        return out;
-    std::sort(ratios.begin(), ratios.end());
-    const auto at = [&](double q) {
-        const double pos = q * static_cast<double>(ratios.size() - 1);
-        const size_t lo = static_cast<size_t>(pos);
-        const size_t hi = std::min(lo + 1, ratios.size() - 1);
-        return ratios[lo] + (ratios[hi] - ratios[lo]) * (pos - static_cast<double>(lo));
-    };
-    out.medianRatio = at(0.5);
-    out.q1 = at(0.25);
-    out.q3 = at(0.75);
+    const Spread spread = spreadOf(std::move(ratios));
+    out.medianRatio = spread.median;
+    out.q1 = spread.q1;
+    out.q3 = spread.q3;
     return out;
 }
 

@@ -252,8 +252,33 @@ private slots:
             QVERIFY(std::abs(d.at("interleaved_ratio_to_first_context").get<double>() -
                              turns / decode[0].at("interleaved_tokens_per_s").get<double>()) <
                     1e-9 * turns);
+            // One step per context per round, at least as many rounds as decode steps and more
+            // (up to 64) while they are quick; per round, the first context's step time over
+            // this one's, summed up by their median and quartiles.
+            const int64_t rounds = d.at("interleaved_rounds").get<int64_t>();
+            QVERIFY2(rounds >= 4 && rounds <= 64, qPrintable(QString::number(rounds)));
+            auto perRound = d.at("interleaved_round_ratios").get<std::vector<double>>();
+            QCOMPARE(static_cast<int64_t>(perRound.size()), rounds);
+            std::sort(perRound.begin(), perRound.end());
+            QVERIFY(perRound.front() > 0);
+            const auto rankAt = [&](double q) {
+                const double pos = q * static_cast<double>(perRound.size() - 1);
+                const auto lo = static_cast<size_t>(pos);
+                const size_t hi = std::min(lo + 1, perRound.size() - 1);
+                return perRound[lo] + (perRound[hi] - perRound[lo]) * (pos - std::floor(pos));
+            };
+            const double roundMedian = d.at("interleaved_ratio_median").get<double>();
+            QVERIFY(std::abs(roundMedian - rankAt(0.5)) < 1e-9 * roundMedian);
+            const auto roundQuartiles =
+                d.at("interleaved_ratio_quartiles").get<std::vector<double>>();
+            QCOMPARE(roundQuartiles.size(), size_t{2});
+            QVERIFY(std::abs(roundQuartiles[0] - rankAt(0.25)) < 1e-9 * roundMedian);
+            QVERIFY(std::abs(roundQuartiles[1] - rankAt(0.75)) < 1e-9 * roundMedian);
         }
         QCOMPARE(decode[0].at("interleaved_ratio_to_first_context").get<double>(), 1.0);
+        // The first context against itself: exactly 1 in every round.
+        for (double ratio : decode[0].at("interleaved_round_ratios").get<std::vector<double>>())
+            QCOMPARE(ratio, 1.0);
         // A synthetic state is said as such.
         Run s = runGriffin({"bench", "--model", tinyModel(), "--json", "--contexts", "5000",
                             "--prefill", "none", "--decode-tokens", "2", "--probe-mib", "16",
