@@ -3,9 +3,12 @@
 // schema checks, and the time to load 1,000 conversations (reported, not asserted).
 #include "services/conversation_store.h"
 
+#include <random>
+
 #include <QDir>
 #include <QElapsedTimer>
 #include <QtTest>
+#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -284,6 +287,112 @@ private slots:
 
     // A summary conversation keeps its kind and source (document, chunks with lines or pages);
     // files without "kind" are chats; an unknown kind is refused.
+    // Conversation files are untrusted: any value of a valid file replaced by another of any
+    // type, or any key dropped, is an error saying what is wrong, or a conversation that saves and
+    // loads back unchanged. Never an uncaught exception or a crash (ASan/UBSan in CI).
+    void randomlyDamagedConversationsAreErrorsOrLoadCleanly() {
+        Conversation c = sample();
+        c.kind = QStringLiteral("summary");
+        SummarySourceData src;
+        src.path = QStringLiteral("/docs/report.txt");
+        src.bytes = 100;
+        src.sha256 = QString(64, QLatin1Char('b'));
+        src.encoding = QStringLiteral("utf-8");
+        src.strategy = QStringLiteral("map-reduce");
+        src.length = QStringLiteral("short");
+        src.documentTokens = 50;
+        src.sections = {{0, 1, 4, 0, 0, 25, QStringLiteral("one")},
+                        {1, 5, 9, 0, 0, 25, QStringLiteral("two")}};
+        c.source = src;
+        c.messages[3].sources = {1};
+        c.messages[3].otherBranches = {{c.messages[3]}};
+        c.messages[3].branchIndex = 1;
+        const nlohmann::json valid = nlohmann::json::parse(conversationToJson(c));
+        QVERIFY(conversationFromJson(valid.dump()).has_value());
+        // Every node of the file, by JSON pointer.
+        std::vector<nlohmann::json::json_pointer> nodes;
+        const auto walk = [&](const auto& self, const nlohmann::json& j,
+                              const nlohmann::json::json_pointer& at) -> void {
+            nodes.push_back(at);
+            if (j.is_object()) {
+                for (const auto& item : j.items()) self(self, item.value(), at / item.key());
+            } else if (j.is_array()) {
+                for (size_t i = 0; i < j.size(); ++i) self(self, j[i], at / i);
+            }
+        };
+        walk(walk, valid, nlohmann::json::json_pointer());
+        QVERIFY(nodes.size() > 50);
+        const std::vector<nlohmann::json> replacements = {
+            nullptr,
+            true,
+            -1,
+            0,
+            1,
+            2147483648LL,
+            -9223372036854775807LL - 1,
+            18446744073709551615ULL,
+            0.5,
+            -1e300,
+            1e300,
+            "",
+            "x",
+            "user",
+            "model",
+            "2026-13-45T99:99:99Z",
+            nlohmann::json::array(),
+            nlohmann::json::array({1, "a"}),
+            nlohmann::json::object(),
+            nlohmann::json::object({{"role", "user"}})};
+        std::mt19937 rng(20261203);
+        int loaded = 0, rejected = 0;
+        for (int round = 0; round < 3000; ++round) {
+            nlohmann::json j = valid;
+            const int changes = 1 + static_cast<int>(rng() % 3);
+            for (int i = 0; i < changes; ++i) {
+                const auto& at = nodes[rng() % nodes.size()];
+                if (!j.contains(at))
+                    continue;  // under a node an earlier change replaced
+                if (rng() % 4 == 0 && !at.empty()) {
+                    nlohmann::json& parent = j.at(at.parent_pointer());
+                    if (parent.is_object())
+                        parent.erase(at.back());
+                } else {
+                    j.at(at) = replacements[rng() % replacements.size()];
+                }
+            }
+            const std::string text = j.dump();
+            const auto result = conversationFromJson(text);
+            if (!result) {
+                ++rejected;
+                QVERIFY2(!result.error().message.empty(), text.c_str());
+                continue;
+            }
+            ++loaded;
+            // What loads is within the ranges the app works with.
+            const GenerationParams& p = result->params;
+            QVERIFY2(isValidConversationId(result->id), text.c_str());
+            QVERIFY2(p.temperature >= 0 && p.topK >= 0 && p.topP >= 0 && p.topP <= 1 &&
+                         p.minP >= 0 && p.minP <= 1 && p.repeatPenalty > 0 && p.maxTokens >= 1,
+                     text.c_str());
+            const auto check = [&](const auto& self, const ChatMessageData& m) -> void {
+                QVERIFY2(m.branchIndex >= 0 && m.branchIndex < m.branchCount(), text.c_str());
+                for (qint64 index : m.sources) QVERIFY2(index >= 0, text.c_str());
+                for (const auto& version : m.otherBranches) {
+                    for (const ChatMessageData& other : version) self(self, other);
+                }
+            };
+            for (const ChatMessageData& m : result->messages) check(check, m);
+            const std::string saved = conversationToJson(*result);
+            const auto again = conversationFromJson(saved);
+            if (!again)
+                QFAIL(qPrintable(QString::fromStdString(text + "\n-> " + again.error().message)));
+            QVERIFY2(*again == *result, text.c_str());
+            QCOMPARE(conversationToJson(*again), saved);
+        }
+        QVERIFY2(loaded > 0 && rejected > 0,
+                 qPrintable(QString("%1 loaded, %2 rejected").arg(loaded).arg(rejected)));
+    }
+
     void summaryConversationRoundTrips() {
         Conversation c = sample();
         c.kind = QStringLiteral("summary");

@@ -2,12 +2,15 @@
 // Damaged GGUF files: each is an error naming the file (and the key or tensor), never a crash, a
 // huge allocation or an out-of-bounds read (this test also runs under ASan/UBSan in CI). The
 // damage is patched into a valid file written by quantizeModel.
+#include <algorithm>
 #include <cstring>
+#include <random>
 
 #include <QtTest>
 
 #include "griffin/gguf.h"
 #include "griffin/model.h"
+#include "griffin/tokenizer.h"
 #include "io/gguf.h"
 #include "test_files.h"
 
@@ -232,6 +235,55 @@ private slots:
             auto archive = io::GgufArchive::open(file);
             QVERIFY2(!archive, qPrintable(QString::number(size)));
         }
+    }
+
+    // Random bytes written over the header (metadata, the embedded tokenizer, tensor infos): each
+    // file is an error naming it, or a model and tokenizer that load and run. Never a crash or
+    // an out-of-bounds read (ASan in CI).
+    void randomHeaderDamageIsAnErrorOrAWorkingModel() {
+        const std::string& valid = validFile();
+        test::TempDir dir;
+        test::writeFile(dir.path() / "ok.gguf", valid);
+        auto archive = io::GgufArchive::open(dir.path() / "ok.gguf");
+        QVERIFY2(archive, archive ? "" : archive.error().message.c_str());
+        size_t headerEnd = 0;  // past the last tensor info
+        for (const auto& entry : (*archive)->tensors())
+            headerEnd = std::max(headerEnd, tensorFields(valid, entry.first).offset + 8);
+        QVERIFY(headerEnd > 0 && headerEnd < valid.size());
+        const auto file = dir.path() / "damaged.gguf";
+        const QString fileName = QString::fromStdString(file.string());
+        std::mt19937 rng(20261203);
+        int loaded = 0, rejected = 0;
+        for (int round = 0; round < 300; ++round) {
+            std::string b = valid;
+            const int bytes = 1 + static_cast<int>(rng() % 4);
+            for (int i = 0; i < bytes; ++i) b[rng() % headerEnd] = static_cast<char>(rng() & 0xFF);
+            test::writeFile(file, b);
+            const QString where = QString("round %1").arg(round);
+            auto model = Model::load(file);
+            auto tokenizer = Tokenizer::loadForModel(file);
+            if (!model) {
+                ++rejected;
+                const QString message = QString::fromStdString(model.error().message);
+                QVERIFY2(message.contains(fileName), qPrintable(where + ": " + message));
+                continue;
+            }
+            ++loaded;
+            State state = (*model)->newState();
+            auto logits = (*model)->step(state, 2);
+            QVERIFY2(logits, qPrintable(where));
+            QCOMPARE(static_cast<int64_t>(logits->size()), (*model)->info().config.vocabSize);
+            if (tokenizer) {
+                const std::vector<int32_t> ids = (*tokenizer)->encode("a damaged file");
+                (void)(*tokenizer)->decode(ids);
+            } else {
+                const QString message = QString::fromStdString(tokenizer.error().message);
+                QVERIFY2(message.contains(fileName), qPrintable(where + ": " + message));
+            }
+        }
+        // The damage reaches both outcomes (bytes that only change a value, and fatal ones).
+        QVERIFY2(loaded > 0 && rejected > 0,
+                 qPrintable(QString("%1 loaded, %2 rejected").arg(loaded).arg(rejected)));
     }
 };
 
