@@ -201,6 +201,78 @@ private slots:
         QVERIFY(broken.settings == AppSettings());
     }
 
+    // Settings files too: any value replaced by another of any type, or any key dropped, loads
+    // (with warnings for what was replaced), and what loads saves and loads back unchanged
+    // without warnings.
+    void randomlyDamagedSettingsLoadAndRoundTrip() {
+        griffin::test::TempDir dir;
+        AppSettings base;
+        base.modelPath = QStringLiteral("/models/recurrentgemma-2b-it");
+        base.backend = QStringLiteral("cpu");
+        base.theme = QStringLiteral("dark");
+        base.fontPointSize = 12;
+        base.recentModels = {QStringLiteral("/a"), QStringLiteral("/b")};
+        base.systemPrompt = QStringLiteral("Be brief.");
+        const QString file = tempPath(dir) + QStringLiteral("/settings.json");
+        const QString again = tempPath(dir) + QStringLiteral("/again.json");
+        QVERIFY(saveSettings(base, file).has_value());
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const nlohmann::json valid = nlohmann::json::parse(f.readAll().toStdString());
+        f.close();
+        std::vector<nlohmann::json::json_pointer> nodes;
+        const auto walk = [&](const auto& self, const nlohmann::json& j,
+                              const nlohmann::json::json_pointer& at) -> void {
+            nodes.push_back(at);
+            if (j.is_object()) {
+                for (const auto& item : j.items()) self(self, item.value(), at / item.key());
+            } else if (j.is_array()) {
+                for (size_t i = 0; i < j.size(); ++i) self(self, j[i], at / i);
+            }
+        };
+        walk(walk, valid, nlohmann::json::json_pointer());
+        QVERIFY(nodes.size() > 20);
+        const std::vector<nlohmann::json> replacements = {nullptr,
+                                                          true,
+                                                          -1,
+                                                          0,
+                                                          1e300,
+                                                          2147483648LL,
+                                                          "",
+                                                          "vulkan:99999999999",
+                                                          "dark",
+                                                          nlohmann::json::array(),
+                                                          nlohmann::json::array({1}),
+                                                          nlohmann::json::object()};
+        std::mt19937 rng(20261203);
+        int warned = 0;
+        for (int round = 0; round < 300; ++round) {
+            nlohmann::json j = valid;
+            for (int i = 0, n = 1 + static_cast<int>(rng() % 3); i < n; ++i) {
+                const auto& at = nodes[rng() % nodes.size()];
+                if (!j.contains(at))
+                    continue;
+                if (rng() % 4 == 0 && !at.empty()) {
+                    nlohmann::json& parent = j.at(at.parent_pointer());
+                    if (parent.is_object())
+                        parent.erase(at.back());
+                } else {
+                    j.at(at) = replacements[rng() % replacements.size()];
+                }
+            }
+            QVERIFY(writeFileAtomically(file, QByteArray::fromStdString(j.dump())).has_value());
+            const SettingsLoad loaded = loadSettings(file);
+            warned += loaded.warnings.isEmpty() ? 0 : 1;
+            QVERIFY(saveSettings(loaded.settings, again).has_value());
+            const SettingsLoad reloaded = loadSettings(again);
+            QVERIFY2(reloaded.warnings.isEmpty(),
+                     qPrintable(QString::fromStdString(j.dump()) + QStringLiteral("\n-> ") +
+                                reloaded.warnings.join(QLatin1Char('\n'))));
+            QVERIFY2(reloaded.settings == loaded.settings, j.dump().c_str());
+        }
+        QVERIFY(warned > 0);
+    }
+
     void safetySettingsRoundTrip() {
         griffin::test::TempDir dir;
         const QString file = tempPath(dir) + QStringLiteral("/settings.json");
