@@ -3,6 +3,7 @@
 // files refused with a message naming the file, SHA-256 of the bytes, HTML reduced to its
 // visible text, and a large file that changes while being read reported.
 #include <algorithm>
+#include <random>
 
 #include <QtTest>
 
@@ -25,6 +26,32 @@ std::string utf16(std::u16string_view text, bool littleEndian) {
         out += littleEndian ? hi : lo;
     }
     return out;
+}
+
+// Strict UTF-8: no overlong forms, surrogates or values past U+10FFFF.
+bool validUtf8(const std::string& s) {
+    for (size_t i = 0; i < s.size();) {
+        const auto b = static_cast<unsigned char>(s[i]);
+        const int n = b < 0x80         ? 1
+                      : (b >> 5) == 6  ? 2
+                      : (b >> 4) == 14 ? 3
+                      : (b >> 3) == 30 ? 4
+                                       : 0;
+        if (n == 0 || i + static_cast<size_t>(n) > s.size())
+            return false;
+        char32_t c = n == 1 ? b : b & (0x7F >> n);
+        for (int k = 1; k < n; ++k) {
+            const auto t = static_cast<unsigned char>(s[i + static_cast<size_t>(k)]);
+            if ((t & 0xC0) != 0x80)
+                return false;
+            c = (c << 6) | (t & 0x3F);
+        }
+        const char32_t least = n == 1 ? 0 : n == 2 ? 0x80 : n == 3 ? 0x800 : 0x10000;
+        if (c < least || c > 0x10FFFF || (c >= 0xD800 && c < 0xE000))
+            return false;
+        i += static_cast<size_t>(n);
+    }
+    return true;
 }
 
 }  // namespace
@@ -209,6 +236,125 @@ private slots:
         QVERIFY(!chunks.has_value());
         QCOMPARE(chunks.error().code, ErrorCode::Corrupt);
         QVERIFY(QString::fromStdString(chunks.error().message).contains("changed"));
+    }
+
+    // Documents are untrusted: random soups of markup, entities, line ends, byte-order marks,
+    // broken and valid UTF-8 and stray bytes, read as HTML, Markdown and text from files (small
+    // enough to be held, and large enough to be streamed). Each is an error, or chunks of valid
+    // UTF-8 in order, within the file, on lines that exist. Never a crash (ASan in CI).
+    void randomDocumentsChunkOrFailCleanly() {
+        static const char* const kPieces[] = {"<",
+                                              ">",
+                                              "</",
+                                              "<p>",
+                                              "</p>",
+                                              "<h1>",
+                                              "</h2>",
+                                              "<br>",
+                                              "<li>",
+                                              "<!--",
+                                              "-->",
+                                              "<script>",
+                                              "</script>",
+                                              "<style>",
+                                              "<!DOCTYPE html>",
+                                              "<a href=\"x>y\">",
+                                              "=\"",
+                                              "'",
+                                              "&",
+                                              "&amp;",
+                                              "&#",
+                                              "&#x",
+                                              "&#99999999999;",
+                                              "&#xD800;",
+                                              "&#0;",
+                                              "&nbsp;",
+                                              ";",
+                                              "# ",
+                                              "## Heading",
+                                              "- ",
+                                              "* ",
+                                              "```",
+                                              "\n",
+                                              "\r",
+                                              "\r\n",
+                                              "\n\n",
+                                              " ",
+                                              "\t",
+                                              "word",
+                                              "Grüße",
+                                              "日本",
+                                              "😀",
+                                              "\xEF\xBB\xBF",
+                                              "\xFF\xFE",
+                                              "\xFE\xFF",
+                                              "\xC3",
+                                              "\xE6\x97",
+                                              "\xF0\x9F\x98",
+                                              "\x80",
+                                              "\xFF",
+                                              "\x01",
+                                              "\x1B[",
+                                              "\xED\xA0\x80",
+                                              "\xC0\xAF",
+                                              "\xF4\x90\x80\x80"};
+        std::mt19937 rng(20261203);
+        test::TempDir dir;
+        DocumentOptions streaming;
+        streaming.streamThresholdBytes = 512;
+        int chunked = 0, refused = 0;
+        for (int round = 0; round < 400; ++round) {
+            std::string text;
+            const int pieces = 1 + static_cast<int>(rng() % 200);
+            for (int i = 0; i < pieces; ++i) {
+                if (rng() % 8 == 0)
+                    text += static_cast<char>(rng() & 0xFF);
+                else
+                    text += kPieces[rng() % std::size(kPieces)];
+            }
+            static const char* const kNames[] = {"page.html", "notes.md", "plain.txt"};
+            const auto file = dir.path() / kNames[round % 3];
+            test::writeFile(file, text);
+            auto doc = Document::open(file, round % 2 == 0 ? DocumentOptions{} : streaming);
+            if (!doc) {
+                ++refused;
+                QVERIFY2(QString::fromStdString(doc.error().message)
+                             .contains(QString::fromStdString(file.string())),
+                         doc.error().message.c_str());
+                continue;
+            }
+            auto chunks = chunkDocument(*doc, *m_tokenizer, 8 + static_cast<int>(rng() % 64));
+            if (!chunks) {
+                ++refused;
+                continue;
+            }
+            ++chunked;
+            const auto lines = 1 + std::count(text.begin(), text.end(), '\n') +
+                               std::count(text.begin(), text.end(), '\r');
+            int64_t previousBegin = 0;
+            for (const Chunk& c : *chunks) {
+                const QString where = QString("round %1, chunk %2").arg(round).arg(c.index);
+                QVERIFY2(validUtf8(c.text), qPrintable(where + ": not valid UTF-8"));
+                QVERIFY2(!c.text.empty() && c.tokens > 0, qPrintable(where));
+                QVERIFY2(0 <= c.beginByte && c.beginByte <= c.endByte &&
+                             c.endByte <= static_cast<int64_t>(text.size()),
+                         qPrintable(where +
+                                    QString(" [%1, %2) of %3, %4 encoding %5: ")
+                                        .arg(c.beginByte)
+                                        .arg(c.endByte)
+                                        .arg(text.size())
+                                        .arg(QString::fromStdString(file.string()))
+                                        .arg(int(doc->info().encoding)) +
+                                    QString::fromStdString(
+                                        QByteArray::fromStdString(text).toHex().toStdString())));
+                QVERIFY2(c.beginByte >= previousBegin, qPrintable(where));
+                QVERIFY2(1 <= c.firstLine && c.firstLine <= c.lastLine && c.lastLine <= lines,
+                         qPrintable(where));
+                previousBegin = c.beginByte;
+            }
+        }
+        QVERIFY2(chunked > 0 && refused > 0,
+                 qPrintable(QString("%1 chunked, %2 refused").arg(chunked).arg(refused)));
     }
 
 private:

@@ -103,9 +103,11 @@ Result<bool> LineDecoder::nextCodePoint(char32_t& c, int& length) {
                                                            : ((p[i] << 8) | p[i + 1]);
             };
             if (avail < 2) {
-                c = kReplacement;  // an odd last byte
-                length = 1;
-                break;
+                // An odd last byte is no code unit: skipped, so that the text's byte offsets,
+                // counted back from its characters, stay within the file.
+                m_pos += avail;
+                m_offset += static_cast<int64_t>(avail);
+                return false;
             }
             c = unit(0);
             length = 2;
@@ -122,30 +124,33 @@ Result<bool> LineDecoder::nextCodePoint(char32_t& c, int& length) {
         }
         case TextEncoding::Utf8:
         case TextEncoding::Utf8Bom: {
-            // Document::open checked the whole file; still decode defensively.
+            // Document::open checked the whole file unless it starts with a UTF-8 byte-order
+            // mark. A byte that does not start a well-formed sequence (overlong, surrogate, past
+            // U+10FFFF, cut short) becomes '?', one byte for one byte, so that byte offsets
+            // counted back from the text (encodedLength) stay exact; decoding goes on at the
+            // next byte.
             const unsigned char b = p[0];
             const int n = b < 0x80         ? 1
                           : (b >> 5) == 6  ? 2
                           : (b >> 4) == 14 ? 3
                           : (b >> 3) == 30 ? 4
                                            : 0;
-            if (n == 0 || static_cast<size_t>(n) > avail) {
-                c = kReplacement;
-                length = 1;
+            c = U'?';
+            length = 1;
+            if (n == 0 || static_cast<size_t>(n) > avail)
                 break;
+            char32_t value = n == 1 ? b : b & (0x7F >> n);
+            bool wellFormed = true;
+            for (int i = 1; i < n && wellFormed; ++i) {
+                wellFormed = (p[i] & 0xC0) == 0x80;
+                value = (value << 6) | (p[i] & 0x3F);
             }
-            c = n == 1 ? b : b & (0x7F >> n);
-            for (int i = 1; i < n; ++i) {
-                if ((p[i] & 0xC0) != 0x80) {
-                    c = kReplacement;
-                    length = i;
-                    m_pos += static_cast<size_t>(length);
-                    m_offset += length;
-                    return true;
-                }
-                c = (c << 6) | (p[i] & 0x3F);
+            const char32_t least = n == 1 ? 0 : n == 2 ? 0x80 : n == 3 ? 0x800 : 0x10000;
+            if (wellFormed && value >= least && value <= 0x10FFFF &&
+                (value < 0xD800 || value >= 0xE000)) {
+                c = value;
+                length = n;
             }
-            length = n;
             break;
         }
     }
@@ -186,7 +191,12 @@ Result<bool> LineDecoder::next(SourceLine& line) {
             ++m_line;
             return true;
         }
-        appendUtf8(line.text, isControl(c) ? U' ' : c);
+        // A control character becomes a space of the same encoded length (a C1 control in
+        // UTF-8 takes two bytes: a no-break space), so that byte offsets counted back from the
+        // text (encodedLength) stay exact.
+        const char32_t standIn =
+            encodedLength(c, m_encoding) == encodedLength(U' ', m_encoding) ? U' ' : U'\u00A0';
+        appendUtf8(line.text, isControl(c) ? standIn : c);
         line.endByte = m_offset;
         if (line.text.size() >= kMaxLinePieceBytes) {
             line.continues = true;
