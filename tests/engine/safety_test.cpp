@@ -168,6 +168,56 @@ private slots:
         QCOMPARE(QString::fromStdString(v.output) == text, !redacted);
     }
 
+    // Findings next to each other, one separator apart, are each found: the character a pattern
+    // checks after its finding can start the next one.
+    void neighbouringPiiIsEachRedacted() {
+        const Filter filter(builtin(), Config{}, Direction::Output);
+        const Verdict cards = filter.check("cards 4111 1111 1111 1111 4111111111111111 end");
+        QCOMPARE(cards.output,
+                 std::string("cards [payment_card redacted] [payment_card redacted] end"));
+        const Verdict ips = filter.check("hosts 10.0.0.1 10.0.0.2,192.168.1.7 end");
+        QCOMPARE(ips.output, std::string("hosts [ip_address redacted] [ip_address redacted],"
+                                         "[ip_address redacted] end"));
+        const Verdict mails = filter.check("a@example.org b@example.org");
+        QCOMPARE(mails.output, std::string("[email redacted] [email redacted]"));
+    }
+
+    // Long texts and patterns with nested repetition take time linear in the text: with
+    // std::regex a 50,000-character run of letters or digits overflowed the stack (the e-mail
+    // and card patterns), and "(a+)+b" took exponential time.
+    void longTextsAndNestedRepetitionAreSafe() {
+        RuleSet rules = builtin();
+        auto user = RuleSet::parse(
+            R"j({"version":1,"categories":{"custom":"x"},"rules":[)j"
+            R"j({"id":"custom.nested","category":"custom","action":"flag","patterns":["(a+)+b"]},)j"
+            R"j({"id":"custom.greedy","category":"custom","action":"flag","patterns":["(a|b)*c"]}]})j",
+            "user-rules.json");
+        QVERIFY2(user.has_value(), user ? "" : user.error().message.c_str());
+        QVERIFY(rules.merge(*user).has_value());
+        const Filter filter(std::move(rules), Config{}, Direction::Output);
+        for (const char* unit : {"a", "1", "ab", "1 ", "a.", "a@"}) {
+            std::string text;
+            while (text.size() < 200000) text += unit;
+            const Verdict v = filter.check(text);
+            QVERIFY2(v.output.size() <= text.size() + 16, unit);
+        }
+        std::string text(100000, 'a');
+        QCOMPARE(filter.check(text + "b").action, Action::Flag);  // "(a+)+b" matches
+        QCOMPARE(filter.check(text).action, Action::Allow);
+    }
+
+    void patternsOutsideRe2AreClearErrors() {
+        auto user = RuleSet::parse(
+            R"j({"version":1,"categories":{"custom":"x"},"rules":[)j"
+            R"j({"id":"custom.look","category":"custom","action":"flag","patterns":["a(?!b)"]}]})j",
+            "user-rules.json");
+        QVERIFY(!user.has_value());
+        const QString message = QString::fromStdString(user.error().message);
+        QVERIFY2(message.startsWith("user-rules.json") && message.contains("custom.look") &&
+                     message.contains("RE2"),
+                 qPrintable(message));
+    }
+
     void normalisationDefeatsTrivialEvasions_data() {
         QTest::addColumn<QString>("text");
         QTest::newRow("fullwidth") << "ｈｏｗ ｔｏ ｍａｋｅ ａ ｐｉｐｅ ｂｏｍｂ";

@@ -52,27 +52,20 @@ std::vector<Finding> Filter::findAll(std::string_view text, bool streaming) cons
             action = Action::Flag;
         if (action == Action::Allow)
             continue;
-        for (const std::regex& re : compiled.rules[r].expressions) {
-            for (auto it = std::sregex_iterator(t.begin(), t.end(), re);
-                 it != std::sregex_iterator(); ++it) {
-                const size_t b = static_cast<size_t>(it->position(0));
-                const size_t e = b + static_cast<size_t>(it->length(0));
-                if (e == b)
-                    continue;
+        for (const auto& re : compiled.rules[r].expressions) {
+            forEachMatch(*re, t, 0, [&](size_t b, size_t e) {
                 if (streaming && e + StreamFilter::kLookAhead > t.size())
-                    continue;
-                bool benign = false;
+                    return;
                 for (const std::string& allow : compiled.rules[r].allow) {
-                    for (size_t at = t.find(allow); at != std::string::npos && !benign;
+                    for (size_t at = t.find(allow); at != std::string::npos;
                          at = t.find(allow, at + 1)) {
-                        benign = at <= b && e <= at + allow.size();
+                        if (at <= b && e <= at + allow.size())
+                            return;  // inside a benign context
                     }
                 }
-                if (benign)
-                    continue;
                 out.push_back(
                     {"rules", rule.category, rule.id, action, norm.origin[b], norm.origin[e]});
-            }
+            });
         }
     }
     if (m_direction == Direction::Output) {

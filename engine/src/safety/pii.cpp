@@ -3,7 +3,7 @@
 // IBANs (ISO 13616 mod-97), IPv4/IPv6 addresses.
 #include <algorithm>
 #include <cctype>
-#include <regex>
+#include <cstdlib>
 
 #include "safety/compiled.h"
 
@@ -77,18 +77,23 @@ bool ipv4Valid(std::string_view s) {
     return parts == 4;
 }
 
-void scan(std::string_view text, const std::regex& re, PiiType type, const char* category,
+void scan(std::string_view text, const re2::RE2& re, PiiType type, const char* category,
           bool (*valid)(std::string_view), std::vector<Finding>& out) {
-    const std::string copy(text);
-    for (auto it = std::sregex_iterator(copy.begin(), copy.end(), re); it != std::sregex_iterator();
-         ++it) {
-        const size_t begin = static_cast<size_t>(it->position(1));
-        const size_t length = static_cast<size_t>(it->length(1));
-        if (valid != nullptr && !valid(std::string_view(copy).substr(begin, length)))
-            continue;
-        out.push_back({"pii", category, std::string("pii.") + piiTypeName(type), Action::Redact,
-                       begin, begin + length});
-    }
+    forEachMatch(re, text, 1, [&](size_t begin, size_t end) {
+        if (valid != nullptr && !valid(text.substr(begin, end - begin)))
+            return;
+        out.push_back(
+            {"pii", category, std::string("pii.") + piiTypeName(type), Action::Redact, begin, end});
+    });
+}
+
+// A built-in pattern (valid by construction).
+std::unique_ptr<re2::RE2> builtin(const std::string& pattern) {
+    std::string error;
+    auto re = compilePattern(pattern, true, error);
+    if (!re)
+        std::abort();  // a typo in the patterns below; the tests compile each
+    return re;
 }
 
 }  // namespace
@@ -110,25 +115,27 @@ const char* piiTypeName(PiiType type) {
 }
 
 std::vector<Finding> findPii(std::string_view text, const std::vector<PiiType>& types) {
-    static const std::regex kEmail(
+    // Each pattern's group 1 is the finding; what it matches before and after the group checks
+    // the characters around it (RE2 has no lookaround), and scanning resumes after the group.
+    static const auto kEmail = builtin(
         R"((?:^|[^A-Za-z0-9._%+-])([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}))");
-    static const std::regex kCard(R"((?:^|[^0-9])((?:\d[ -]?){12,18}\d)(?![0-9]))");
-    static const std::regex kIban(
-        R"((?:^|[^A-Z0-9])([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)(?![A-Z0-9]))");
-    static const std::regex kIpv4(R"((?:^|[^0-9.])((?:\d{1,3}\.){3}\d{1,3})(?![0-9.]))");
-    static const std::regex kIpv6(
-        R"((?:^|[^0-9A-Fa-f:])((?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-f]{1,4}:?){1,6}[0-9A-Fa-f]{1,4})(?![0-9A-Fa-f:]))");
-    static const std::regex kPhone(
-        R"((?:^|[^0-9+])(\+?\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}[ .-]\d{3,4}[ .-]?\d{2,4})(?![0-9]))");
+    static const auto kCard = builtin(R"((?:^|[^0-9])((?:\d[ -]?){12,18}\d)(?:$|[^0-9]))");
+    static const auto kIban = builtin(
+        R"((?:^|[^A-Z0-9])([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)(?:$|[^A-Z0-9]))");
+    static const auto kIpv4 = builtin(R"((?:^|[^0-9.])((?:\d{1,3}\.){3}\d{1,3})(?:$|[^0-9.]))");
+    static const auto kIpv6 = builtin(
+        R"((?:^|[^0-9A-Fa-f:])((?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-f]{1,4}:?){1,6}[0-9A-Fa-f]{1,4})(?:$|[^0-9A-Fa-f:]))");
+    static const auto kPhone = builtin(
+        R"((?:^|[^0-9+])(\+?\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}[ .-]\d{3,4}[ .-]?\d{2,4})(?:$|[^0-9]))");
     std::vector<Finding> out;
     auto enabled = [&](PiiType t) {
         return std::find(types.begin(), types.end(), t) != types.end();
     };
     if (enabled(PiiType::Email))
-        scan(text, kEmail, PiiType::Email, "pii_email", nullptr, out);
+        scan(text, *kEmail, PiiType::Email, "pii_email", nullptr, out);
     if (enabled(PiiType::PaymentCard)) {
         scan(
-            text, kCard, PiiType::PaymentCard, "pii_payment_card",
+            text, *kCard, PiiType::PaymentCard, "pii_payment_card",
             [](std::string_view s) {
                 const std::string d = digitsOf(s);
                 return d.size() >= 13 && d.size() <= 19 && luhnValid(d);
@@ -136,10 +143,10 @@ std::vector<Finding> findPii(std::string_view text, const std::vector<PiiType>& 
             out);
     }
     if (enabled(PiiType::Iban))
-        scan(text, kIban, PiiType::Iban, "pii_iban", ibanValid, out);
+        scan(text, *kIban, PiiType::Iban, "pii_iban", ibanValid, out);
     if (enabled(PiiType::IpAddress)) {
         std::vector<Finding> ips;
-        scan(text, kIpv4, PiiType::IpAddress, "pii_ip_address", ipv4Valid, ips);
+        scan(text, *kIpv4, PiiType::IpAddress, "pii_ip_address", ipv4Valid, ips);
         // "version 2.10.4.1" / "v1.2.3.4" is a version number, not an address.
         for (const Finding& f : ips) {
             const std::string before(
@@ -154,12 +161,12 @@ std::vector<Finding> findPii(std::string_view text, const std::vector<PiiType>& 
             if (!version)
                 out.push_back(f);
         }
-        scan(text, kIpv6, PiiType::IpAddress, "pii_ip_address", nullptr, out);
+        scan(text, *kIpv6, PiiType::IpAddress, "pii_ip_address", nullptr, out);
     }
     if (enabled(PiiType::Phone)) {
         std::vector<Finding> phones;
         scan(
-            text, kPhone, PiiType::Phone, "pii_phone",
+            text, *kPhone, PiiType::Phone, "pii_phone",
             [](std::string_view s) {
                 const size_t n = digitsOf(s).size();
                 return n >= 9 && n <= 15;

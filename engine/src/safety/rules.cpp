@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Loading and validating rules files, and compiling their terms and patterns.
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -32,6 +31,20 @@ Error bad(std::string_view source, const std::string& what) {
 }
 
 }  // namespace
+
+std::unique_ptr<re2::RE2> compilePattern(const std::string& pattern, bool caseSensitive,
+                                         std::string& error) {
+    re2::RE2::Options options;
+    options.set_encoding(re2::RE2::Options::EncodingLatin1);
+    options.set_case_sensitive(caseSensitive);
+    options.set_log_errors(false);
+    auto re = std::make_unique<re2::RE2>(pattern, options);
+    if (!re->ok()) {
+        error = re->error();
+        return nullptr;
+    }
+    return re;
+}
 
 const char* actionName(Action action) {
     switch (action) {
@@ -142,17 +155,22 @@ Status RuleSet::compile(std::string_view sourceName) {
                 continue;
             alternation += (alternation.empty() ? "" : "|") + escapeRegex(normalized);
         }
-        try {
-            if (!alternation.empty()) {
-                c.expressions.emplace_back("\\b(?:" + alternation + ")\\b",
-                                           std::regex::ECMAScript | std::regex::optimize);
+        std::string error;
+        if (!alternation.empty()) {
+            auto re = compilePattern("\\b(?:" + alternation + ")\\b", true, error);
+            if (!re)
+                return bad(sourceName,
+                           "rule '" + rule.id + "': its terms do not compile (" + error + ")");
+            c.expressions.push_back(std::move(re));
+        }
+        for (const std::string& pattern : rule.patterns) {
+            auto re = compilePattern(pattern, false, error);
+            if (!re) {
+                return bad(sourceName, "rule '" + rule.id + "' has an invalid pattern (" + error +
+                                           "; patterns are RE2 syntax, without lookaround or " +
+                                           "backreferences)");
             }
-            for (const std::string& pattern : rule.patterns) {
-                c.expressions.emplace_back(pattern, std::regex::ECMAScript | std::regex::icase);
-            }
-        } catch (const std::regex_error& e) {
-            return bad(sourceName,
-                       "rule '" + rule.id + "' has an invalid pattern (" + e.what() + ")");
+            c.expressions.push_back(std::move(re));
         }
         for (const std::string& allow : rule.allow) {
             const std::string normalized = normalizeForMatching(allow).text;
