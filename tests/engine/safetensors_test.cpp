@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Damaged checkpoints: each is a clear error naming the file (and the tensor), never a crash or
 // an out-of-bounds read (this test also runs under ASan/UBSan in CI). Also sharded checkpoints.
+#include <random>
+
 #include <QtTest>
 
 #include "griffin/model.h"
@@ -224,6 +226,80 @@ private slots:
         QVERIFY2(
             QString::fromStdString(wrong.error().message).contains(QString::fromStdString(kNorm1)),
             wrong.error().message.c_str());
+    }
+
+    // Random structural damage to the safetensors header and to config.json: values replaced by
+    // others of any type, keys dropped. Each is an error naming the file, or a model that steps.
+    void randomHeaderAndConfigDamageIsAnErrorOrAWorkingModel() {
+        const Checkpoint valid = Checkpoint::tiny();
+        const json config =
+            json::parse(test::readFile(test::tinyPublicDir() / "model-f32" / "config.json"));
+        const std::vector<json> replacements = {nullptr,
+                                                true,
+                                                -1,
+                                                0,
+                                                3,
+                                                1e300,
+                                                18446744073709551615ULL,
+                                                4611686018427387904LL,
+                                                "",
+                                                "F32",
+                                                "BF16",
+                                                "F16",
+                                                "I64",
+                                                "Q9",
+                                                json::array(),
+                                                json::array({0, 1}),
+                                                json::array({1, 0}),
+                                                json::array({0, 1e20}),
+                                                json::object()};
+        std::mt19937 rng(20261203);
+        test::TempDir dir;
+        const QString folder = QString::fromStdString(dir.path().string());
+        int loaded = 0, rejected = 0;
+        for (int round = 0; round < 300; ++round) {
+            json header = valid.header, cfg = config;
+            json& target = round % 2 == 0 ? header : cfg;
+            std::vector<json::json_pointer> nodes;
+            const auto walk = [&](const auto& self, const json& j,
+                                  const json::json_pointer& at) -> void {
+                nodes.push_back(at);
+                if (j.is_object()) {
+                    for (const auto& item : j.items()) self(self, item.value(), at / item.key());
+                } else if (j.is_array()) {
+                    for (size_t k = 0; k < j.size(); ++k) self(self, j[k], at / k);
+                }
+            };
+            walk(walk, target, json::json_pointer());
+            for (int i = 0, n = 1 + static_cast<int>(rng() % 3); i < n; ++i) {
+                const auto& at = nodes[rng() % nodes.size()];
+                if (!target.contains(at) || at.empty())
+                    continue;
+                if (rng() % 4 == 0) {
+                    json& parent = target.at(at.parent_pointer());
+                    if (parent.is_object())
+                        parent.erase(at.back());
+                } else {
+                    target.at(at) = replacements[rng() % replacements.size()];
+                }
+            }
+            test::writeFile(dir.path() / "config.json", cfg.dump());
+            test::writeFile(dir.path() / "model.safetensors",
+                            test::makeSafetensors(header.dump(), valid.data));
+            auto model = Model::load(dir.path());
+            if (!model) {
+                ++rejected;
+                const QString message = QString::fromStdString(model.error().message);
+                QVERIFY2(message.contains(folder), qPrintable(message));
+                continue;
+            }
+            ++loaded;
+            State state = (*model)->newState();
+            auto logits = (*model)->step(state, 2);
+            QVERIFY2(logits, qPrintable(QString("round %1").arg(round)));
+        }
+        QVERIFY2(loaded > 0 && rejected > 0,
+                 qPrintable(QString("%1 loaded, %2 rejected").arg(loaded).arg(rejected)));
     }
 };
 
