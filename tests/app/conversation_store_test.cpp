@@ -15,6 +15,7 @@
 
 #include "app_settings.h"
 #include "atomic_file.h"
+#include "json_damage.h"
 #include "services/summary_followup.h"
 #include "test_files.h"
 
@@ -44,6 +45,27 @@ Conversation sample(int messages = 4) {
     c.updated = c.created;
     for (auto& m : c.messages)
         m.time = QDateTime::fromMSecsSinceEpoch(m.time.toMSecsSinceEpoch(), Qt::UTC);
+    return c;
+}
+
+// sample() as a document summary: its source, with two sections.
+Conversation summarySample() {
+    Conversation c = sample();
+    c.kind = QStringLiteral("summary");
+    SummarySourceData src;
+    src.path = QStringLiteral("/docs/report.pdf");
+    src.bytes = 12345;
+    src.sha256 = QString(64, QLatin1Char('a'));
+    src.encoding = QStringLiteral("pdf (3 pages)");
+    src.strategy = QStringLiteral("map-reduce");
+    src.length = QStringLiteral("short");
+    src.focus = QStringLiteral("costs?");
+    src.documentTokens = 4096;
+    src.sections = {{0, 1, 40, 1, 2, 900, QStringLiteral("first part")},
+                    {1, 41, 80, 2, 3, 880, QStringLiteral("second part")}};
+    src.summary = QStringLiteral("the whole");
+    src.language = QStringLiteral("german");
+    c.source = src;
     return c;
 }
 
@@ -220,17 +242,7 @@ private slots:
         QVERIFY(f.open(QIODevice::ReadOnly));
         const nlohmann::json valid = nlohmann::json::parse(f.readAll().toStdString());
         f.close();
-        std::vector<nlohmann::json::json_pointer> nodes;
-        const auto walk = [&](const auto& self, const nlohmann::json& j,
-                              const nlohmann::json::json_pointer& at) -> void {
-            nodes.push_back(at);
-            if (j.is_object()) {
-                for (const auto& item : j.items()) self(self, item.value(), at / item.key());
-            } else if (j.is_array()) {
-                for (size_t i = 0; i < j.size(); ++i) self(self, j[i], at / i);
-            }
-        };
-        walk(walk, valid, nlohmann::json::json_pointer());
+        const auto nodes = griffin::test::jsonNodes(valid);
         QVERIFY(nodes.size() > 20);
         const std::vector<nlohmann::json> replacements = {nullptr,
                                                           true,
@@ -248,18 +260,7 @@ private slots:
         int warned = 0;
         for (int round = 0; round < 300; ++round) {
             nlohmann::json j = valid;
-            for (int i = 0, n = 1 + static_cast<int>(rng() % 3); i < n; ++i) {
-                const auto& at = nodes[rng() % nodes.size()];
-                if (!j.contains(at))
-                    continue;
-                if (rng() % 4 == 0 && !at.empty()) {
-                    nlohmann::json& parent = j.at(at.parent_pointer());
-                    if (parent.is_object())
-                        parent.erase(at.back());
-                } else {
-                    j.at(at) = replacements[rng() % replacements.size()];
-                }
-            }
+            griffin::test::damageJson(j, nodes, replacements, rng);
             QVERIFY(writeFileAtomically(file, QByteArray::fromStdString(j.dump())).has_value());
             const SettingsLoad loaded = loadSettings(file);
             warned += loaded.warnings.isEmpty() ? 0 : 1;
@@ -357,42 +358,18 @@ private slots:
         QCOMPARE(loaded->safetyEnabled, true);
     }
 
-    // A summary conversation keeps its kind and source (document, chunks with lines or pages);
-    // files without "kind" are chats; an unknown kind is refused.
     // Conversation files are untrusted: any value of a valid file replaced by another of any
     // type, or any key dropped, is an error saying what is wrong, or a conversation that saves and
     // loads back unchanged. Never an uncaught exception or a crash (ASan/UBSan in CI).
     void randomlyDamagedConversationsAreErrorsOrLoadCleanly() {
-        Conversation c = sample();
-        c.kind = QStringLiteral("summary");
-        SummarySourceData src;
-        src.path = QStringLiteral("/docs/report.txt");
-        src.bytes = 100;
-        src.sha256 = QString(64, QLatin1Char('b'));
-        src.encoding = QStringLiteral("utf-8");
-        src.strategy = QStringLiteral("map-reduce");
-        src.length = QStringLiteral("short");
-        src.documentTokens = 50;
-        src.sections = {{0, 1, 4, 0, 0, 25, QStringLiteral("one")},
-                        {1, 5, 9, 0, 0, 25, QStringLiteral("two")}};
-        c.source = src;
+        Conversation c = summarySample();
         c.messages[3].sources = {1};
         c.messages[3].otherBranches = {{c.messages[3]}};
         c.messages[3].branchIndex = 1;
         const nlohmann::json valid = nlohmann::json::parse(conversationToJson(c));
         QVERIFY(conversationFromJson(valid.dump()).has_value());
         // Every node of the file, by JSON pointer.
-        std::vector<nlohmann::json::json_pointer> nodes;
-        const auto walk = [&](const auto& self, const nlohmann::json& j,
-                              const nlohmann::json::json_pointer& at) -> void {
-            nodes.push_back(at);
-            if (j.is_object()) {
-                for (const auto& item : j.items()) self(self, item.value(), at / item.key());
-            } else if (j.is_array()) {
-                for (size_t i = 0; i < j.size(); ++i) self(self, j[i], at / i);
-            }
-        };
-        walk(walk, valid, nlohmann::json::json_pointer());
+        const auto nodes = griffin::test::jsonNodes(valid);
         QVERIFY(nodes.size() > 50);
         const std::vector<nlohmann::json> replacements = {
             nullptr,
@@ -419,19 +396,7 @@ private slots:
         int loaded = 0, rejected = 0;
         for (int round = 0; round < 3000; ++round) {
             nlohmann::json j = valid;
-            const int changes = 1 + static_cast<int>(rng() % 3);
-            for (int i = 0; i < changes; ++i) {
-                const auto& at = nodes[rng() % nodes.size()];
-                if (!j.contains(at))
-                    continue;  // under a node an earlier change replaced
-                if (rng() % 4 == 0 && !at.empty()) {
-                    nlohmann::json& parent = j.at(at.parent_pointer());
-                    if (parent.is_object())
-                        parent.erase(at.back());
-                } else {
-                    j.at(at) = replacements[rng() % replacements.size()];
-                }
-            }
+            griffin::test::damageJson(j, nodes, replacements, rng);
             const std::string text = j.dump();
             const auto result = conversationFromJson(text);
             if (!result) {
@@ -465,23 +430,10 @@ private slots:
                  qPrintable(QString("%1 loaded, %2 rejected").arg(loaded).arg(rejected)));
     }
 
+    // A summary conversation keeps its kind and source (document, chunks with lines or pages);
+    // files without "kind" are chats; an unknown kind is refused.
     void summaryConversationRoundTrips() {
-        Conversation c = sample();
-        c.kind = QStringLiteral("summary");
-        SummarySourceData src;
-        src.path = QStringLiteral("/docs/report.pdf");
-        src.bytes = 12345;
-        src.sha256 = QString(64, QLatin1Char('a'));
-        src.encoding = QStringLiteral("pdf (3 pages)");
-        src.strategy = QStringLiteral("map-reduce");
-        src.length = QStringLiteral("short");
-        src.focus = QStringLiteral("costs?");
-        src.documentTokens = 4096;
-        src.sections = {{0, 1, 40, 1, 2, 900, QStringLiteral("first part")},
-                        {1, 41, 80, 2, 3, 880, QStringLiteral("second part")}};
-        src.summary = QStringLiteral("the whole");
-        src.language = QStringLiteral("german");
-        c.source = src;
+        Conversation c = summarySample();
         c.messages[3].sources = {1, 0};  // a follow-up's reply names the sections it drew on
         const auto loaded = conversationFromJson(conversationToJson(c));
         QVERIFY2(loaded.has_value(), loaded ? "" : loaded.error().message.c_str());

@@ -29,25 +29,6 @@ std::string withoutSpace(std::string_view s) {
     return out;
 }
 
-bool validUtf8(std::string_view s) {
-    for (size_t i = 0; i < s.size();) {
-        const auto b = static_cast<unsigned char>(s[i]);
-        const size_t n = b < 0x80         ? 1
-                         : (b >> 5) == 6  ? 2
-                         : (b >> 4) == 14 ? 3
-                         : (b >> 3) == 30 ? 4
-                                          : 0;
-        if (n == 0 || i + n > s.size())
-            return false;
-        for (size_t k = 1; k < n; ++k) {
-            if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80)
-                return false;
-        }
-        i += n;
-    }
-    return true;
-}
-
 std::string joinChunks(const std::vector<Chunk>& chunks) {
     std::string all;
     for (const Chunk& c : chunks) all += c.text;
@@ -99,7 +80,7 @@ private slots:
         for (size_t i = 0; i < chunks->size(); ++i) {
             const Chunk& c = (*chunks)[i];
             QCOMPARE(c.index, static_cast<int64_t>(i));
-            QVERIFY2(validUtf8(c.text), c.text.c_str());
+            QVERIFY2(test::isStrictUtf8(c.text), c.text.c_str());
             QCOMPARE(c.tokens, static_cast<int64_t>(m_tokenizer->encode(c.text).size()));
             QVERIFY2(c.tokens <= budget,
                      qPrintable(QString("chunk %1 has %2 tokens").arg(i).arg(c.tokens)));

@@ -28,32 +28,6 @@ std::string utf16(std::u16string_view text, bool littleEndian) {
     return out;
 }
 
-// Strict UTF-8: no overlong forms, surrogates or values past U+10FFFF.
-bool validUtf8(const std::string& s) {
-    for (size_t i = 0; i < s.size();) {
-        const auto b = static_cast<unsigned char>(s[i]);
-        const int n = b < 0x80         ? 1
-                      : (b >> 5) == 6  ? 2
-                      : (b >> 4) == 14 ? 3
-                      : (b >> 3) == 30 ? 4
-                                       : 0;
-        if (n == 0 || i + static_cast<size_t>(n) > s.size())
-            return false;
-        char32_t c = n == 1 ? b : b & (0x7F >> n);
-        for (int k = 1; k < n; ++k) {
-            const auto t = static_cast<unsigned char>(s[i + static_cast<size_t>(k)]);
-            if ((t & 0xC0) != 0x80)
-                return false;
-            c = (c << 6) | (t & 0x3F);
-        }
-        const char32_t least = n == 1 ? 0 : n == 2 ? 0x80 : n == 3 ? 0x800 : 0x10000;
-        if (c < least || c > 0x10FFFF || (c >= 0xD800 && c < 0xE000))
-            return false;
-        i += static_cast<size_t>(n);
-    }
-    return true;
-}
-
 }  // namespace
 
 Q_DECLARE_METATYPE(griffin::TextEncoding)
@@ -334,7 +308,7 @@ private slots:
             int64_t previousBegin = 0;
             for (const Chunk& c : *chunks) {
                 const QString where = QString("round %1, chunk %2").arg(round).arg(c.index);
-                QVERIFY2(validUtf8(c.text), qPrintable(where + ": not valid UTF-8"));
+                QVERIFY2(test::isStrictUtf8(c.text), qPrintable(where + ": not valid UTF-8"));
                 QVERIFY2(!c.text.empty() && c.tokens > 0, qPrintable(where));
                 QVERIFY2(0 <= c.beginByte && c.beginByte <= c.endByte &&
                              c.endByte <= static_cast<int64_t>(text.size()),

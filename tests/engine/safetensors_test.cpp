@@ -6,6 +6,7 @@
 #include <QtTest>
 
 #include "griffin/model.h"
+#include "json_damage.h"
 #include "test_files.h"
 
 using namespace griffin;
@@ -260,29 +261,7 @@ private slots:
         for (int round = 0; round < 300; ++round) {
             json header = valid.header, cfg = config;
             json& target = round % 2 == 0 ? header : cfg;
-            std::vector<json::json_pointer> nodes;
-            const auto walk = [&](const auto& self, const json& j,
-                                  const json::json_pointer& at) -> void {
-                nodes.push_back(at);
-                if (j.is_object()) {
-                    for (const auto& item : j.items()) self(self, item.value(), at / item.key());
-                } else if (j.is_array()) {
-                    for (size_t k = 0; k < j.size(); ++k) self(self, j[k], at / k);
-                }
-            };
-            walk(walk, target, json::json_pointer());
-            for (int i = 0, n = 1 + static_cast<int>(rng() % 3); i < n; ++i) {
-                const auto& at = nodes[rng() % nodes.size()];
-                if (!target.contains(at) || at.empty())
-                    continue;
-                if (rng() % 4 == 0) {
-                    json& parent = target.at(at.parent_pointer());
-                    if (parent.is_object())
-                        parent.erase(at.back());
-                } else {
-                    target.at(at) = replacements[rng() % replacements.size()];
-                }
-            }
+            test::damageJson(target, test::jsonNodes(target), replacements, rng);
             test::writeFile(dir.path() / "config.json", cfg.dump());
             test::writeFile(dir.path() / "model.safetensors",
                             test::makeSafetensors(header.dump(), valid.data));

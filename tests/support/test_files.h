@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -48,5 +49,9 @@ void makeTinyChatModel(const std::filesystem::path& dest);
 
 // max |a - b| over two equally long vectors (infinity if their sizes differ).
 double maxAbsDiff(const std::vector<float>& a, const std::vector<float>& b);
+
+// Strict UTF-8: well-formed sequences only, no overlong forms, surrogates or values past
+// U+10FFFF.
+bool isStrictUtf8(std::string_view s);
 
 }  // namespace griffin::test
