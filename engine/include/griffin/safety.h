@@ -40,7 +40,7 @@ struct Rule {
     int severity = 1;  // 1 (low) .. 3 (most severe)
     Action action = Action::Flag;
     std::vector<std::string> terms;     // whole words or phrases, matched on normalised text
-    std::vector<std::string> patterns;  // ECMAScript regular expressions on normalised text
+    std::vector<std::string> patterns;  // RE2 expressions (no lookaround) on normalised text
     std::vector<std::string> allow;     // contexts that make a match benign (normalised phrases)
 };
 
