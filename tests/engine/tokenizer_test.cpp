@@ -3,6 +3,8 @@
 // emits a broken character, and hostile tokenizer files.
 #include "griffin/tokenizer.h"
 
+#include <random>
+
 #include <QtTest>
 
 #include "test_files.h"
@@ -150,6 +152,35 @@ private slots:
         QVERIFY2(QString::fromStdString(t.error().message)
                      .contains(QString::fromStdString(file.string())),
                  t.error().message.c_str());
+    }
+
+    // Random bytes over a valid tokenizer file: each is an error naming the file, or a tokenizer
+    // whose pieces encode and decode (ASan/UBSan in CI).
+    void randomlyDamagedTokenizerFilesAreErrorsOrWork() {
+        const std::string valid = test::readFile(test::testTokenizer("multi.model"));
+        test::TempDir dir;
+        const auto file = dir.path() / "tokenizer.model";
+        const QString name = QString::fromStdString(file.string());
+        std::mt19937 rng(20261203);
+        int loaded = 0, rejected = 0;
+        for (int round = 0; round < 200; ++round) {
+            std::string bytes = valid;
+            for (int i = 0, n = 1 + static_cast<int>(rng() % 8); i < n; ++i)
+                bytes[rng() % bytes.size()] = static_cast<char>(rng() & 0xFF);
+            test::writeFile(file, bytes);
+            auto t = Tokenizer::load(file);
+            if (!t) {
+                ++rejected;
+                QVERIFY2(QString::fromStdString(t.error().message).contains(name),
+                         t.error().message.c_str());
+                continue;
+            }
+            ++loaded;
+            const std::vector<int32_t> ids = (*t)->encode("Grüße, 日本 😀 and <start_of_turn>");
+            (void)(*t)->decode(ids);
+        }
+        QVERIFY2(loaded > 0 && rejected > 0,
+                 qPrintable(QString("%1 loaded, %2 rejected").arg(loaded).arg(rejected)));
     }
 
     void missingTokenizerIsNotFound() {
