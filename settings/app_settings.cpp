@@ -195,6 +195,8 @@ SettingsLoad loadSettings(const QString& file) {
         });
         s.backend = QString::fromStdString(backend);
     }
+    readString(root, "weights", s.weights, w, {"stored", "bf16", "f16", "q8_0", "q4_0"});
+    read(root, "cpu_threads", s.cpuThreads, w, [](int v) { return v >= 0 && v <= 1024; });
     readString(root, "system_prompt", s.systemPrompt, w);
     readString(root, "theme", s.theme, w, {"system", "light", "dark"});
     read(root, "font_point_size", s.fontPointSize, w,
@@ -226,9 +228,9 @@ SettingsLoad loadSettings(const QString& file) {
         s.addRecentModel(QString::fromStdString(*it));
     }
     json unknown = json::object();
-    static const char* kKnown[] = {"schema",        "model_path",      "backend",  "system_prompt",
-                                   "theme",         "font_point_size", "sampling", "safety",
-                                   "recent_models", "lab_snapshot_mib"};
+    static const char* kKnown[] = {
+        "schema", "model_path",      "backend",  "weights", "cpu_threads",   "system_prompt",
+        "theme",  "font_point_size", "sampling", "safety",  "recent_models", "lab_snapshot_mib"};
     for (auto it = root.begin(); it != root.end(); ++it) {
         if (std::find(std::begin(kKnown), std::end(kKnown), it.key()) == std::end(kKnown)) {
             unknown[it.key()] = it.value();
@@ -248,6 +250,8 @@ griffin::Status saveSettings(const AppSettings& s, const QString& file) {
     root["schema"] = AppSettings::kSchema;
     root["model_path"] = s.modelPath.toStdString();
     root["backend"] = s.backend.toStdString();
+    root["weights"] = s.weights.toStdString();
+    root["cpu_threads"] = s.cpuThreads;
     root["system_prompt"] = s.systemPrompt.toStdString();
     root["theme"] = s.theme.toStdString();
     root["font_point_size"] = s.fontPointSize;

@@ -44,6 +44,10 @@ struct AppSettings {
 
     QString modelPath;         // empty = the embedded demo model
     QString backend = "auto";  // auto | cpu | vulkan (best device) | vulkan:N
+    // The matrices' type in memory: "stored" (as in the file), or bf16 | f16 | q8_0 | q4_0,
+    // converted while loading a model stored wider (a narrower file keeps its own type).
+    QString weights = "stored";
+    int cpuThreads = 0;  // CPU backend threads; 0 = one per core
     GenerationParams sampling;
     QString systemPrompt;
     QString theme = "system";        // system | light | dark

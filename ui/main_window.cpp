@@ -40,23 +40,6 @@
 #include "settings_dialog.h"
 #include "summarize_window.h"
 
-namespace {
-
-QString bytesText(qint64 bytes) {
-    if (bytes >= (qint64{1} << 30))
-        return QStringLiteral("%1 GiB").arg(bytes / double(1 << 30), 0, 'f', 2);
-    if (bytes >= (1 << 20))
-        return QStringLiteral("%1 MiB").arg(bytes / double(1 << 20), 0, 'f', 1);
-    return QStringLiteral("%1 KiB").arg(bytes / 1024.0, 0, 'f', 0);
-}
-
-std::shared_ptr<spdlog::logger> uiLog() {
-    auto l = spdlog::get("ui");
-    return l ? l : spdlog::default_logger();
-}
-
-}  // namespace
-
 MainWindow::MainWindow(ServiceRuntime& runtime, AppSettings settings, QString settingsPath,
                        QVector<Conversation> conversations, QWidget* parent)
     : QMainWindow(parent),
@@ -209,11 +192,14 @@ void MainWindow::buildUi() {
     m_statusModel->setObjectName(QStringLiteral("statusModel"));
     m_statusBackend = new QLabel(this);
     m_statusBackend->setObjectName(QStringLiteral("statusBackend"));
+    m_statusWeights = new QLabel(this);
+    m_statusWeights->setObjectName(QStringLiteral("statusWeights"));
     m_statusMemory = new QLabel(this);
     m_statusSpeed = new QLabel(this);
     m_statusSpeed->setObjectName(QStringLiteral("statusSpeed"));
     statusBar()->addPermanentWidget(m_statusModel);
     statusBar()->addPermanentWidget(m_statusBackend);
+    statusBar()->addPermanentWidget(m_statusWeights);
     statusBar()->addPermanentWidget(m_statusMemory);
     statusBar()->addPermanentWidget(m_statusSpeed);
     connect(m_streamSave, &QTimer::timeout, this, [this] {
@@ -327,88 +313,6 @@ void MainWindow::connectServices(ServiceRuntime& runtime) {
     connect(this, &MainWindow::saveRequested, s, &StoreWriter::save);
     connect(this, &MainWindow::removeRequested, s, &StoreWriter::remove);
     connect(s, &StoreWriter::failed, this, &MainWindow::showError);
-}
-
-// ---- model -------------------------------------------------------------------------------
-
-void MainWindow::loadModel(const QString& path) {
-    m_loadStop.request_stop();
-    m_loadStop = std::stop_source();
-    m_loadingPath = path;
-    if (m_loadProgress == nullptr) {
-        m_loadProgress = new QProgressDialog(tr("Loading the model…"), tr("Cancel"), 0, 100, this);
-        m_loadProgress->setObjectName(QStringLiteral("loadProgress"));
-        m_loadProgress->setWindowModality(Qt::WindowModal);
-        m_loadProgress->setMinimumDuration(300);
-        connect(m_loadProgress, &QProgressDialog::canceled, this,
-                [this] { m_loadStop.request_stop(); });
-    }
-    m_loadProgress->setValue(0);
-    m_statusModel->setText(tr("Loading model…"));
-    emit loadModelRequested(path, m_settings.backend, m_loadStop.get_token());
-    updateActions();
-}
-
-void MainWindow::onModelLoaded(const ModelSummary& summary) {
-    m_model = summary;
-    if (m_loadProgress != nullptr)
-        m_loadProgress->reset();
-    if (!summary.isDemo) {
-        m_settings.addRecentModel(summary.path);
-        rebuildRecentMenu();
-        if (auto s = saveSettings(m_settings, m_settingsPath); !s) {
-            uiLog()->warn("{}", s.error().message);
-        }
-    }
-    uiLog()->info("model ready: {} ({})", summary.name.toStdString(), summary.path.toStdString());
-    clearError();
-    updateStatus();
-    updateActions();
-    emit modelReady();
-}
-
-void MainWindow::onModelFailed(const QString& message) {
-    if (m_loadProgress != nullptr)
-        m_loadProgress->reset();
-    showError(tr("The model could not be loaded: %1").arg(message));
-    updateStatus();
-    updateActions();
-    emit modelLoadFailed(message);
-}
-
-void MainWindow::openGgufDialog() {
-    const QString file = QFileDialog::getOpenFileName(
-        this, tr("Open a RecurrentGemma GGUF file (made by griffin quantize)"), QString(),
-        tr("GGUF models (*.gguf)"));
-    if (!file.isEmpty())
-        emit inspectModelRequested(file);
-}
-
-void MainWindow::openModelDialog() {
-    const QString dir = QFileDialog::getExistingDirectory(
-        this,
-        tr("Open a RecurrentGemma model folder (config.json, model.safetensors, tokenizer.model)"));
-    if (!dir.isEmpty())
-        emit inspectModelRequested(dir);
-}
-
-void MainWindow::onInspected(const QString& path, const QString& description, qint64 weightBytes,
-                             qint64 stateBytes) {
-    const auto answer = QMessageBox::question(
-        this, tr("Load this model?"),
-        tr("%1\n\n%2\n\nIt needs about %3 of memory for the weights (memory-mapped) plus %4 per "
-           "open conversation.")
-            .arg(path, description, bytesText(weightBytes), bytesText(stateBytes)));
-    if (answer == QMessageBox::Yes)
-        loadModel(path);
-}
-
-void MainWindow::rebuildRecentMenu() {
-    m_recentMenu->clear();
-    for (const QString& path : m_settings.recentModels) {
-        m_recentMenu->addAction(path, this, [this, path] { emit inspectModelRequested(path); });
-    }
-    m_recentMenu->setEnabled(!m_settings.recentModels.isEmpty());
 }
 
 // ---- conversations -----------------------------------------------------------------------
@@ -578,7 +482,8 @@ void MainWindow::openSettingsDialog() {
     const AppSettings updated = dialog.settings();
     const bool safetyChanged = updated.safety != m_settings.safety;
     const bool modelChanged =
-        updated.modelPath != m_settings.modelPath || updated.backend != m_settings.backend;
+        updated.modelPath != m_settings.modelPath || updated.backend != m_settings.backend ||
+        updated.weights != m_settings.weights || updated.cpuThreads != m_settings.cpuThreads;
     m_settings = updated;
     if (auto s = saveSettings(m_settings, m_settingsPath); !s)
         showError(QString::fromStdString(s.error().message));
@@ -625,7 +530,7 @@ void MainWindow::applyAppearance() {
 // ---- status ------------------------------------------------------------------------------
 
 void MainWindow::showError(const QString& message) {
-    uiLog()->error("{}", message.toStdString());
+    log()->error("{}", message.toStdString());
     m_error->setText(message);
     m_error->show();
     emit errorShown(message);
@@ -649,36 +554,6 @@ void MainWindow::updateActions() {
                 .arg(*m_editIndex + 1));
     }
     m_editBanner->setVisible(m_editIndex.has_value());
-}
-
-void MainWindow::updateStatus() {
-    if (!m_model) {
-        m_statusModel->setText(tr("No model"));
-        m_statusBackend->clear();
-        m_statusMemory->clear();
-        return;
-    }
-    if (m_model->isDemo) {
-        m_statusModel->setText(tr("Model: demo (built-in)"));
-        m_statusModel->setToolTip(
-            tr("The small demo model knows word meanings and little else. "
-               "Open a RecurrentGemma model (File → Open model) for real "
-               "answers."));
-    } else {
-        m_statusModel->setText(tr("Model: %1").arg(m_model->name));
-        m_statusModel->setToolTip(m_model->path);
-    }
-    // The Vulkan device details are long: they go to the tooltip; Auto's reason stays visible.
-    const bool vulkan = m_model->backend.startsWith(QLatin1String("Vulkan"));
-    m_statusBackend->setToolTip(m_model->backendNote);
-    m_statusBackend->setText(
-        m_model->backendNote.isEmpty() || vulkan
-            ? tr("Backend: %1").arg(m_model->backend)
-            : tr("Backend: %1 (%2)").arg(m_model->backend, m_model->backendNote));
-    m_statusMemory->setText(tr("State: %1").arg(bytesText(m_model->stateBytes)));
-    if (m_lastStats) {
-        m_statusSpeed->setText(tr("%1 tok/s").arg(m_lastStats->decodeTokensPerS, 0, 'f', 1));
-    }
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

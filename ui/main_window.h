@@ -3,6 +3,7 @@
 // controller that turns user actions into requests to the EngineWorker and StoreWriter.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <stop_token>
 
@@ -26,6 +27,9 @@ class QPushButton;
 class QMenu;
 class QTimer;
 class ServiceRuntime;
+namespace spdlog {
+class logger;
+}
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -78,9 +82,11 @@ signals:
     void errorShown(const QString& message);
 
     // To the services (queued across threads).
-    void inspectModelRequested(const QString& path);
+    // `weights` and `threads` as in AppSettings (see EngineWorker::loadModel).
+    void inspectModelRequested(const QString& path, const QString& weights);
     void findDevicesRequested();
-    void loadModelRequested(const QString& path, const QString& backend, std::stop_token stop);
+    void loadModelRequested(const QString& path, const QString& backend, std::stop_token stop,
+                            const QString& weights, int threads);
     void generateRequested(const GenerationRequest& request);
     void forgetRequested(const QString& conversationId);
     void saveRequested(const Conversation& conversation);
@@ -104,6 +110,8 @@ private:
     void rebuildRecentMenu();
     void applyAppearance();
     Conversation* mutableCurrent();
+    void inspectModel(const QString& path);
+    static std::shared_ptr<spdlog::logger> log();
 
     // Worker events.
     void onModelLoaded(const ModelSummary& summary);
@@ -148,6 +156,7 @@ private:
     ParametersPanel* m_parameters;
     QLabel* m_statusModel;
     QLabel* m_statusBackend;
+    QLabel* m_statusWeights;
     QLabel* m_statusMemory;
     QLabel* m_statusSpeed;
     QProgressDialog* m_loadProgress = nullptr;

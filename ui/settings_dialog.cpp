@@ -9,10 +9,12 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTabWidget>
+#include <QThread>
 #include <QVBoxLayout>
 
 #include "parameters_panel.h"
@@ -33,14 +35,22 @@ SettingsDialog::SettingsDialog(const AppSettings& settings, const QStringList& d
     m_modelPath = new QLineEdit(settings.modelPath, this);
     m_modelPath->setObjectName(QStringLiteral("modelPath"));
     m_modelPath->setPlaceholderText(tr("empty = the built-in demo model"));
-    m_modelPath->setAccessibleName(tr("Default model folder"));
+    m_modelPath->setAccessibleName(tr("Default model"));
     auto* browse = new QPushButton(tr("Browse…"), this);
-    connect(browse, &QPushButton::clicked, this, [this] {
+    auto* browseMenu = new QMenu(browse);
+    browseMenu->addAction(tr("Model folder…"), this, [this] {
         const QString dir =
             QFileDialog::getExistingDirectory(this, tr("Model folder"), m_modelPath->text());
         if (!dir.isEmpty())
             m_modelPath->setText(dir);
     });
+    browseMenu->addAction(tr("GGUF file…"), this, [this] {
+        const QString file = QFileDialog::getOpenFileName(
+            this, tr("GGUF model file"), m_modelPath->text(), tr("GGUF models (*.gguf)"));
+        if (!file.isEmpty())
+            m_modelPath->setText(file);
+    });
+    browse->setMenu(browseMenu);
     auto* modelRow = new QHBoxLayout();
     modelRow->addWidget(m_modelPath);
     modelRow->addWidget(browse);
@@ -57,6 +67,37 @@ SettingsDialog::SettingsDialog(const AppSettings& settings, const QStringList& d
     }
     m_backend->setCurrentIndex(std::max(0, m_backend->findData(settings.backend)));
     form->addRow(tr("Backend"), m_backend);
+
+    m_weights = new QComboBox(this);
+    m_weights->setObjectName(QStringLiteral("weights"));
+    m_weights->setAccessibleName(tr("Weights"));
+    m_weights->addItem(tr("As stored in the model file"), QStringLiteral("stored"));
+    m_weights->addItem(tr("bf16 (16 bits)"), QStringLiteral("bf16"));
+    m_weights->addItem(tr("f16 (16 bits)"), QStringLiteral("f16"));
+    m_weights->addItem(tr("q8_0 (8.5 bits: close to bf16 at about half the bytes)"),
+                       QStringLiteral("q8_0"));
+    m_weights->addItem(tr("q4_0 (4.5 bits: the fewest bytes, some quality loss)"),
+                       QStringLiteral("q4_0"));
+    m_weights->setCurrentIndex(std::max(0, m_weights->findData(settings.weights)));
+    m_weights->setToolTip(
+        tr("Decoding reads every weight once per token, so fewer bits per weight means more "
+           "tokens per second and less memory. A model stored wider than this type (e.g. a "
+           "bf16 Hugging Face folder) is converted while it loads, which takes seconds; a file "
+           "already this small or smaller keeps its own type. griffin quantize writes a "
+           "converted .gguf once, to skip the conversion."));
+    form->addRow(tr("Weights"), m_weights);
+
+    m_threads = new QSpinBox(this);
+    m_threads->setObjectName(QStringLiteral("cpuThreads"));
+    m_threads->setAccessibleName(tr("CPU threads"));
+    m_threads->setRange(0, 1024);
+    m_threads->setSpecialValueText(tr("one per core (%1)").arg(QThread::idealThreadCount()));
+    m_threads->setValue(settings.cpuThreads);
+    m_threads->setToolTip(
+        tr("Threads of the CPU backend. The window stays responsive with "
+           "every core in use: a thread the system pauses only delays the "
+           "others by a small share of the work."));
+    form->addRow(tr("CPU threads"), m_threads);
 
     m_theme = new QComboBox(this);
     m_theme->setAccessibleName(tr("Theme"));
@@ -119,9 +160,13 @@ QString SettingsDialog::problem() const {
     const QString path = m_modelPath->text().trimmed();
     if (!path.isEmpty() && path != QLatin1String("default")) {
         const QFileInfo info(path);
-        if (!info.isDir())
-            return tr("The default model must be a folder: %1 is not one.").arg(path);
-        if (!QFileInfo::exists(path + QStringLiteral("/config.json"))) {
+        if (info.isFile()) {
+            if (!path.endsWith(QLatin1String(".gguf"), Qt::CaseInsensitive))
+                return tr("%1 is not a .gguf file or a model folder.").arg(path);
+        } else if (!info.isDir()) {
+            return tr("The default model must be a folder or a .gguf file: %1 is neither.")
+                .arg(path);
+        } else if (!QFileInfo::exists(path + QStringLiteral("/config.json"))) {
             return tr("%1 has no config.json: it is not a model folder.").arg(path);
         }
     }
@@ -142,6 +187,8 @@ AppSettings SettingsDialog::settings() const {
     AppSettings s = m_original;
     s.modelPath = m_modelPath->text().trimmed();
     s.backend = m_backend->currentData().toString();
+    s.weights = m_weights->currentData().toString();
+    s.cpuThreads = m_threads->value();
     s.theme = m_theme->currentData().toString();
     s.fontPointSize = m_fontSize->value();
     s.labSnapshotMiB = m_labMemory->value();

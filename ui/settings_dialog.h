@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// SettingsDialog: the application-wide defaults (model, backend, sampling, appearance) on a
-// General tab, and the safety filters on a Safety tab.
+// SettingsDialog: the application-wide defaults (model, backend, weights, threads, sampling,
+// appearance) on a General tab, and the safety filters on a Safety tab.
 #pragma once
 
 #include <QDialog>
@@ -33,6 +33,8 @@ private:
     AppSettings m_original;
     QLineEdit* m_modelPath;
     QComboBox* m_backend;
+    QComboBox* m_weights;
+    QSpinBox* m_threads;
     ParametersPanel* m_defaults;
     QComboBox* m_theme;
     QSpinBox* m_fontSize;

@@ -53,6 +53,29 @@ QString missingTokenizerMessage(const QString& path) {
         .arg(path);
 }
 
+// The type the "weights" setting converts a model's matrices to: the chosen type when the model
+// stores them wider, else none (a narrower file keeps its type: converting it up would cost
+// memory and speed and restore nothing).
+std::optional<griffin::WeightType> conversionFor(const QString& weights,
+                                                 const griffin::ModelInspection& model) {
+    const auto wanted = griffin::parseWeightType(weights.toStdString());
+    if (!wanted || !model.matrixType ||
+        griffin::weightTypeBits(*wanted) >= griffin::weightTypeBits(*model.matrixType)) {
+        return std::nullopt;
+    }
+    return wanted;
+}
+
+// The weights' memory once loaded with `to` (approximate where the matrices mix types).
+qint64 loadedWeightBytes(const griffin::ModelInspection& model,
+                         std::optional<griffin::WeightType> to) {
+    if (!to)
+        return model.weightBytes;
+    const double scale = griffin::weightTypeBits(*to) / griffin::weightTypeBits(*model.matrixType);
+    return model.weightBytes - model.matrixBytes +
+           static_cast<qint64>(static_cast<double>(model.matrixBytes) * scale);
+}
+
 size_t commonPrefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
     const size_t n = std::min(a.size(), b.size());
     size_t i = 0;
@@ -121,7 +144,7 @@ void EngineWorker::findDevices() {
     emit devicesFound(labels, values);
 }
 
-void EngineWorker::inspectModel(const QString& path) {
+void EngineWorker::inspectModel(const QString& path, const QString& weights) {
     auto inspection = griffin::inspectModel(path.toStdString());
     if (!inspection) {
         emit modelInspectionFailed(path, QString::fromStdString(inspection.error().message));
@@ -132,15 +155,26 @@ void EngineWorker::inspectModel(const QString& path) {
         return;
     }
     const griffin::ModelConfig& c = inspection->config;
-    const QString description = tr("%1 layers, width %2, vocabulary %3, %4 weights")
-                                    .arg(c.numLayers)
-                                    .arg(c.width)
-                                    .arg(c.vocabSize)
-                                    .arg(QString::fromStdString(inspection->weightTypes));
-    emit modelInspected(path, description, inspection->weightBytes, inspection->stateBytes);
+    QString description = tr("%1 layers, width %2, vocabulary %3, %4 weights")
+                              .arg(c.numLayers)
+                              .arg(c.width)
+                              .arg(c.vocabSize)
+                              .arg(QString::fromStdString(inspection->weightTypes));
+    const auto to = conversionFor(weights, *inspection);
+    if (to) {
+        description += tr(", converted to %1 while loading (Settings → Weights)")
+                           .arg(QString::fromLatin1(griffin::weightTypeName(*to)));
+    }
+    emit modelInspected(path, description, loadedWeightBytes(*inspection, to),
+                        inspection->stateBytes);
 }
 
-void EngineWorker::loadModel(const QString& path, const QString& backend, std::stop_token stop) {
+int EngineWorker::threadsFor(int chosen) {
+    return chosen > 0 ? chosen : std::max(1, QThread::idealThreadCount());
+}
+
+void EngineWorker::loadModel(const QString& path, const QString& backend, std::stop_token stop,
+                             const QString& weights, int threads) {
     const auto resolved = griffin::app::resolveModelPath(path.toStdString());
     if (!resolved) {
         emit modelLoadFailed(
@@ -160,8 +194,8 @@ void EngineWorker::loadModel(const QString& path, const QString& backend, std::s
     }
     griffin::LoadOptions options;
     options.stop = stop;
-    // Leave one core to the GUI thread so the window stays responsive while the engine computes.
-    options.threads = std::max(1, QThread::idealThreadCount() - 1);
+    options.threads = threadsFor(threads);
+    options.quantize = conversionFor(weights, *inspection);
     // "vulkan" = the best device, "vulkan:N" = device N, "auto" = the best GPU, else the CPU.
     QString autoNote;
     if (backend == QLatin1String("vulkan") || backend.startsWith(QLatin1String("vulkan:"))) {
@@ -229,6 +263,16 @@ void EngineWorker::loadModel(const QString& path, const QString& backend, std::s
     if (!autoNote.isEmpty())
         m_summary.backendNote = autoNote;
     m_summary.weightTypes = QString::fromStdString(info.weightTypes);
+    if (inspection->matrixType) {
+        const auto matrices = options.quantize ? options.quantize : inspection->matrixType;
+        m_summary.weights = QString::fromLatin1(griffin::weightTypeName(*matrices));
+        if (options.quantize) {
+            m_summary.weightsNote =
+                tr("converted from %1 while loading")
+                    .arg(QString::fromLatin1(griffin::weightTypeName(*inspection->matrixType)));
+        }
+    }
+    m_summary.threads = info.backend == griffin::BackendKind::Cpu ? options.threads : 0;
     m_summary.parameters = info.embeddingParams + info.nonEmbeddingParams;
     m_summary.weightBytes = info.weightBytes;
     m_summary.stateBytes = info.stateBytes;

@@ -32,7 +32,10 @@ struct ModelSummary {
     QString fingerprint;
     QString backend;
     QString backendNote;  // e.g. why Auto chose the CPU
-    QString weightTypes;
+    QString weightTypes;  // every tensor's type, e.g. "f32 (283), q8_0 (165)"
+    QString weights;      // the matrices' type in memory, e.g. "q8_0"
+    QString weightsNote;  // e.g. "converted from bf16 while loading"
+    int threads = 0;      // CPU backend threads (0 on other backends)
     qint64 parameters = 0;
     qint64 weightBytes = 0;
     qint64 stateBytes = 0;
@@ -86,14 +89,22 @@ public:
     bool seedConversation(const QString& id, const QString& systemPrompt,
                           const QVector<ChatMessageData>& messages, const QString& stateFile);
 
+    // The CPU threads loadModel uses for a `threads` setting (0 = one per core).
+    static int threadsFor(int threads);
+
 public slots:
     // Lists the Vulkan devices; answers with devicesFound.
     void findDevices();
     // Checks a model folder without loading it; answers with modelInspected or
-    // modelInspectionFailed (a plain-words explanation).
-    void inspectModel(const QString& path);
+    // modelInspectionFailed (a plain-words explanation). `weights` as for loadModel: the
+    // description and memory say what loading with it does.
+    void inspectModel(const QString& path, const QString& weights = QStringLiteral("stored"));
     // Loads a model folder (or "default"/empty for the demo model), replacing the current one.
-    void loadModel(const QString& path, const QString& backend, std::stop_token stop);
+    // `backend` as AppSettings::backend; `weights` as AppSettings::weights (matrices stored wider
+    // than that type are converted while loading); `threads` for the CPU backend, 0 = one per
+    // core.
+    void loadModel(const QString& path, const QString& backend, std::stop_token stop,
+                   const QString& weights = QStringLiteral("stored"), int threads = 0);
     // Answers the last user message of the request. Emits generationStarted, prefillProgress,
     // tokensReceived (coalesced, at most ~30 per second), then generationFinished or
     // generationFailed. A stop request ends the reply within one token (finished, "cancelled").

@@ -71,6 +71,21 @@ const char* weightTypeName(WeightType type) {
     return "?";
 }
 
+double weightTypeBits(WeightType type) {
+    switch (type) {
+        case WeightType::F32:
+            return 32.0;
+        case WeightType::BF16:
+        case WeightType::F16:
+            return 16.0;
+        case WeightType::Q8_0:
+            return 8.5;
+        case WeightType::Q4_0:
+            return 4.5;
+    }
+    return 0.0;
+}
+
 const char* backendKindName(BackendKind kind) {
     switch (kind) {
         case BackendKind::Cpu:
@@ -154,6 +169,11 @@ Result<ModelInspection> inspectModel(const std::filesystem::path& path) {
     for (const auto& [name, t] : checkpoint->archive->tensors()) {
         out.weightBytes += static_cast<int64_t>(t.bytes);
         byType[t.type] += 1;
+        if (!isQuantizableMatrix(name) || t.shape.size() != 2)
+            continue;
+        out.matrixBytes += static_cast<int64_t>(t.bytes);
+        if (!out.matrixType || weightTypeBits(t.type) > weightTypeBits(*out.matrixType))
+            out.matrixType = t.type;
     }
     out.weightTypes = describeTypes(byType);
     out.stateBytes = stateBytesFor(out.config);

@@ -199,19 +199,28 @@ private slots:
 
         QVERIFY(writeFileAtomically(file, R"({"schema": 1, "backend": "quantum", "theme": "dark",
             "sampling": {"temperature": -3, "top_k": 12, "top_p": "high"},
-            "font_point_size": 500, "lab_snapshot_mib": 2, "future_feature": {"x": 1}})")
+            "font_point_size": 500, "lab_snapshot_mib": 2, "future_feature": {"x": 1},
+            "weights": "q2_k", "cpu_threads": -4})")
                     .has_value());
         SettingsLoad loaded = loadSettings(file);
         QCOMPARE(loaded.settings.backend, QStringLiteral("auto"));  // replaced
-        QCOMPARE(loaded.settings.theme, QStringLiteral("dark"));    // kept
-        QCOMPARE(loaded.settings.sampling.topK, 12);                // kept
+        QCOMPARE(loaded.settings.weights, QStringLiteral("stored"));
+        QCOMPARE(loaded.settings.cpuThreads, 0);
+        QCOMPARE(loaded.settings.theme, QStringLiteral("dark"));  // kept
+        QCOMPARE(loaded.settings.sampling.topK, 12);              // kept
         QCOMPARE(loaded.settings.sampling.temperature, AppSettings().sampling.temperature);
         QCOMPARE(loaded.settings.fontPointSize, 0);
         QCOMPARE(loaded.settings.labSnapshotMiB, AppSettings().labSnapshotMiB);  // 2 < 8
-        QCOMPARE(loaded.warnings.size(), 5);
+        QCOMPARE(loaded.warnings.size(), 7);
         loaded.settings.labSnapshotMiB = 64;
+        loaded.settings.weights = QStringLiteral("q4_0");
+        loaded.settings.cpuThreads = 3;
         QVERIFY(saveSettings(loaded.settings, file).has_value());
-        QCOMPARE(loadSettings(file).settings.labSnapshotMiB, 64);
+        const SettingsLoad saved = loadSettings(file);
+        QVERIFY(saved.warnings.isEmpty());
+        QCOMPARE(saved.settings.labSnapshotMiB, 64);
+        QCOMPARE(saved.settings.weights, QStringLiteral("q4_0"));
+        QCOMPARE(saved.settings.cpuThreads, 3);
         QFile f(file);
         QVERIFY(f.open(QIODevice::ReadOnly));
         QVERIFY(f.readAll().contains("future_feature"));  // unknown keys survive a save
@@ -231,6 +240,8 @@ private slots:
         AppSettings base;
         base.modelPath = QStringLiteral("/models/recurrentgemma-2b-it");
         base.backend = QStringLiteral("cpu");
+        base.weights = QStringLiteral("q8_0");
+        base.cpuThreads = 2;
         base.theme = QStringLiteral("dark");
         base.fontPointSize = 12;
         base.recentModels = {QStringLiteral("/a"), QStringLiteral("/b")};

@@ -61,10 +61,11 @@ public:
         std::vector<int32_t> tokens;
     };
 
-    bool loadModel(const QString& path) {
+    bool loadModel(const QString& path, const QString& weights = QStringLiteral("stored"),
+                   int threads = 0) {
         QSignalSpy ok(worker, &EngineWorker::modelLoaded);
         QSignalSpy failed(worker, &EngineWorker::modelLoadFailed);
-        emit load(path, QStringLiteral("auto"), {});
+        emit load(path, QStringLiteral("auto"), {}, weights, threads);
         return griffin::test::waitForSignal(ok, 30000);
     }
 
@@ -93,7 +94,8 @@ public:
     EngineWorker* worker;
 
 signals:
-    void load(const QString& path, const QString& backend, std::stop_token stop);
+    void load(const QString& path, const QString& backend, std::stop_token stop,
+              const QString& weights, int threads);
     void generate(const GenerationRequest& request);
 };
 
@@ -222,11 +224,48 @@ private slots:
         QVERIFY(reply.stats.generatedTokens > 0);
     }
 
+    // The weights setting converts a model stored wider than the chosen type while loading, and
+    // leaves one stored at that type or narrower as it is; inspecting says so and sizes it.
+    void weightsSettingConvertsWiderModelsOnly() {
+        Harness h(QString{});
+        QSignalSpy inspected(h.worker, &EngineWorker::modelInspected);
+        for (const char* weights : {"stored", "q4_0"}) {
+            QMetaObject::invokeMethod(h.worker, "inspectModel", Q_ARG(QString, m_model),
+                                      Q_ARG(QString, QString::fromLatin1(weights)));
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(inspected.count(), 2, 10000);
+        QVERIFY(!inspected[0][1].toString().contains("converted"));
+        QVERIFY2(inspected[1][1].toString().contains("converted to q4_0"),
+                 qPrintable(inspected[1][1].toString()));
+        // f32 matrices at 4.5 instead of 32 bits: under a quarter of the memory.
+        QVERIFY(inspected[1][2].toLongLong() * 4 < inspected[0][2].toLongLong());
+
+        QSignalSpy loaded(h.worker, &EngineWorker::modelLoaded);
+        QVERIFY(h.loadModel(m_model, QStringLiteral("q8_0"), 1));
+        ModelSummary s = loaded.takeLast()[0].value<ModelSummary>();
+        QCOMPARE(s.weights, QStringLiteral("q8_0"));
+        QCOMPARE(s.weightsNote, QStringLiteral("converted from f32 while loading"));
+        QVERIFY2(s.weightTypes.contains("q8_0"), qPrintable(s.weightTypes));
+        QCOMPARE(s.threads, 1);
+        QVERIFY(h.ask("w", {user("the quick brown fox")}, 4).stats.generatedTokens > 0);
+
+        const auto file = m_dir.path() / "model-q4_0.gguf";
+        auto written =
+            griffin::quantizeModel(m_model.toStdString(), griffin::WeightType::Q4_0, file);
+        QVERIFY2(written.has_value(), written ? "" : written.error().message.c_str());
+        QVERIFY(h.loadModel(QString::fromStdString(file.string()), QStringLiteral("q8_0")));
+        s = loaded.takeLast()[0].value<ModelSummary>();
+        QCOMPARE(s.weights, QStringLiteral("q4_0"));  // not widened back
+        QVERIFY(s.weightsNote.isEmpty());
+        QCOMPARE(s.threads, EngineWorker::threadsFor(0));
+        QCOMPARE(EngineWorker::threadsFor(0), std::max(1, QThread::idealThreadCount()));
+    }
+
     void badModelFolderFailsInPlainWords() {
         Harness h(QString{});
         QSignalSpy failed(h.worker, &EngineWorker::modelLoadFailed);
         griffin::test::TempDir empty;
-        emit h.load(QString::fromStdString(empty.path().string()), "auto", {});
+        emit h.load(QString::fromStdString(empty.path().string()), "auto", {}, "stored", 0);
         QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 10000);
         QVERIFY2(failed.first()[0].toString().contains("config.json"),
                  qPrintable(failed.first()[0].toString()));
@@ -235,7 +274,7 @@ private slots:
         std::filesystem::copy_file(
             griffin::test::tinyPublicDir() / "model-f32" / "model.safetensors",
             empty.path() / "model.safetensors");
-        emit h.load(QString::fromStdString(empty.path().string()), "auto", {});
+        emit h.load(QString::fromStdString(empty.path().string()), "auto", {}, "stored", 0);
         QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 2, 10000);
         QVERIFY2(failed.last()[0].toString().contains("tokenizer.model"),
                  qPrintable(failed.last()[0].toString()));

@@ -3,6 +3,7 @@
 // regenerate, edit, delete + undo, search, and settings validation.
 #include "main_window.h"
 
+#include <QComboBox>
 #include <QDialogButtonBox>
 #include <QLabel>
 #include <QLineEdit>
@@ -14,6 +15,7 @@
 #include <QTextBrowser>
 #include <QtTest>
 
+#include "atomic_file.h"
 #include "chat_view.h"
 #include "conversation_list_model.h"
 #include "message_widget.h"
@@ -240,10 +242,45 @@ private slots:
         auto* modelPath = dialog.findChild<QLineEdit*>("modelPath");
         modelPath->setText(path("does-not-exist"));
         QVERIFY(!ok->isEnabled());
-        QVERIFY(dialog.problem().contains("not one"));
+        QVERIFY(dialog.problem().contains("neither"));
+        modelPath->setText(path("model") + QStringLiteral("/config.json"));
+        QVERIFY(!ok->isEnabled());
+        QVERIFY(dialog.problem().contains("not a .gguf file"));
         modelPath->setText(path("model"));
         QVERIFY(ok->isEnabled());
         QCOMPARE(dialog.settings().modelPath, path("model"));
+        // A single-file model (griffin quantize) may be the default too.
+        QVERIFY(writeFileAtomically(path("small.gguf"), "GGUF").has_value());
+        modelPath->setText(path("small.gguf"));
+        QVERIFY(ok->isEnabled());
+
+        auto* weights = dialog.findChild<QComboBox*>("weights");
+        QCOMPARE(weights->currentData().toString(), QStringLiteral("stored"));
+        weights->setCurrentIndex(weights->findData(QStringLiteral("q8_0")));
+        dialog.findChild<QSpinBox*>("cpuThreads")->setValue(3);
+        QCOMPARE(dialog.settings().weights, QStringLiteral("q8_0"));
+        QCOMPARE(dialog.settings().cpuThreads, 3);
+    }
+
+    // The weights and threads settings reach the engine, and the status bar says what it runs.
+    void weightsAndThreadsSettingsShowInTheStatusBar() {
+        m_window.reset();
+        AppSettings settings;
+        settings.weights = QStringLiteral("q4_0");
+        settings.cpuThreads = 1;
+        m_window = std::make_unique<MainWindow>(*m_runtime, settings, path("settings.json"),
+                                                QVector<Conversation>{});
+        QSignalSpy ready(m_window.get(), &MainWindow::modelReady);
+        m_window->loadModel(path("model"));
+        QVERIFY(ready.wait(30000));
+        QCOMPARE(m_window->findChild<QLabel*>("statusWeights")->text(),
+                 QStringLiteral("Weights: q4_0 (converted from f32 while loading)"));
+        const QString backend = m_window->findChild<QLabel*>("statusBackend")->text();
+        QVERIFY2(backend.startsWith(QStringLiteral("Backend: CPU, 1 thread")), qPrintable(backend));
+        // Auto's reason shows without its device details (the tooltip has them all).
+        QVERIFY2(backend.size() < 80 && !backend.contains(QLatin1Char(';')), qPrintable(backend));
+        sendByKeyboard("the quick brown fox");
+        QVERIFY(m_window->currentConversation()->messages[1].stats.has_value());
     }
 
 private:

@@ -31,6 +31,9 @@ const char* weightTypeName(WeightType type);
 // "f32", "bf16", "f16", "q8_0", "q4_0" -> the type; anything else -> empty.
 std::optional<WeightType> parseWeightType(std::string_view name);
 
+// Bits per weight, the order of precision: f32 32, bf16 and f16 16, q8_0 8.5, q4_0 4.5.
+double weightTypeBits(WeightType type);
+
 enum class BackendKind { Cpu, Vulkan };
 const char* backendKindName(BackendKind kind);
 
@@ -98,6 +101,10 @@ struct ModelInspection {
     int64_t weightBytes = 0;  // tensors as stored (they are memory-mapped when loaded)
     int64_t stateBytes = 0;   // one conversation's State
     std::string weightTypes;
+    // The widest type among the matrices that LoadOptions::quantize converts (the embedding
+    // and the projections): what a conversion on load would start from. Empty when there are none.
+    std::optional<WeightType> matrixType;
+    int64_t matrixBytes = 0;    // the bytes of those matrices, as stored
     bool hasTokenizer = false;  // tokenizer.model in the folder, or embedded in the .gguf
 };
 
