@@ -269,6 +269,7 @@ void MainWindow::buildMenus() {
         ->setShortcut(QKeySequence(QStringLiteral("Ctrl+L")));
     tools->addAction(tr("&Summarise a document…"), this, [this] { openSummarizer(); })
         ->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+M")));
+    tools->addAction(tr("&Convert a model to GGUF…"), this, [this] { openConverter(); });
 }
 
 void MainWindow::connectServices(ServiceRuntime& runtime) {

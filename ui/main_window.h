@@ -45,6 +45,8 @@ public:
     void showVersion(int index, int version);
     // Opens (or raises) the summarise window (Tools → Summarise a document, Ctrl+Shift+M).
     class SummarizeWindow* openSummarizer();
+    // Opens (or raises) Tools → Convert a model to GGUF, with the loaded model as the source.
+    class ConvertDialog* openConverter();
 
     // State, for the smoke test and UI tests.
     bool isModelLoaded() const { return m_model.has_value(); }
@@ -169,4 +171,5 @@ private:
     std::vector<std::vector<ChatMessageData>> m_replyVersions;
     class SummarizeWorker* m_summarizeWorker = nullptr;  // on the engine thread
     class SummarizeWindow* m_summarizer = nullptr;
+    class ConvertDialog* m_converter = nullptr;
 };

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // MainWindow, continued: the Tools menu's windows — document summaries (with "Open as
-// conversation", which seeds a stream summary's conversation with the document state) and the
-// prompt lab.
+// conversation", which seeds a stream summary's conversation with the document state), the
+// prompt lab and model conversion.
 #include <QDir>
+#include <QLineEdit>
 #include <QStandardPaths>
 
+#include "convert_dialog.h"
 #include "main_window.h"
 #include "prompt_lab_window.h"
 #include "services/lab.h"
@@ -53,4 +55,19 @@ PromptLabWindow* MainWindow::openPromptLab() {
     m_lab->raise();
     m_lab->activateWindow();
     return m_lab;
+}
+
+ConvertDialog* MainWindow::openConverter() {
+    if (m_converter == nullptr) {
+        m_converter = new ConvertDialog(this);
+        connect(m_converter, &ConvertDialog::openModel, this, &MainWindow::inspectModel);
+    }
+    if (!m_converter->running() && m_converter->sourceEdit()->text().isEmpty() && m_model &&
+        !m_model->isDemo) {
+        m_converter->setSource(m_model->path);
+    }
+    m_converter->show();
+    m_converter->raise();
+    m_converter->activateWindow();
+    return m_converter;
 }

@@ -290,23 +290,31 @@ Result<std::unique_ptr<io::MemoryArchive>> convertMatrices(
     }
     cpu::ThreadPool pool(threads);
     int64_t doneValues = 0;
+    // Slices of about 16 M values (a 2B embedding is 40 of them): progress moves and a stop is
+    // seen within a fraction of a second, also inside the largest matrix.
+    constexpr int64_t kSliceValues = int64_t{1} << 24;
     for (const auto& [src, dst] : jobs) {
-        if (stop.stop_requested())
-            return makeError(ErrorCode::Cancelled, "converting the weights was cancelled");
         const int64_t cols = src->shape.back();
+        const int64_t rows = src->numel() / cols;
+        const int64_t sliceRows = std::max<int64_t>(1, kSliceValues / cols);
         const size_t inRow = rowBytes(src->type, cols), outRow = rowBytes(dst.type, cols);
-        pool.parallelFor(src->numel() / cols, 64, [&](int64_t begin, int64_t end) {
-            std::vector<float> row(static_cast<size_t>(cols));
-            for (int64_t r = begin; r < end; ++r) {
-                dequantizeRow(src->type, src->data + static_cast<size_t>(r) * inRow, cols,
-                              row.data());
-                quantizeRow(dst.type, row.data(), cols,
-                            const_cast<std::byte*>(dst.data) + static_cast<size_t>(r) * outRow);
-            }
-        });
-        doneValues += src->numel();
-        if (progress && totalValues > 0)
-            progress(static_cast<double>(doneValues) / static_cast<double>(totalValues));
+        for (int64_t first = 0; first < rows; first += sliceRows) {
+            if (stop.stop_requested())
+                return makeError(ErrorCode::Cancelled, "converting the weights was cancelled");
+            const int64_t count = std::min(sliceRows, rows - first);
+            pool.parallelFor(count, 64, [&](int64_t begin, int64_t end) {
+                std::vector<float> row(static_cast<size_t>(cols));
+                for (int64_t r = first + begin; r < first + end; ++r) {
+                    dequantizeRow(src->type, src->data + static_cast<size_t>(r) * inRow, cols,
+                                  row.data());
+                    quantizeRow(dst.type, row.data(), cols,
+                                const_cast<std::byte*>(dst.data) + static_cast<size_t>(r) * outRow);
+                }
+            });
+            doneValues += count * cols;
+            if (progress && totalValues > 0)
+                progress(static_cast<double>(doneValues) / static_cast<double>(totalValues));
+        }
     }
     out->keepAlive(std::move(source));
     return out;

@@ -18,6 +18,7 @@
 #include "atomic_file.h"
 #include "chat_view.h"
 #include "conversation_list_model.h"
+#include "convert_dialog.h"
 #include "message_widget.h"
 #include "services/runtime.h"
 #include "services/summarize_worker.h"
@@ -260,6 +261,25 @@ private slots:
         dialog.findChild<QSpinBox*>("cpuThreads")->setValue(3);
         QCOMPARE(dialog.settings().weights, QStringLiteral("q8_0"));
         QCOMPARE(dialog.settings().cpuThreads, 3);
+    }
+
+    // Tools → Convert a model starts from the model in use; its "Open it" goes through the same
+    // inspection as File → Open (which asks before loading).
+    void converterStartsFromTheLoadedModel() {
+        ConvertDialog* dialog = m_window->openConverter();
+        QCOMPARE(dialog->sourceEdit()->text(), path("model"));
+        QCOMPARE(dialog->outputEdit()->text(), path("model-q8_0.gguf"));
+        QCOMPARE(m_window->openConverter(), dialog);  // one dialog, raised again
+        // (A path that fails inspection: a good one would open the modal "Load this model?".)
+        QSignalSpy inspect(m_window.get(), &MainWindow::inspectModelRequested);
+        QSignalSpy error(m_window.get(), &MainWindow::errorShown);
+        emit dialog->openModel(path("gone.gguf"));
+        QCOMPARE(inspect.count(), 1);
+        QCOMPARE(inspect.first()[0].toString(), path("gone.gguf"));
+        QVERIFY(error.wait(10000));
+        QVERIFY2(error.first()[0].toString().contains("gone.gguf"),
+                 qPrintable(error.first()[0].toString()));
+        dialog->close();
     }
 
     // The weights and threads settings reach the engine, and the status bar says what it runs.
