@@ -55,6 +55,20 @@ MessageWidget::MessageWidget(int index, const ChatMessageData& message, QWidget*
     connect(m_body->document()->documentLayout(), &QAbstractTextDocumentLayout::documentSizeChanged,
             this, &MessageWidget::fitHeight);
     layout->addWidget(m_body);
+    if (user) {
+        // A pasted document shows as its beginning until asked for: laying out 100 KB of text
+        // takes the GUI thread a few hundred ms, and a wall of it buries the conversation.
+        m_expand = new QPushButton(this);
+        m_expand->setObjectName(QStringLiteral("expandMessage"));
+        m_expand->setFlat(true);
+        m_expand->setStyleSheet(QStringLiteral("text-align: left; color: palette(link)"));
+        m_expand->hide();
+        connect(m_expand, &QPushButton::clicked, this, [this] {
+            m_expanded = !m_expanded;
+            render();
+        });
+        layout->addWidget(m_expand);
+    }
     m_renderTimer = new QTimer(this);
     m_renderTimer->setSingleShot(true);
     m_renderTimer->setInterval(250);
@@ -147,7 +161,13 @@ void MessageWidget::appendText(const QString& text) {
 void MessageWidget::render() {
     m_renderTimer->stop();
     if (m_role == ChatMessageData::Role::User) {
-        m_body->setPlainText(m_text);
+        const bool longText = m_text.size() > kCollapseAbove;
+        m_body->setPlainText(
+            longText && !m_expanded ? m_text.left(kPreviewChars) + QStringLiteral(" …") : m_text);
+        m_expand->setVisible(longText);
+        m_expand->setText(
+            m_expanded ? tr("Show less")
+                       : tr("Show all %1 characters").arg(QLocale().toString(m_text.size())));
     } else {
         m_body->setMarkdown(m_text);
     }

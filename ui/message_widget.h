@@ -52,6 +52,12 @@ private:
     ChatMessageData::Role m_role;
     QString m_text;
     QTextBrowser* m_body;
+    // Your messages longer than kCollapseAbove characters show their first kPreviewChars until
+    // m_expand ("Show all") is clicked.
+    static constexpr qsizetype kCollapseAbove = 6000;
+    static constexpr qsizetype kPreviewChars = 1500;
+    QPushButton* m_expand = nullptr;
+    bool m_expanded = false;
     QTimer* m_renderTimer;
     bool m_streaming = false;
     QLabel* m_details;

@@ -263,6 +263,36 @@ private slots:
         QCOMPARE(dialog.settings().cpuThreads, 3);
     }
 
+    // A pasted document shows as its beginning with "Show all"; the message keeps every
+    // character (the model reads it all, Copy copies it all).
+    void longMessageShowsItsBeginningUntilExpanded() {
+        QString text;
+        while (text.size() < 20000) text += QStringLiteral("river stone light ");
+        text += QStringLiteral("end");
+        input()->setPlainText(text);
+        QSignalSpy finished(m_window.get(), &MainWindow::replyFinished);
+        m_window->sendMessage();
+        QVERIFY(finished.wait(30000));
+        QCOMPARE(m_window->currentConversation()->messages[0].text, text);
+        ChatView* view = m_window->findChild<ChatView*>("chatView");
+        MessageWidget* mine = view->at(0);
+        QCOMPARE(mine->text(), text);
+        auto* body = mine->findChild<QTextBrowser*>("messageBody");
+        auto* expand = mine->findChild<QPushButton*>("expandMessage");
+        QVERIFY(body->toPlainText().size() < 2000);
+        QVERIFY(text.startsWith(body->toPlainText().chopped(2)));
+        QVERIFY(expand->isVisibleTo(mine));
+        QVERIFY2(expand->text().contains(QLocale().toString(text.size())),
+                 qPrintable(expand->text()));
+        QTest::mouseClick(expand, Qt::LeftButton);
+        QCOMPARE(body->toPlainText(), text);
+        QCOMPARE(expand->text(), QStringLiteral("Show less"));
+        QTest::mouseClick(expand, Qt::LeftButton);
+        QVERIFY(body->toPlainText().size() < 2000);
+        // Short messages have no such button.
+        QVERIFY(!view->at(1)->findChild<QPushButton*>("expandMessage"));
+    }
+
     // Tools → Convert a model starts from the model in use; its "Open it" goes through the same
     // inspection as File → Open (which asks before loading).
     void converterStartsFromTheLoadedModel() {
