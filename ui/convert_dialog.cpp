@@ -9,11 +9,12 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
-#include <QMenu>
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QVBoxLayout>
+
+#include "model_fields.h"
 
 ConvertDialog::ConvertDialog(QWidget* parent) : QDialog(parent) {
     setObjectName(QStringLiteral("convertDialog"));
@@ -32,33 +33,11 @@ ConvertDialog::ConvertDialog(QWidget* parent) : QDialog(parent) {
     m_source = new QLineEdit(this);
     m_source->setObjectName(QStringLiteral("convertSource"));
     m_source->setPlaceholderText(tr("a model folder (config.json, …) or a .gguf file"));
-    auto* browse = new QPushButton(tr("Browse…"), this);
-    auto* browseMenu = new QMenu(browse);
-    browseMenu->addAction(tr("Model folder…"), this, [this] {
-        const QString dir = QFileDialog::getExistingDirectory(this, tr("Model folder"));
-        if (!dir.isEmpty())
-            setSource(dir);
-    });
-    browseMenu->addAction(tr("GGUF file…"), this, [this] {
-        const QString file = QFileDialog::getOpenFileName(this, tr("GGUF model file"), QString(),
-                                                          tr("GGUF models (*.gguf)"));
-        if (!file.isEmpty())
-            setSource(file);
-    });
-    browse->setMenu(browseMenu);
-    auto* sourceRow = new QHBoxLayout();
-    sourceRow->addWidget(m_source);
-    sourceRow->addWidget(browse);
-    form->addRow(tr("Model"), sourceRow);
+    form->addRow(tr("Model"), modelPathRow(m_source, this));
 
     m_type = new QComboBox(this);
     m_type->setObjectName(QStringLiteral("convertType"));
-    m_type->addItem(tr("q8_0 (8.5 bits: close to bf16 at about half the bytes)"),
-                    QStringLiteral("q8_0"));
-    m_type->addItem(tr("q4_0 (4.5 bits: the fewest bytes, some quality loss)"),
-                    QStringLiteral("q4_0"));
-    m_type->addItem(tr("bf16 (16 bits)"), QStringLiteral("bf16"));
-    m_type->addItem(tr("f16 (16 bits)"), QStringLiteral("f16"));
+    addWeightTypes(m_type);
     form->addRow(tr("Matrices"), m_type);
 
     m_output = new QLineEdit(this);
@@ -156,15 +135,9 @@ QString ConvertDialog::problem() const {
     const QString output = m_output->text().trimmed();
     if (source.isEmpty())
         return tr("Choose the model to convert.");
+    if (const QString p = modelPathProblem(source); !p.isEmpty())
+        return p;
     const QFileInfo in(source);
-    if (in.isDir()) {
-        if (!QFileInfo::exists(QDir(source).filePath(QStringLiteral("config.json"))))
-            return tr("%1 has no config.json: it is not a model folder.").arg(source);
-    } else if (!in.isFile()) {
-        return tr("%1 does not exist.").arg(source);
-    } else if (!source.endsWith(QLatin1String(".gguf"), Qt::CaseInsensitive)) {
-        return tr("%1 is not a model folder or a .gguf file.").arg(source);
-    }
     if (output.isEmpty() || !output.endsWith(QLatin1String(".gguf")))
         return tr("The output file name must end in .gguf.");
     const QFileInfo out(output);

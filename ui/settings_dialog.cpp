@@ -3,13 +3,10 @@
 
 #include <QComboBox>
 #include <QDialogButtonBox>
-#include <QFileDialog>
-#include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
-#include <QMenu>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSpinBox>
@@ -17,6 +14,7 @@
 #include <QThread>
 #include <QVBoxLayout>
 
+#include "model_fields.h"
 #include "parameters_panel.h"
 #include "safety_settings_page.h"
 
@@ -36,25 +34,7 @@ SettingsDialog::SettingsDialog(const AppSettings& settings, const QStringList& d
     m_modelPath->setObjectName(QStringLiteral("modelPath"));
     m_modelPath->setPlaceholderText(tr("empty = the built-in demo model"));
     m_modelPath->setAccessibleName(tr("Default model"));
-    auto* browse = new QPushButton(tr("Browse…"), this);
-    auto* browseMenu = new QMenu(browse);
-    browseMenu->addAction(tr("Model folder…"), this, [this] {
-        const QString dir =
-            QFileDialog::getExistingDirectory(this, tr("Model folder"), m_modelPath->text());
-        if (!dir.isEmpty())
-            m_modelPath->setText(dir);
-    });
-    browseMenu->addAction(tr("GGUF file…"), this, [this] {
-        const QString file = QFileDialog::getOpenFileName(
-            this, tr("GGUF model file"), m_modelPath->text(), tr("GGUF models (*.gguf)"));
-        if (!file.isEmpty())
-            m_modelPath->setText(file);
-    });
-    browse->setMenu(browseMenu);
-    auto* modelRow = new QHBoxLayout();
-    modelRow->addWidget(m_modelPath);
-    modelRow->addWidget(browse);
-    form->addRow(tr("Default model"), modelRow);
+    form->addRow(tr("Default model"), modelPathRow(m_modelPath, this));
 
     m_backend = new QComboBox(this);
     m_backend->setAccessibleName(tr("Backend"));
@@ -72,12 +52,7 @@ SettingsDialog::SettingsDialog(const AppSettings& settings, const QStringList& d
     m_weights->setObjectName(QStringLiteral("weights"));
     m_weights->setAccessibleName(tr("Weights"));
     m_weights->addItem(tr("As stored in the model file"), QStringLiteral("stored"));
-    m_weights->addItem(tr("bf16 (16 bits)"), QStringLiteral("bf16"));
-    m_weights->addItem(tr("f16 (16 bits)"), QStringLiteral("f16"));
-    m_weights->addItem(tr("q8_0 (8.5 bits: close to bf16 at about half the bytes)"),
-                       QStringLiteral("q8_0"));
-    m_weights->addItem(tr("q4_0 (4.5 bits: the fewest bytes, some quality loss)"),
-                       QStringLiteral("q4_0"));
+    addWeightTypes(m_weights);
     m_weights->setCurrentIndex(std::max(0, m_weights->findData(settings.weights)));
     m_weights->setToolTip(
         tr("Decoding reads every weight once per token, so fewer bits per weight means more "
@@ -159,16 +134,8 @@ SettingsDialog::SettingsDialog(const AppSettings& settings, const QStringList& d
 QString SettingsDialog::problem() const {
     const QString path = m_modelPath->text().trimmed();
     if (!path.isEmpty() && path != QLatin1String("default")) {
-        const QFileInfo info(path);
-        if (info.isFile()) {
-            if (!path.endsWith(QLatin1String(".gguf"), Qt::CaseInsensitive))
-                return tr("%1 is not a .gguf file or a model folder.").arg(path);
-        } else if (!info.isDir()) {
-            return tr("The default model must be a folder or a .gguf file: %1 is neither.")
-                .arg(path);
-        } else if (!QFileInfo::exists(path + QStringLiteral("/config.json"))) {
-            return tr("%1 has no config.json: it is not a model folder.").arg(path);
-        }
+        if (const QString p = modelPathProblem(path); !p.isEmpty())
+            return tr("Default model: %1").arg(p);
     }
     if (m_fontSize->value() != 0 && m_fontSize->value() < 6) {
         return tr("Font sizes below 6 pt are not readable.");

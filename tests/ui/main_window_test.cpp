@@ -243,10 +243,10 @@ private slots:
         auto* modelPath = dialog.findChild<QLineEdit*>("modelPath");
         modelPath->setText(path("does-not-exist"));
         QVERIFY(!ok->isEnabled());
-        QVERIFY(dialog.problem().contains("neither"));
+        QVERIFY(dialog.problem().contains("does not exist"));
         modelPath->setText(path("model") + QStringLiteral("/config.json"));
         QVERIFY(!ok->isEnabled());
-        QVERIFY(dialog.problem().contains("not a .gguf file"));
+        QVERIFY(dialog.problem().contains("not a model folder or a .gguf file"));
         modelPath->setText(path("model"));
         QVERIFY(ok->isEnabled());
         QCOMPARE(dialog.settings().modelPath, path("model"));
