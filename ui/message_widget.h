@@ -43,6 +43,7 @@ private:
     void rebuildCodeButtons();
     void render();
     void fitHeight();
+    void setBodyHeight(qreal documentHeight);
 
 protected:
     void resizeEvent(QResizeEvent* event) override;

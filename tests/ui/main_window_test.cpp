@@ -293,6 +293,33 @@ private slots:
         QVERIFY(!view->at(1)->findChild<QPushButton*>("expandMessage"));
     }
 
+    // A long Markdown reply is as tall as its laid-out text, after a narrower window and as more
+    // text streams in.
+    void longReplyIsSizedToItsText() {
+        ChatMessageData m;
+        m.role = ChatMessageData::Role::Model;
+        MessageWidget w(1, m);
+        w.resize(700, 400);
+        w.show();
+        QString text;
+        while (text.size() < 8000)
+            text += QStringLiteral(
+                "Some **bold** words in a line that wraps when narrow.\n\n- one\n- two\n\n");
+        w.setText(text);
+        auto* body = w.findChild<QTextBrowser*>("messageBody");
+        auto laidOut = [body] {
+            return static_cast<int>(std::ceil(body->document()->size().height())) + 4;
+        };
+        QCOMPARE(body->height(), laidOut());
+        const int wide = body->height();
+        QVERIFY(wide > 1000);
+        w.resize(300, 400);
+        QCOMPARE(body->height(), laidOut());
+        QVERIFY(body->height() > wide);
+        w.appendText(QStringLiteral("\n\nA last paragraph, long enough to wrap at this width."));
+        QCOMPARE(body->height(), laidOut());
+    }
+
     // Tools → Convert a model starts from the model in use; its "Open it" goes through the same
     // inspection as File → Open (which asks before loading).
     void converterStartsFromTheLoadedModel() {
