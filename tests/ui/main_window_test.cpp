@@ -293,6 +293,53 @@ private slots:
         QVERIFY(!view->at(1)->findChild<QPushButton*>("expandMessage"));
     }
 
+    // A long conversation opens at its last messages; "Show earlier" adds the ones before,
+    // each at its own index (Edit on an earlier message edits that message).
+    void longConversationShowsItsEndFirst() {
+        QVector<ChatMessageData> messages;
+        for (int i = 0; i < 150; ++i) {
+            ChatMessageData m;
+            m.role = i % 2 ? ChatMessageData::Role::Model : ChatMessageData::Role::User;
+            m.text = QStringLiteral("message %1").arg(i);
+            messages.push_back(m);
+        }
+        ChatView view;
+        view.resize(600, 400);
+        view.show();
+        view.setMessages(messages);
+        QCOMPARE(view.count(), 150);
+        QCOMPARE(view.hiddenCount(), 150 - ChatView::kPage);
+        QVERIFY(view.at(view.hiddenCount() - 1) == nullptr);
+        QCOMPARE(view.at(view.hiddenCount())->text(), QStringLiteral("message 90"));
+        QCOMPARE(view.last()->text(), QStringLiteral("message 149"));
+        auto* earlier = view.findChild<QPushButton*>("showEarlier");
+        QVERIFY(earlier->isVisibleTo(&view));
+        QCOMPARE(earlier->text(), QStringLiteral("Show 60 earlier messages (90 not shown)"));
+
+        QTest::mouseClick(earlier, Qt::LeftButton);
+        QCOMPARE(view.hiddenCount(), 30);
+        QCOMPARE(view.count(), 150);
+        for (int i = 30; i < 150; ++i)
+            QCOMPARE(view.at(i)->text(), QStringLiteral("message %1").arg(i));
+        QSignalSpy edit(&view, &ChatView::editRequested);
+        QTest::mouseClick(view.at(40)->findChild<QPushButton*>("editButton"), Qt::LeftButton);
+        QCOMPARE(edit.count(), 1);
+        QCOMPARE(edit.first()[0].toInt(), 40);
+        QTest::mouseClick(earlier, Qt::LeftButton);
+        QCOMPARE(view.hiddenCount(), 0);
+        QVERIFY(!earlier->isVisibleTo(&view));
+        QCOMPARE(view.at(0)->text(), QStringLiteral("message 0"));
+        // A new message goes after the last, at index 150.
+        ChatMessageData next;
+        next.text = QStringLiteral("message 150");
+        view.appendMessage(next);
+        QCOMPARE(view.count(), 151);
+        QCOMPARE(view.at(150), view.last());
+        // Order on screen: by their position in the column.
+        QTRY_VERIFY(view.last()->y() > 0);  // laid out
+        for (int i = 1; i < view.count(); ++i) QVERIFY(view.at(i)->y() > view.at(i - 1)->y());
+    }
+
     // A long Markdown reply is as tall as its laid-out text, after a narrower window and as more
     // text streams in.
     void longReplyIsSizedToItsText() {
