@@ -119,7 +119,7 @@ private slots:
             QVERIFY(!cpu::interleaveAtLoad());
         }
         LayoutEnv env(nullptr);
-        QCOMPARE(cpu::interleaveAtLoad(), cpu::activeIsa() == cpu::Isa::Avx512Vnni);
+        QCOMPARE(cpu::interleaveAtLoad(), cpu::activeIsa() != cpu::Isa::Scalar);
     }
 
     void memoryTheArchiveOwnsIsRearrangedInPlace() {

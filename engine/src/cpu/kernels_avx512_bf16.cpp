@@ -8,6 +8,14 @@
 // the high one is a float once the low 16 bits are cleared, the low one once shifted up 16 bits.
 // The activations are split to match (each 32 values: the even ones, then the odd ones) once per
 // call. That is 2 integer operations per 32 weights where widening them took 4.
+//
+// Tried and left out: AVX512_BF16's vdpbf16ps, which multiplies bf16 pairs. Against activations
+// rounded to bf16 it streamed 7680-column rows at 0.98 of a plain read where this kernel's loop
+// reached 0.84 (2 threads, 2-core Zen 5 VM), and 2B decode steps ran 1.2x faster, but the
+// conformance model's bf16 decode logits moved by 0.48 (the golden set wants f32 arithmetic on
+// the bf16 weights, 1e-3). Each activation as two bf16 parts (high, low) cut that to 7.5e-4
+// (1.2e-3 on the greedy run) and took the speed with it: 7680 columns 0.76-0.89 of a read, and
+// whole decode steps no faster than this kernel's.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
