@@ -293,6 +293,35 @@ Result<std::unique_ptr<Model>> Model::fromArchive(ModelConfig config,
                             .count());
             }
         }
+        if (const int64_t blockMax = cpu::columnBlockMaxAtLoad(); blockMax > 0) {
+            const int64_t copyBytes =
+                cpu::columnBlockCopyBytes(impl->weights, *impl->archive, blockMax);
+            const std::optional<int64_t> available = io::availableMemoryBytes();
+            if (!cpu::layoutCopyFits(copyBytes, available)) {
+                logger(Component::Engine)
+                    ->warn(
+                        "{}: long bf16 rows stay whole, read from the file: column blocks need a "
+                        "{} MiB copy and only {} MiB of memory is available; decoding is slower",
+                        dir.string(), copyBytes >> 20, available.value_or(0) >> 20);
+            } else {
+                const auto blocksStarted = std::chrono::steady_clock::now();
+                auto change = cpu::blockLongRows(impl->weights, *impl->archive, impl->cpuCopies,
+                                                 options.stop, blockMax);
+                if (!change)
+                    return makeError(change.error().code,
+                                     dir.string() + ": " + change.error().message);
+                if (change->matrices > 0) {
+                    logger(Component::Engine)
+                        ->info(
+                            "{} bf16 matrices in column blocks ({} MiB in place, {} MiB "
+                            "copied) in {:.2f} s",
+                            change->matrices, change->inPlaceBytes >> 20, change->copiedBytes >> 20,
+                            std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                          blocksStarted)
+                                .count());
+                }
+            }
+        }
         impl->backend =
             std::make_unique<cpu::CpuBackend>(info.config, impl->weights, options.threads);
     }

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 
@@ -189,10 +191,27 @@ Status bindAttention(Binder& b, const ModelConfig& c, const std::string& p, Atte
 }  // namespace
 
 const std::byte* Matrix::row(int64_t r) const {
+    if (blockCols != 0) {
+        std::fprintf(stderr, "Matrix::row on a matrix stored in column blocks\n");
+        std::abort();
+    }
     return static_cast<const std::byte*>(data) + static_cast<size_t>(r) * rowBytes(type, cols);
 }
 
+Matrix Matrix::block(int64_t b) const {
+    Matrix m{type, nullptr, rows, blockCols};
+    m.interleaved = interleaved;
+    m.data = static_cast<const std::byte*>(data) +
+             static_cast<size_t>(b) * static_cast<size_t>(rows) * rowBytes(type, blockCols);
+    return m;
+}
+
 void loadRow(const Matrix& m, int64_t row, float* out) {
+    if (m.blockCols > 0) {
+        for (int64_t b = 0; b < m.blockCount(); ++b)
+            loadRow(m.block(b), row, out + b * m.blockCols);
+        return;
+    }
     if (m.interleaved && isBlockQuantized(m.type)) {
         dequantizeInterleavedRow(m.type, m.row(row), m.cols, out);
         return;

@@ -26,8 +26,17 @@ struct Matrix {
     // q8_0 / q4_0 rows in the interleaved layout of quant.h (interleaveRow) rather than GGUF
     // blocks: what the CPU backend reads on AVX-512 VNNI (cpu/weight_layout.h).
     bool interleaved = false;
+    // Columns stored in blocks (the CPU backend's layout for long bf16 rows, see
+    // cpu/weight_layout.h): when > 0, cols / blockCols [rows, blockCols] matrices one after
+    // another, block b holding columns [b * blockCols, (b + 1) * blockCols) of every row.
+    int64_t blockCols = 0;
 
+    // Row r of a matrix whose rows are stored whole (blockCols == 0; else a caller's bug, which
+    // aborts).
     const std::byte* row(int64_t r) const;
+    // Column block b (blockCols > 0) as a matrix of its own.
+    Matrix block(int64_t b) const;
+    int64_t blockCount() const { return blockCols > 0 ? cols / blockCols : 1; }
 };
 
 // Converts row `row` of `m` to float32 into out[0..cols).

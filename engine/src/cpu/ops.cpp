@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -143,11 +144,49 @@ void prepareActivations(Isa isa, WeightType type, const float* x, int64_t rows, 
         quantizeActivations(isa, type, x, rows, cols, xq);
 }
 
-// Rows [r0, r1) of product p for every row of x, with its bias.
+// x [rows, w.cols] by w's column blocks (Matrix::blockCols): block b's columns of every row
+// together, at b * rows * w.blockCols, what blockRows reads for more than one row.
+void gatherColumnBlocks(const Matrix& w, const float* x, int64_t rows, std::vector<float>& out) {
+    const int64_t bc = w.blockCols;
+    out.resize(static_cast<size_t>(rows * w.cols));
+    for (int64_t b = 0; b < w.blockCount(); ++b) {
+        for (int64_t t = 0; t < rows; ++t)
+            std::memcpy(out.data() + (b * rows + t) * bc, x + t * w.cols + b * bc,
+                        static_cast<size_t>(bc) * sizeof(float));
+    }
+}
+
+// gemmRows for a float-type w stored in column blocks: block 0's products into y, each further
+// block's into a scratch, then added, so that each block's rows are read as one stream. One row
+// of x is read in place, more from `gathered` (gatherColumnBlocks).
+void blockRows(Isa isa, const Matrix& w, int64_t r0, int64_t r1, const float* x,
+               const float* gathered, int64_t rows, float* y, int64_t ldy) {
+    const int64_t bc = w.blockCols, n = r1 - r0;
+    thread_local std::vector<float> part;
+    part.resize(static_cast<size_t>(rows * n));
+    for (int64_t b = 0; b < w.blockCount(); ++b) {
+        const Matrix block = w.block(b);
+        const float* xb = rows == 1 ? x + b * bc : gathered + b * rows * bc;
+        if (b == 0) {
+            gemmRows(isa, block, r0, r1, xb, nullptr, rows, y, ldy);
+            continue;
+        }
+        gemmRows(isa, block, r0, r1, xb, nullptr, rows, part.data(), n);
+        for (int64_t t = 0; t < rows; ++t) {
+            for (int64_t r = 0; r < n; ++r) y[t * ldy + r] += part[static_cast<size_t>(t * n + r)];
+        }
+    }
+}
+
+// Rows [r0, r1) of product p for every row of x, with its bias. `gathered`: x by p's column
+// blocks, for more than one row of x and a weight stored in them.
 void productRows(Isa isa, const Product& p, int64_t r0, int64_t r1, const float* x, int64_t rows,
-                 const QuantizedActivations& xq) {
+                 const QuantizedActivations& xq, const float* gathered = nullptr) {
     const int64_t out = p.w->rows;
-    gemmRows(isa, *p.w, r0, r1, x, &xq, rows, p.y + r0, out);
+    if (p.w->blockCols > 0)
+        blockRows(isa, *p.w, r0, r1, x, gathered, rows, p.y + r0, out);
+    else
+        gemmRows(isa, *p.w, r0, r1, x, &xq, rows, p.y + r0, out);
     if (p.bias != nullptr) {
         for (int64_t t = 0; t < rows; ++t) {
             for (int64_t o = r0; o < r1; ++o) p.y[t * out + o] += p.bias[o];
@@ -158,7 +197,7 @@ void productRows(Isa isa, const Product& p, int64_t r0, int64_t r1, const float*
 // The products' rows in register tiles of 4, numbered across the products in order and split
 // over the pool. xq: x prepared for their (common) weight type.
 void runProducts(ThreadPool& pool, Isa isa, const Product* products, int64_t count, const float* x,
-                 int64_t rows, const QuantizedActivations& xq) {
+                 int64_t rows, const QuantizedActivations& xq, const float* gathered = nullptr) {
     std::vector<int64_t> startTile(static_cast<size_t>(count) + 1, 0);
     for (int64_t i = 0; i < count; ++i) {
         startTile[static_cast<size_t>(i) + 1] =
@@ -173,7 +212,7 @@ void runProducts(ThreadPool& pool, Isa isa, const Product* products, int64_t cou
                 continue;
             const Product& p = products[i];
             const int64_t r0 = (lo - base) * 4, r1 = std::min(p.w->rows, (hi - base) * 4);
-            productRows(isa, p, r0, r1, x, rows, xq);
+            productRows(isa, p, r0, r1, x, rows, xq, gathered);
             if (p.after != nullptr)
                 (*p.after)(r0, r1);
         }
@@ -187,10 +226,26 @@ void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t rows, con
     const Isa isa = activeIsa();
     QuantizedActivations local;
     QuantizedActivations& xq = shared != nullptr ? *shared : local;
-    prepareActivations(isa, w.type, x, rows, w.cols, xq);
     const Product product{&w, bias, y};
+    if (w.blockCols > 0) {  // float types only (cpu/weight_layout.h)
+        std::vector<float> gathered;
+        if (rows > 1)
+            gatherColumnBlocks(w, x, rows, gathered);
+        runProducts(pool, isa, &product, 1, x, rows, xq, gathered.data());
+        return;
+    }
+    prepareActivations(isa, w.type, x, rows, w.cols, xq);
     runProducts(pool, isa, &product, 1, x, rows, xq);
 }
+
+namespace {
+
+bool anyInColumnBlocks(std::initializer_list<Product> products) {
+    return std::any_of(products.begin(), products.end(),
+                       [](const Product& p) { return p.w->blockCols > 0; });
+}
+
+}  // namespace
 
 void matmulAll(ThreadPool& pool, std::initializer_list<Product> products, const float* x,
                int64_t rows) {
@@ -201,6 +256,14 @@ void matmulAll(ThreadPool& pool, std::initializer_list<Product> products, const 
     bool sameType = true;
     for (const Product& p : products) sameType = sameType && p.w->type == first->w->type;
     const Isa isa = activeIsa();
+    if (anyInColumnBlocks(products)) {  // one at a time, each with its own after-steps
+        for (const Product& p : products) {
+            matmul(pool, *p.w, x, rows, p.bias, p.y, &xq);
+            if (p.after != nullptr)
+                pool.parallelFor(p.w->rows, 64, *p.after);
+        }
+        return;
+    }
     if (!sameType) {
         for (const Product& p : products) {
             prepareActivations(isa, p.w->type, x, rows, p.w->cols, xq);
@@ -229,7 +292,7 @@ void matmulByRow(ThreadPool& pool, std::initializer_list<Product> products, cons
     }
     const Isa isa = activeIsa();
     QuantizedActivations xq;
-    if (!sameType) {  // one after another, then the step over all rows
+    if (!sameType || anyInColumnBlocks(products)) {  // one after another, then the step
         matmulAll(pool, products, x, rows);
         pool.parallelFor(out, 64, after);
         return;

@@ -3,10 +3,12 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cpu/kernels.h"
 #include "quant.h"
@@ -110,6 +112,128 @@ Result<LayoutChange> interleaveMatrices(ModelWeights& weights, const io::TensorA
         doneBytes += static_cast<int64_t>(bytes);
         if (progress && totalBytes > 0)
             progress(static_cast<double>(doneBytes) / static_cast<double>(totalBytes));
+    });
+    if (!status)
+        return status.error();
+    return change;
+}
+
+int64_t columnBlockMaxAtLoad() {
+    const char* env = std::getenv("GRIFFIN_COLUMN_BLOCKS");
+    if (env == nullptr || *env == '\0')
+        return kColumnBlockMax;
+    char* end = nullptr;
+    const long long v = std::strtoll(env, &end, 10);
+    return *end == '\0' && v >= 0 && v <= (int64_t{1} << 20) ? v : kColumnBlockMax;
+}
+
+int64_t columnBlockWidth(WeightType type, int64_t cols, int64_t maxColumns) {
+    if (type != WeightType::BF16 || cols <= maxColumns || maxColumns < 32)
+        return 0;
+    for (int64_t blocks = 2; cols / blocks >= 32; ++blocks) {
+        const int64_t width = cols / blocks;
+        if (cols % blocks == 0 && width % 32 == 0 && width <= maxColumns)
+            return width;
+    }
+    return 0;
+}
+
+namespace {
+
+// The matrices blockLongRows may store in column blocks: every layer's projections (products
+// only; not the RG-LRU gates, read row by row).
+template <typename Fn>
+void forEachProjection(ModelWeights& weights, Fn&& fn) {
+    for (LayerWeights& l : weights.layers) {
+        for (Matrix* m : {&l.mlpGate, &l.mlpUp, &l.mlpDown}) fn(*m);
+        if (l.type == BlockType::Recurrent) {
+            for (Matrix* m : {&l.recurrent.linearX, &l.recurrent.linearY, &l.recurrent.linearOut})
+                fn(*m);
+        } else {
+            for (Matrix* m : {&l.attention.q, &l.attention.k, &l.attention.v, &l.attention.o})
+                fn(*m);
+        }
+    }
+}
+
+bool toBlock(const Matrix& m, int64_t maxColumns) {
+    return m.blockCols == 0 && !m.interleaved && m.data != nullptr &&
+           columnBlockWidth(m.type, m.cols, maxColumns) > 0;
+}
+
+// Columns [b * width, (b + 1) * width) of every row of `source` ([rows, cols] of `type`) into
+// `target`, block after block.
+void copyInBlocks(WeightType type, const std::byte* source, int64_t rows, int64_t cols,
+                  int64_t width, std::byte* target) {
+    const size_t perRow = rowBytes(type, cols), perBlockRow = rowBytes(type, width);
+    for (int64_t b = 0; b < cols / width; ++b) {
+        for (int64_t r = 0; r < rows; ++r) {
+            std::memcpy(
+                target + (static_cast<size_t>(b * rows + r)) * perBlockRow,
+                source + static_cast<size_t>(r) * perRow + static_cast<size_t>(b) * perBlockRow,
+                perBlockRow);
+        }
+    }
+}
+
+}  // namespace
+
+int64_t columnBlockCopyBytes(ModelWeights& weights, const io::TensorArchive& archive,
+                             int64_t maxColumns) {
+    std::set<const void*> seen;
+    int64_t bytes = 0;
+    forEachProjection(weights, [&](Matrix& m) {
+        if (!toBlock(m, maxColumns) || !seen.insert(m.data).second)
+            return;
+        const size_t n = rowBytes(m.type, m.cols) * static_cast<size_t>(m.rows);
+        if (archive.writable(static_cast<const std::byte*>(m.data), n) == nullptr)
+            bytes += static_cast<int64_t>(n);
+    });
+    return bytes;
+}
+
+Result<LayoutChange> blockLongRows(ModelWeights& weights, const io::TensorArchive& archive,
+                                   io::PageArena& arena, std::stop_token stop, int64_t maxColumns) {
+    LayoutChange change;
+    std::map<const void*, std::pair<const void*, int64_t>> done;  // original -> blocks, width
+    std::vector<std::byte> scratch;
+    Status status;
+    forEachProjection(weights, [&](Matrix& m) {
+        if (!status || !toBlock(m, maxColumns))
+            return;
+        if (stop.stop_requested()) {
+            status = makeError(ErrorCode::Cancelled, "loading cancelled");
+            return;
+        }
+        if (auto it = done.find(m.data); it != done.end()) {
+            m.data = it->second.first;
+            m.blockCols = it->second.second;
+            return;
+        }
+        const int64_t width = columnBlockWidth(m.type, m.cols, maxColumns);
+        const size_t bytes = rowBytes(m.type, m.cols) * static_cast<size_t>(m.rows);
+        const auto* source = static_cast<const std::byte*>(m.data);
+        std::byte* target = archive.writable(source, bytes);
+        const bool inPlace = target != nullptr;
+        if (inPlace) {
+            scratch.assign(source, source + bytes);
+            copyInBlocks(m.type, scratch.data(), m.rows, m.cols, width, target);
+        } else {
+            target = arena.allocate(bytes);
+            if (target == nullptr) {
+                status = makeError(ErrorCode::OutOfMemory,
+                                   "no memory for a " + std::to_string(bytes >> 20) +
+                                       " MiB copy of a bf16 matrix in column blocks");
+                return;
+            }
+            copyInBlocks(m.type, source, m.rows, m.cols, width, target);
+            archive.release(source, bytes);
+        }
+        done[m.data] = {target, width};
+        m.data = target;
+        m.blockCols = width;
+        ++change.matrices;
+        (inPlace ? change.inPlaceBytes : change.copiedBytes) += static_cast<int64_t>(bytes);
     });
     if (!status)
         return status.error();

@@ -58,4 +58,34 @@ Result<LayoutChange> interleaveMatrices(ModelWeights& weights, const io::TensorA
                                         const std::function<void(double)>& progress = {},
                                         std::stop_token stop = {});
 
+// Long bf16 rows in column blocks (Matrix::blockCols). A decode product streams each row whole,
+// and a row of thousands of columns with its activations crowds the L1 cache: the 2B model's MLP
+// down projection (7680 columns) read its weights at 0.65 of the read bandwidth where the
+// 2560-column products read at 0.82 (2-core Zen 5 VM). Stored as blocks of at most
+// kColumnBlockMax columns, each block is a matrix of short rows read as one stream, and the
+// products add the blocks' sums (blockRows in cpu/ops.cpp).
+constexpr int64_t kColumnBlockMax = 2560;
+
+// The widest column block a model loaded for the CPU backend gets: kColumnBlockMax, or
+// GRIFFIN_COLUMN_BLOCKS=N (0: rows stay whole; a width, for tests and benchmarks).
+int64_t columnBlockMaxAtLoad();
+
+// The block width for a matrix of `type` and `cols` columns: the widest at most `maxColumns`
+// that divides cols into whole blocks of a multiple of 32 columns; 0 (rows stay whole) for
+// types other than bf16, rows of at most maxColumns, or no such width.
+int64_t columnBlockWidth(WeightType type, int64_t cols, int64_t maxColumns = kColumnBlockMax);
+
+// The bytes blockLongRows would copy into its arena (matrices `archive` does not let it change
+// in place, each counted once).
+int64_t columnBlockCopyBytes(ModelWeights& weights, const io::TensorArchive& archive,
+                             int64_t maxColumns = kColumnBlockMax);
+
+// Stores every projection of every layer that has a columnBlockWidth in column blocks and marks
+// it (Matrix::blockCols): in place where `archive` lets its memory be changed, else as a copy in
+// `arena`, after which the archive releases the original. The embedding and the RG-LRU gates,
+// which are read row by row, keep whole rows. Errors and `stop` as for interleaveMatrices.
+Result<LayoutChange> blockLongRows(ModelWeights& weights, const io::TensorArchive& archive,
+                                   io::PageArena& arena, std::stop_token stop = {},
+                                   int64_t maxColumns = kColumnBlockMax);
+
 }  // namespace griffin::cpu
