@@ -44,24 +44,6 @@ std::vector<float> rowsOf(const Matrix& m) {
     return v;
 }
 
-// Prefill logits of the tiny model's test tokens and three steps after them.
-std::vector<float> logitsOf(const std::filesystem::path& path, const LoadOptions& options) {
-    auto model = Model::load(path, options);
-    if (!model)
-        qFatal("load failed: %s", model.error().message.c_str());
-    State state = (*model)->newState();
-    const auto tokens =
-        test::tinyManifest().at("cases").at("prefill").at("tokens").get<std::vector<int32_t>>();
-    std::vector<float> out = test::prefillAll(**model, state, tokens);
-    for (int32_t token : {3, 17, 200}) {
-        auto step = (*model)->step(state, token);
-        if (!step)
-            qFatal("step failed: %s", step.error().message.c_str());
-        out.insert(out.end(), step->begin(), step->end());
-    }
-    return out;
-}
-
 int64_t blockedMatrices(ModelWeights& w) {
     int64_t n = 0;
     forEachMatrix(w, [&](Matrix& m) { n += m.blockCols > 0 ? 1 : 0; });
@@ -238,11 +220,11 @@ private slots:
         std::vector<float> whole, blocked;
         {
             BlocksEnv env("0");
-            whole = logitsOf(m_dir.path() / "bf16.gguf", options);
+            whole = test::tinyPrefillThenSteps(m_dir.path() / "bf16.gguf", options);
         }
         {
             BlocksEnv env(width.constData());
-            blocked = logitsOf(m_dir.path() / "bf16.gguf", options);
+            blocked = test::tinyPrefillThenSteps(m_dir.path() / "bf16.gguf", options);
         }
         QCOMPARE(blocked.size(), whole.size());
         double worst = 0.0;

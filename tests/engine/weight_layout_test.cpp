@@ -43,24 +43,6 @@ public:
     ~LayoutEnv() { ::unsetenv("GRIFFIN_BLOCK_LAYOUT"); }
 };
 
-std::vector<float> logitsOf(const std::filesystem::path& path, const LoadOptions& options) {
-    auto model = Model::load(path, options);
-    if (!model)
-        qFatal("load failed: %s", model.error().message.c_str());
-    State state = (*model)->newState();
-    const auto tokens =
-        test::tinyManifest().at("cases").at("prefill").at("tokens").get<std::vector<int32_t>>();
-    std::vector<float> out = test::prefillAll(**model, state, tokens);
-    // And a few steps after the prefill.
-    for (int32_t token : {3, 17, 200}) {
-        auto step = (*model)->step(state, token);
-        if (!step)
-            qFatal("step failed: %s", step.error().message.c_str());
-        out.insert(out.end(), step->begin(), step->end());
-    }
-    return out;
-}
-
 // Each matrix's rows as floats.
 std::vector<std::vector<float>> valuesOf(ModelWeights& weights) {
     std::vector<std::vector<float>> out;
@@ -301,11 +283,11 @@ private slots:
             }
             {
                 LayoutEnv env("gguf");
-                gguf = logitsOf(path, options);
+                gguf = test::tinyPrefillThenSteps(path, options);
             }
             {
                 LayoutEnv env(nullptr);
-                interleaved = logitsOf(path, options);
+                interleaved = test::tinyPrefillThenSteps(path, options);
             }
             QVERIFY(!gguf.empty());
             QCOMPARE(interleaved, gguf);

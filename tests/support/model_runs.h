@@ -3,12 +3,15 @@
 // conformance test and the Vulkan model test). Failures abort the test with the engine's message.
 #pragma once
 
+#include <array>
+#include <filesystem>
 #include <span>
 #include <vector>
 
 #include <QtGlobal>
 
 #include "griffin/model.h"
+#include "test_files.h"
 
 namespace griffin::test {
 
@@ -29,6 +32,23 @@ inline std::vector<float> stepAll(Model& model, State& state, std::span<const in
             qFatal("step failed: %s", logits.error().message.c_str());
         out.insert(out.end(), logits->begin(), logits->end());
     }
+    return out;
+}
+
+// The model at `path` loaded with `options`: the prefill logits of the tiny model's test tokens
+// (tinyManifest's "prefill" case), then those of three decode steps after them.
+inline std::vector<float> tinyPrefillThenSteps(const std::filesystem::path& path,
+                                               const LoadOptions& options) {
+    auto model = Model::load(path, options);
+    if (!model)
+        qFatal("load failed: %s", model.error().message.c_str());
+    State state = (*model)->newState();
+    const auto tokens =
+        tinyManifest().at("cases").at("prefill").at("tokens").get<std::vector<int32_t>>();
+    std::vector<float> out = prefillAll(**model, state, tokens);
+    const std::array<int32_t, 3> steps{3, 17, 200};
+    const std::vector<float> stepped = stepAll(**model, state, steps);
+    out.insert(out.end(), stepped.begin(), stepped.end());
     return out;
 }
 
