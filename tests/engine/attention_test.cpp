@@ -173,12 +173,14 @@ private slots:
             QTest::addRow("%s", cpu::isaName(static_cast<cpu::Isa>(isa))) << isa;
     }
     void accumulateRowsMatchesTheDefinition() {
-        // o += p v with row counts around the register tiles (4 and 12) and odd column counts.
+        // o += p v with row counts around the register tiles (AVX-512: up to 6 rows, split
+        // evenly, so 10 as 5 + 5 and 13 as 5 + 4 + 4; AVX2: 4) and column counts around their
+        // widths (64 and 32 columns), odd ones included.
         QFETCH(int, isa);
         std::mt19937 rng(7);
         std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-        for (int64_t rows : {1, 5, 12, 13, 25}) {
-            for (int64_t cols : {7, 32, 45, 256}) {
+        for (int64_t rows : {1, 4, 5, 6, 7, 10, 12, 13, 25}) {
+            for (int64_t cols : {7, 32, 45, 64, 70, 256}) {
                 const int64_t keys = 19, ldp = keys + 3, ldv = cols + 5, ldo = cols + 2;
                 std::vector<float> p(static_cast<size_t>(rows * ldp)),
                     v(static_cast<size_t>(keys * ldv)), o(static_cast<size_t>(rows * ldo));

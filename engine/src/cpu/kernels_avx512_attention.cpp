@@ -13,25 +13,35 @@
 namespace griffin::cpu::abi {
 namespace {
 
-// Rows of probabilities (query heads, or a prefill block's rows) in one accumulate tile: with 2
-// value vectors each, 24 accumulators.
-constexpr int kAccumulateRows = 12;
+// The accumulate tile: rows of probabilities (query heads, or a prefill block's rows) times
+// value vectors of 16 columns, 24 accumulators. 6 x 4 loads 10 vectors (4 values, 6
+// probabilities) per 24 multiply-adds where 12 x 2 loaded 14. 2B attention, 8 layers, one
+// decode step's 10 heads as 5 + 5 rows, alternated runs of tools/kernel_bench/attention_bench
+// on the 2-core Zen 5 VM: 2048 keys cold 481-504 -> 381-413 us a layer on one thread, 226-260
+// -> 223-233 on two; 1024 keys 256-267 -> 197-244 and 144-152 -> 129-131.
+constexpr int kAccumulateRows = 6;
+constexpr int kAccumulateVectors = 4;
 
-// accumulateAvx512's register tile: N rows x 32 columns (two vectors, the second masked to the
-// columns left), each value vector loaded once for all N rows.
-template <int N>
+// accumulateAvx512's register tile: N rows x 16 * CV columns (CV value vectors, each masked to
+// the columns left), each value vector loaded once for all N rows.
+template <int N, int CV>
 void accumulateTile(const AccumulateArgs& a, int64_t n0, int64_t f0) {
     const int64_t left = a.cols - f0;
-    const __mmask16 m0 = static_cast<__mmask16>(left >= 16 ? 0xFFFF : (1u << left) - 1u);
-    const __mmask16 m1 = static_cast<__mmask16>(left >= 32   ? 0xFFFF
-                                                : left <= 16 ? 0
-                                                             : (1u << (left - 16)) - 1u);
-    __m512 acc[N][2];
+    __mmask16 m[CV];
+#pragma GCC unroll 4
+    for (int c = 0; c < CV; ++c) {
+        const int64_t l = left - 16 * c;
+        m[c] = static_cast<__mmask16>(l >= 16 ? 0xFFFF : l <= 0 ? 0 : (1u << l) - 1u);
+    }
+    __m512 acc[N][CV];
 #pragma GCC unroll 12
-    for (int n = 0; n < N; ++n) acc[n][0] = acc[n][1] = _mm512_setzero_ps();
+    for (int n = 0; n < N; ++n) {
+#pragma GCC unroll 4
+        for (int c = 0; c < CV; ++c) acc[n][c] = _mm512_setzero_ps();
+    }
     const float* p = a.p + n0 * a.ldp;
     // The first tile of a call asks for whole value rows 16 keys ahead (into L2): the tiles
-    // read 128 bytes of each row at a time, a strided pattern the hardware prefetcher follows
+    // read 256 bytes of each row at a time, a strided pattern the hardware prefetcher follows
     // poorly, and the values come from memory in decode (the weights streamed since the last
     // step evicted them). 2B attention, 8 layers, alternated in one process (medians of 15):
     // 2048 keys 4.39 -> 3.65 ms, 1024 keys 2.04 -> 1.86 ms. The same for the keys (next panel's
@@ -44,29 +54,33 @@ void accumulateTile(const AccumulateArgs& a, int64_t n0, int64_t f0) {
             const char* ahead = reinterpret_cast<const char*>(a.v + (j + 16) * a.ldv);
             for (size_t at = 0; at < rowBytes; at += 64) _mm_prefetch(ahead + at, _MM_HINT_T1);
         }
-        const __m512 v0 = _mm512_maskz_loadu_ps(m0, v);
-        const __m512 v1 = _mm512_maskz_loadu_ps(m1, v + 16);
+        __m512 vv[CV];
+#pragma GCC unroll 4
+        for (int c = 0; c < CV; ++c) vv[c] = _mm512_maskz_loadu_ps(m[c], v + 16 * c);
 #pragma GCC unroll 12
         for (int n = 0; n < N; ++n) {
             const __m512 pb = _mm512_set1_ps(p[n * a.ldp + j]);
-            acc[n][0] = _mm512_fmadd_ps(v0, pb, acc[n][0]);
-            acc[n][1] = _mm512_fmadd_ps(v1, pb, acc[n][1]);
+#pragma GCC unroll 4
+            for (int c = 0; c < CV; ++c) acc[n][c] = _mm512_fmadd_ps(vv[c], pb, acc[n][c]);
         }
     }
 #pragma GCC unroll 12
     for (int n = 0; n < N; ++n) {
         float* o = a.o + (n0 + n) * a.ldo + f0;
-        _mm512_mask_storeu_ps(o, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, o), acc[n][0]));
-        _mm512_mask_storeu_ps(o + 16, m1,
-                              _mm512_add_ps(_mm512_maskz_loadu_ps(m1, o + 16), acc[n][1]));
+#pragma GCC unroll 4
+        for (int c = 0; c < CV; ++c) {
+            _mm512_mask_storeu_ps(
+                o + 16 * c, m[c],
+                _mm512_add_ps(_mm512_maskz_loadu_ps(m[c], o + 16 * c), acc[n][c]));
+        }
     }
 }
 
-template <int N = kAccumulateRows>
+template <int N>
 inline void accumulateTileN(int n, const AccumulateArgs& a, int64_t n0, int64_t f0) {
     if constexpr (N >= 1) {
         if (n == N)
-            return accumulateTile<N>(a, n0, f0);
+            return accumulateTile<N, kAccumulateVectors>(a, n0, f0);
         return accumulateTileN<N - 1>(n, a, n0, f0);
     }
 }
@@ -178,11 +192,13 @@ void dotRowsAvx512(const GemmArgs& a) {
 }
 
 void accumulateAvx512(const AccumulateArgs& a) {
-    for (int64_t f0 = 0; f0 < a.cols; f0 += 32) {
-        for (int64_t n0 = 0; n0 < a.rows; n0 += kAccumulateRows) {
-            const int n =
-                static_cast<int>(a.rows - n0 < kAccumulateRows ? a.rows - n0 : kAccumulateRows);
-            accumulateTileN(n, a, n0, f0);
+    for (int64_t f0 = 0; f0 < a.cols; f0 += 16 * kAccumulateVectors) {
+        for (int64_t n0 = 0; n0 < a.rows;) {
+            // Tiles as even as they go: a decode step's 10 query heads as 5 + 5.
+            const int64_t tiles = (a.rows - n0 + kAccumulateRows - 1) / kAccumulateRows;
+            const int n = static_cast<int>((a.rows - n0 + tiles - 1) / tiles);
+            accumulateTileN<kAccumulateRows>(n, a, n0, f0);
+            n0 += n;
         }
     }
 }
