@@ -27,6 +27,7 @@
 #include "cpu/kernels.h"
 #include "cpu/thread_pool.h"
 #include "io/page_arena.h"
+#include "parse_list.h"
 
 namespace {
 
@@ -122,21 +123,7 @@ int usage(const char* why) {
     return 2;
 }
 
-std::optional<std::vector<int64_t>> parseList(const std::string& s) {
-    std::vector<int64_t> out;
-    size_t at = 0;
-    while (at <= s.size()) {
-        const size_t comma = std::min(s.find(',', at), s.size());
-        const std::string item = s.substr(at, comma - at);
-        char* end = nullptr;
-        const long long v = std::strtoll(item.c_str(), &end, 10);
-        if (item.empty() || *end != '\0' || v <= 0)
-            return std::nullopt;
-        out.push_back(v);
-        at = comma + 1;
-    }
-    return out;
-}
+using bench_tools::parseList;
 
 }  // namespace
 

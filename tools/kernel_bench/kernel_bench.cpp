@@ -28,6 +28,7 @@
 #include "griffin/bench.h"
 #include "griffin/model.h"
 #include "io/page_arena.h"
+#include "parse_list.h"
 #include "quant.h"
 
 namespace {
@@ -49,22 +50,7 @@ struct Options {
     bool json = false;
 };
 
-std::optional<std::vector<int64_t>> parseList(const char* text) {
-    std::vector<int64_t> out;
-    const std::string s(text);
-    size_t at = 0;
-    while (at <= s.size()) {
-        const size_t comma = std::min(s.find(',', at), s.size());
-        const std::string item = s.substr(at, comma - at);
-        char* end = nullptr;
-        const long long v = std::strtoll(item.c_str(), &end, 10);
-        if (item.empty() || *end != '\0' || v <= 0)
-            return std::nullopt;
-        out.push_back(v);
-        at = comma + 1;
-    }
-    return out;
-}
+using bench_tools::parseList;
 
 int usage(const char* why) {
     std::fprintf(stderr,
